@@ -1,0 +1,96 @@
+// events.h: what happened, in order: one list of event kinds, a bounded ring.
+//
+// Every operation appends events (fork, COW copy, frame free, OOM kill, ...)
+// stamped with the simulated time. The ring keeps the newest `capacity`
+// events; `total()` and the per-kind counters keep counting past it, so a
+// viewer can tell how many it missed.
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "types.h"
+
+namespace cow {
+
+#define COW_EVENT_KINDS(X)                                                     \
+    X(spawn, "process created from an image")                                  \
+    X(fork, "fork: child created, pages shared copy-on-write")                 \
+    X(fork_eager, "fork without COW: every private page copied")               \
+    X(fork_failed, "fork refused (overcommit or limits)")                      \
+    X(vfork, "vfork: child borrows the parent's address space")                \
+    X(vfork_resume, "vfork parent resumes")                                    \
+    X(exec, "exec: address space replaced by a new image")                     \
+    X(exit, "process exited")                                                  \
+    X(reap, "parent reaped a zombie child (wait)")                             \
+    X(mmap, "mapping created")                                                 \
+    X(munmap, "mapping removed")                                               \
+    X(mprotect, "protection changed")                                          \
+    X(madvise, "madvise applied")                                              \
+    X(zero_page_map, "read fault mapped the shared zero page")                 \
+    X(zero_fill, "write fault allocated a zeroed page")                        \
+    X(file_fault, "fault mapped a page-cache page")                            \
+    X(major_fault, "fault read a file page from disk into the page cache")     \
+    X(cow_copy, "COW fault copied a shared page")                              \
+    X(cow_reuse, "COW fault reused a page the writer alone maps")              \
+    X(file_copy, "write to a private file mapping copied its page-cache page") \
+    X(write_notify, "write to a shared mapping marked its page dirty")         \
+    X(thp_fault, "fault allocated a 2 MiB huge page")                          \
+    X(thp_split, "huge PMD split into 512 PTEs")                               \
+    X(thp_copy, "COW fault copied a whole 2 MiB huge page")                    \
+    X(frame_alloc, "frame allocated")                                          \
+    X(frame_free, "frame freed")                                               \
+    X(pt_alloc, "page-table page allocated")                                   \
+    X(pt_free, "page-table page freed")                                        \
+    X(reclaim, "page-cache page reclaimed to free memory")                     \
+    X(oom_kill, "OOM killer killed a process")                                 \
+    X(segfault, "SIGSEGV: access outside the mapping's rights; process killed")
+
+enum class EventKind : u8 {
+#define X(name, text) name,
+    COW_EVENT_KINDS(X)
+#undef X
+};
+constexpr int kEventKindCount = 0
+#define X(name, text) +1
+    COW_EVENT_KINDS(X)
+#undef X
+    ;
+const char* to_string(EventKind k);
+const char* describe(EventKind k);
+
+struct Event {
+    u64 time_ns = 0;         // simulated time
+    u64 addr = 0;            // virtual address (or 0)
+    u64 arg = 0;             // kind-specific: child pid, bytes, victim's badness, ...
+    Pid pid = kNoPid;
+    FrameId frame = kNoFrame;
+    EventKind kind{};
+};
+
+class EventLog {
+public:
+    EventLog() = default;
+    explicit EventLog(u32 capacity) : ring_(capacity ? capacity : 1) {}
+
+    void push(const Event& e) {
+        ring_[total_ % ring_.size()] = e;
+        ++total_;
+        ++counts_[u32(e.kind)];
+    }
+    u64 total() const { return total_; }
+    u64 count(EventKind k) const { return counts_[u32(k)]; }
+    u64 size() const { return total_ < ring_.size() ? total_ : ring_.size(); }
+    u64 capacity() const { return ring_.size(); }
+    // i-th retained event, oldest first (0 <= i < size()).
+    const Event& at(u64 i) const { return ring_[(total_ - size() + i) % ring_.size()]; }
+    // Sequence number of at(0): events before it were overwritten.
+    u64 first_seq() const { return total_ - size(); }
+
+private:
+    std::vector<Event> ring_{1};
+    u64 total_ = 0;
+    std::array<u64, kEventKindCount> counts_{};
+};
+
+}  // namespace cow

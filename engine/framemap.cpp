@@ -1,0 +1,53 @@
+// framemap.cpp: one byte per frame, for the page map.
+#include "framemap.h"
+
+namespace cow {
+
+const char* to_string(FrameCode c) {
+    switch (c) {
+        case FrameCode::free: return "free";
+        case FrameCode::private_page: return "private";
+        case FrameCode::shared2: return "shared by 2";
+        case FrameCode::shared3: return "shared by 3+";
+        case FrameCode::zero: return "zero page";
+        case FrameCode::cache: return "page cache, unmapped";
+        case FrameCode::page_table: return "page table";
+        case FrameCode::huge: return "huge page";
+        case FrameCode::huge_shared: return "huge page, shared";
+        case FrameCode::reserved: return "kernel";
+    }
+    return "?";
+}
+
+FrameCode frame_code(const FrameTable& frames, FrameId f) {
+    const Frame& fr = frames[f];
+    switch (fr.kind()) {
+        case FrameKind::free: return FrameCode::free;
+        case FrameKind::zero:
+        case FrameKind::huge_zero: return FrameCode::zero;
+        case FrameKind::page_table: return FrameCode::page_table;
+        case FrameKind::reserved: return FrameCode::reserved;
+        case FrameKind::huge_head:
+        case FrameKind::huge_tail: {
+            u32 mc = frames.total_mapcount(f);
+            if (frames.pmd_mapcount(f) == 0) return mc >= 3 ? FrameCode::shared3 : mc == 2 ? FrameCode::shared2 : mc == 1 ? FrameCode::private_page : FrameCode::cache;
+            return mc >= 2 ? FrameCode::huge_shared : FrameCode::huge;
+        }
+        case FrameKind::anon:
+        case FrameKind::file:
+        case FrameKind::shmem: {
+            u32 mc = fr.mapcount();
+            if (mc == 0) return FrameCode::cache;
+            return mc >= 3 ? FrameCode::shared3 : mc == 2 ? FrameCode::shared2 : FrameCode::private_page;
+        }
+    }
+    return FrameCode::free;
+}
+
+void fill_frame_map(const Machine& m, std::vector<u8>& out) {
+    const FrameTable& frames = m.frames();
+    out.resize(frames.total());
+    for (FrameId f = 0; f < frames.total(); ++f) out[f] = u8(frame_code(frames, f));
+}
+
+}  // namespace cow

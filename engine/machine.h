@@ -1,0 +1,214 @@
+// machine.h: the simulated machine: all state, the operations, the queries.
+//
+// One plain value holds everything (frames, page tables, address spaces,
+// processes, files, clock, events), so a snapshot is a copy and rewind is an
+// assignment. Operations change it and append events; queries only read.
+//
+//   cow::Machine m = *cow::Machine::create(config);
+//   cow::Pid p = *m.spawn(cow::default_image("redis-server"));
+//   u64 buf = *m.mmap(p, {.len = 256 * cow::MiB, .name = "dataset"});
+//   m.access(p, buf, 256 * cow::MiB, cow::Access::write);   // 65536 zero-fill faults
+//   cow::Pid c = m.fork(p)->child;                           // page tables copied, pages shared
+//   m.access(c, buf, 4096, cow::Access::write);              // one COW copy
+//   m.smaps_rollup(c)->private_dirty;                        // 4096
+//
+// The implementation is split by concept: process.cpp (spawn, fork, exec,
+// exit), vma.cpp (mmap, munmap, mprotect, madvise), pagetable.cpp (walk, map,
+// unmap, copy), fault.cpp (the fault handler), accounting.cpp (queries and
+// invariants), machine.cpp (frames for processes, OOM, events).
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "accounting.h"
+#include "config.h"
+#include "events.h"
+#include "frames.h"
+#include "pagetable.h"
+#include "process.h"
+#include "vma.h"
+
+namespace cow {
+
+enum class Access : u8 { read, write };
+
+enum class Advice : u8 {
+    dontneed,     // MADV_DONTNEED: drop the pages; anonymous memory reads back as zeros
+    dontfork,     // MADV_DONTFORK: the child does not get this range
+    dofork,       // MADV_DOFORK
+    wipeonfork,   // MADV_WIPEONFORK: the child gets it zero-filled
+    keeponfork,   // MADV_KEEPONFORK
+    hugepage,     // MADV_HUGEPAGE
+    nohugepage,   // MADV_NOHUGEPAGE
+};
+const char* to_string(Advice a);
+
+struct MmapArgs {
+    u64 len = 0;
+    u8 prot = prot::read | prot::write;
+    bool shared = false;           // MAP_SHARED (else MAP_PRIVATE)
+    FileId file = kNoFile;         // kNoFile: anonymous
+    u64 offset = 0;                // into the file, page aligned
+    std::string name;              // anonymous: shown as [anon:name]
+};
+
+struct AccessResult {
+    u64 pages = 0;                 // pages touched
+    u64 minor_faults = 0, major_faults = 0;
+    u64 zero_page_maps = 0, zero_fills = 0;
+    u64 cow_copies = 0, cow_reuses = 0;
+    u64 thp_faults = 0, thp_splits = 0, thp_copies = 0;
+    u64 file_faults = 0;
+    u64 file_copies = 0;           // first writes to private file pages (data segments)
+    u64 time_ns = 0;
+};
+
+struct ForkResult {
+    Pid child = kNoPid;
+    u64 time_ns = 0;
+    u64 ptes_copied = 0;           // present entries copied (4 KiB or PMD)
+    u64 pt_pages = 0;              // page-table pages allocated for the child (PGD included)
+    u64 pages_copied = 0;          // eager fork only
+};
+
+struct WaitResult {
+    Pid pid = kNoPid;
+    int status = 0;
+};
+
+class Machine {
+public:
+    static Result<Machine> create(const MachineConfig& config);
+    Machine() = default;   // an empty machine without memory: use create()
+
+    // ---- processes (process.cpp)
+    Result<Pid> spawn(const Image& image, Pid parent = kNoPid);
+    Result<ForkResult> fork(Pid parent);
+    Result<ForkResult> fork_eager(Pid parent);   // "fork without COW": copy every private page now
+    Result<ForkResult> vfork(Pid parent);
+    Result<ForkResult> posix_spawn(Pid parent, const Image& image);
+    Status exec(Pid pid, const Image& image);
+    Status exit(Pid pid, int code);
+    Result<WaitResult> wait(Pid parent, Pid child = kNoPid);
+    Status set_oom_score_adj(Pid pid, int adj);
+
+    // ---- memory (vma.cpp, fault.cpp)
+    Result<u64> mmap(Pid pid, const MmapArgs& args);
+    Status munmap(Pid pid, u64 addr, u64 len);
+    Status mprotect(Pid pid, u64 addr, u64 len, u8 prot);
+    Status madvise(Pid pid, u64 addr, u64 len, Advice advice);
+    Result<AccessResult> access(Pid pid, u64 addr, u64 len, Access kind);
+    // Touch a list of pages (addresses rounded down), e.g. a workload's random writes.
+    Result<AccessResult> access_pages(Pid pid, const std::vector<u64>& addrs, Access kind);
+    Result<FileId> create_file(const std::string& name, u64 bytes);
+
+    // ---- queries (accounting.cpp)
+    const Process* process(Pid pid) const;
+    std::vector<Pid> pids() const;                 // every process not yet reaped
+    const Mm* address_space(Pid pid) const;
+    Result<std::vector<VmaStats>> smaps(Pid pid) const;
+    Result<MemStats> smaps_rollup(Pid pid) const;
+    Result<ProcStatus> status(Pid pid) const;
+    MemInfo meminfo() const;
+    // What a read of this address would return (a content version), without faulting.
+    Result<u32> peek(Pid pid, u64 addr) const;
+    // The leaf entry mapping addr (a PTE, or the PMD of a huge page), 0 if none.
+    u64 translate(Pid pid, u64 addr) const;
+    // Every invariant of the machine; the message says which broke and where.
+    Status check_invariants() const;
+    u64 host_bytes() const;                        // host memory the state uses
+
+    const MachineConfig& config() const { return cfg_; }
+    const FrameTable& frames() const { return frames_; }
+    const PageTables& tables() const { return tables_; }
+    const EventLog& events() const { return events_; }
+    const File& file(FileId id) const { return files_[id]; }
+    u64 now_ns() const { return now_ns_; }
+    u64 committed_pages() const { return committed_; }
+    u64 commit_limit_pages() const;
+    FrameId zero_frame() const { return zero_frame_; }
+
+private:
+
+    // machine.cpp: frames for processes, OOM, events, time
+    // A frame for pid's fault: reclaims, then (if may_oom) OOM-kills another
+    // process. kNoFrame when none; *oom_self is set if pid itself is the victim
+    // (the caller unwinds, then kills it).
+    FrameId alloc_frame(FrameKind kind, Pid for_pid, bool may_oom, bool* oom_self);
+    FrameId alloc_huge_frame();
+    void put_frame(FrameId f);           // drop one mapping; free when nothing maps it
+    bool reclaim(u64 want);
+    bool oom_kill(Pid faulting, bool* oom_self);
+    long badness(const Process& p) const;
+    void emit(EventKind k, Pid pid, u64 addr = 0, FrameId frame = kNoFrame, u64 arg = 0);
+    void advance(double ns);
+    Status charge(Mm& mm, u64 pages);
+    void uncharge(Mm& mm, u64 pages);
+    Status check_pid(Pid pid, const char* op, bool need_running = true) const;
+    u32 next_content() { return ++content_seq_; }
+    u32 file_page_content(const File& f, u64 index) const;
+    u32 new_mm();
+    void release_mm(u32 mm);
+
+    Result<ForkResult> fork_impl(Pid parent, bool eager);
+
+    // pagetable.cpp
+    // Tables for pid; may_oom as alloc_frame. nullptr / kNoTable: absent or no memory.
+    TableId alloc_table(Mm& mm, bool counted, Pid pid, bool may_oom, bool* oom_self);
+    u64* pmd_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self);
+    const u64* pmd_entry(const Mm& mm, u64 addr) const;
+    u64* pte_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self);
+    void zap_range(Mm& mm, u64 start, u64 end, Pid pid);       // unmap pages in [start,end)
+    void free_tables(Mm& mm);
+    void split_pmd(Mm& mm, u64 addr, Pid pid);
+    void unmap_leaf(Mm& mm, u64 entry, bool huge, Pid pid);
+    u64 copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st);
+
+    // vma.cpp
+    Vma* find_vma(Mm& mm, u64 addr);
+    const Vma* find_vma(const Mm& mm, u64 addr) const;
+    Result<u64> get_unmapped_area(Mm& mm, u64 len, u64 align);
+    void insert_vma(Mm& mm, Vma v);
+    void split_vma_at(Mm& mm, u64 addr);
+    Status check_range(u64 addr, u64 len, const char* op) const;
+    Status load_image(Pid pid, Mm& mm, const Image& image);
+    void drop_vma_object(const Vma& v);
+    void free_unused_tables(Mm& mm, u64 start, u64 end);
+    void warm_image(Pid pid, const Image& image);
+    void teardown(Pid pid, int status);
+    FileId file_by_name(const std::string& name, u64 pages);
+
+    // fault.cpp
+    enum class FaultOutcome : u8 { done, segv, killed };
+    FaultOutcome access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u64 end, Access kind, AccessResult& r);
+    FaultOutcome fault_page(Pid pid, Mm& mm, Vma& vma, u64 addr, Access kind, AccessResult& r);
+    FaultOutcome fault_huge(Pid pid, Mm& mm, Vma& vma, u64 addr, u64* pmd, Access kind, AccessResult& r);
+    bool thp_enabled(const Vma& vma) const;
+    void segfault(Pid pid, u64 addr, const char* why);
+    void kill_process(Pid pid, int signal);
+
+    // accounting.cpp
+    void account_range(const Mm& mm, const Vma& vma, MemStats& s) const;
+
+    MachineConfig cfg_{};
+    FrameTable frames_;
+    PageTables tables_;
+    std::deque<Mm> mms_;                 // deques: references stay valid as they grow
+    std::vector<u32> free_mms_;
+    std::deque<Process> procs_;          // indexed by pid; procs_[0] unused
+    std::vector<File> files_;
+    EventLog events_;
+    FrameId zero_frame_ = kNoFrame;
+    FrameId huge_zero_ = kNoFrame;
+    u64 committed_ = 0;                  // Committed_AS in pages
+    u64 shmem_committed_ = 0;            // the part of it held by shmem objects
+    u64 now_ns_ = 0;
+    double frac_ns_ = 0;
+    u32 content_seq_ = 0;
+    u64 rng_ = 0;
+    u32 live_procs_ = 0;
+};
+
+}  // namespace cow

@@ -1,0 +1,320 @@
+// pagetable.cpp: walking, filling, splitting, copying and tearing down page tables.
+#include "machine.h"
+
+namespace cow {
+
+TableId PageTables::create(FrameId frame) {
+    TableId id;
+    if (!free_.empty()) {
+        id = free_.back();
+        free_.pop_back();
+        tables_[id].fill(0);
+        frames_[id] = frame;
+    } else {
+        id = TableId(tables_.size());
+        tables_.emplace_back();
+        tables_.back().fill(0);
+        frames_.push_back(frame);
+    }
+    return id;
+}
+
+void PageTables::destroy(TableId id) {
+    frames_[id] = kNoFrame;
+    free_.push_back(id);
+}
+
+TableId Machine::alloc_table(Mm& mm, bool counted, Pid pid, bool may_oom, bool* oom_self) {
+    FrameId f = alloc_frame(FrameKind::page_table, pid, may_oom, oom_self);
+    if (f == kNoFrame) return kNoTable;
+    if (counted) ++mm.pt_pages;
+    emit(EventKind::pt_alloc, pid, 0, f);
+    return tables_.create(f);
+}
+
+// The PMD entry for addr, creating the PGD, PUD and PMD tables on the way if asked.
+u64* Machine::pmd_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self) {
+    if (mm.pgd == kNoTable) {
+        if (!create) return nullptr;
+        mm.pgd = alloc_table(mm, false, pid, may_oom, oom_self);   // the PGD is not in VmPTE
+        if (mm.pgd == kNoTable) return nullptr;
+    }
+    u64* e = &tables_[mm.pgd][pgd_index(addr)];
+    for (int level = 0; level < 2; ++level) {                      // PGD -> PUD -> PMD
+        if (!pte::is_present(*e)) {
+            if (!create) return nullptr;
+            TableId t = alloc_table(mm, true, pid, may_oom, oom_self);
+            if (t == kNoTable) return nullptr;
+            *e = pte::make(t, pte::present | pte::writable | pte::user);
+        }
+        e = &tables_[pte::pfn(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
+    }
+    return e;
+}
+
+const u64* Machine::pmd_entry(const Mm& mm, u64 addr) const {
+    if (mm.pgd == kNoTable) return nullptr;
+    const u64* e = &tables_[mm.pgd][pgd_index(addr)];
+    for (int level = 0; level < 2; ++level) {
+        if (!pte::is_present(*e)) return nullptr;
+        e = &tables_[pte::pfn(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
+    }
+    return e;
+}
+
+// The PTE for addr; nullptr if a level is missing (and not created) or the
+// range is mapped by a huge PMD.
+u64* Machine::pte_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self) {
+    u64* pmd = pmd_entry(mm, addr, create, pid, may_oom, oom_self);
+    if (!pmd) return nullptr;
+    if (!pte::is_present(*pmd)) {
+        if (!create) return nullptr;
+        TableId t = alloc_table(mm, true, pid, may_oom, oom_self);
+        if (t == kNoTable) return nullptr;
+        *pmd = pte::make(t, pte::present | pte::writable | pte::user);
+    }
+    if (*pmd & pte::huge) return nullptr;
+    return &tables_[pte::pfn(*pmd)][pte_index(addr)];
+}
+
+// Drops one leaf mapping (a PTE, or a huge PMD) and its counters.
+void Machine::unmap_leaf(Mm& mm, u64 e, bool huge, Pid pid) {
+    (void)pid;
+    if (e & pte::special) return;                  // zero page / huge zero page: nothing to count
+    FrameId f = pte::pfn(e);
+    if (huge) {
+        mm.rss_anon -= kPagesPerHuge;
+        frames_.pmd_unmap(f);
+        if (frames_.pmd_mapcount(f) == 0 && frames_.huge_pte_maps(f) == 0) {
+            frames_.free_huge(f);
+            emit(EventKind::frame_free, kNoPid, 0, f, kHugeSize);
+        }
+        advance(cfg_.cost.per_page_free_ns * double(kPagesPerHuge));
+        return;
+    }
+    switch (frames_[f].kind()) {
+        case FrameKind::file: mm.rss_file--; break;
+        case FrameKind::shmem: mm.rss_shmem--; break;
+        default: mm.rss_anon--; break;
+    }
+    // zap_pte_range(): a dirty PTE of a file page leaves the page dirty.
+    FrameKind k = frames_[f].kind();
+    if ((e & pte::dirty) && (k == FrameKind::file || k == FrameKind::shmem)) frames_[f].set_dirty(true);
+    put_frame(f);
+    advance(cfg_.cost.per_page_free_ns);
+}
+
+// Frees the page-table page deposited for the huge PMD at haddr.
+static void take_deposit(Mm& mm, u64 haddr, FrameId& out) {
+    auto it = mm.deposited.find(haddr);
+    if (it == mm.deposited.end()) invariant_broken("take_deposit", "huge PMD without a deposited table");
+    out = it->second;
+    mm.deposited.erase(it);
+}
+
+// __split_huge_pmd(): the huge PMD at addr becomes a PTE table (the deposited
+// one) of 512 entries mapping the same frames, read-only if the PMD was.
+void Machine::split_pmd(Mm& mm, u64 addr, Pid pid) {
+    u64* pmd = pmd_entry(mm, addr, false, pid, false, nullptr);
+    if (!pmd || !(*pmd & pte::huge)) invariant_broken("Machine::split_pmd", "no huge PMD to split");
+    u64 haddr = addr & ~(kHugeSize - 1);
+    u64 e = *pmd;
+    FrameId table_frame;
+    take_deposit(mm, haddr, table_frame);
+    TableId t = tables_.create(table_frame);
+    PageTables::Table& pt = tables_[t];
+    u64 keep = e & (pte::present | pte::writable | pte::user | pte::accessed | pte::dirty | pte::soft_dirty);
+    if (e & pte::special) {
+        for (u64 i = 0; i < kEntriesPerTable; ++i)
+            pt[i] = pte::make(zero_frame_, (keep & ~(pte::writable | pte::dirty)) | pte::special);
+    } else {
+        FrameId head = pte::pfn(e);
+        for (u32 i = 0; i < kEntriesPerTable; ++i) {
+            pt[i] = pte::make(head + i, keep);
+            frames_.map(head + i);
+        }
+        frames_.pmd_unmap(head);
+    }
+    *pmd = pte::make(t, pte::present | pte::writable | pte::user);
+    emit(EventKind::thp_split, pid, haddr, pte::pfn(e));
+}
+
+// Unmaps every page in [start, end) (both page aligned). Page tables stay;
+// munmap frees the ones no VMA needs any more.
+void Machine::zap_range(Mm& mm, u64 start, u64 end, Pid pid) {
+    for (u64 a = start; a < end;) {
+        u64 chunk_end = std::min(end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        u64* pmd = pmd_entry(mm, a, false, pid, false, nullptr);
+        if (!pmd || !pte::is_present(*pmd)) {
+            a = chunk_end;
+            continue;
+        }
+        if (*pmd & pte::huge) {
+            u64 haddr = a & ~(kHugeSize - 1);
+            if (a == haddr && chunk_end == haddr + kHugeSize) {
+                unmap_leaf(mm, *pmd, true, pid);
+                FrameId dep;
+                take_deposit(mm, haddr, dep);
+                mm.pt_pages--;
+                frames_.free(dep);
+                emit(EventKind::pt_free, pid, haddr, dep);
+                *pmd = 0;
+                a = chunk_end;
+                continue;
+            }
+            split_pmd(mm, a, pid);
+        }
+        u64* pt = tables_[pte::pfn(*pmd)].data();
+        for (; a < chunk_end; a += kPageSize) {
+            u64& e = pt[pte_index(a)];
+            if (!pte::is_present(e)) continue;
+            unmap_leaf(mm, e, false, pid);
+            e = 0;
+        }
+    }
+}
+
+// Frees every page-table page of an address space (after zapping all VMAs).
+void Machine::free_tables(Mm& mm) {
+    if (mm.pgd == kNoTable) return;
+    auto free_one = [&](TableId t, bool counted) {
+        FrameId f = tables_.frame(t);
+        tables_.destroy(t);
+        frames_.free(f);
+        if (counted) mm.pt_pages--;
+        emit(EventKind::pt_free, kNoPid, 0, f);
+    };
+    for (u64 i = 0; i < kEntriesPerTable; ++i) {
+        u64 e1 = tables_[mm.pgd][i];
+        if (!pte::is_present(e1)) continue;
+        TableId pud = pte::pfn(e1);
+        for (u64 j = 0; j < kEntriesPerTable; ++j) {
+            u64 e2 = tables_[pud][j];
+            if (!pte::is_present(e2)) continue;
+            TableId pmdt = pte::pfn(e2);
+            for (u64 k = 0; k < kEntriesPerTable; ++k) {
+                u64 e3 = tables_[pmdt][k];
+                if (!pte::is_present(e3)) continue;
+                if (e3 & pte::huge) invariant_broken("Machine::free_tables", "huge PMD left after zap");
+                free_one(pte::pfn(e3), true);
+            }
+            free_one(pmdt, true);
+        }
+        free_one(pud, true);
+    }
+    free_one(mm.pgd, false);
+    mm.pgd = kNoTable;
+}
+
+// copy_page_range() for one VMA: the child's tables get the parent's entries,
+// private writable ones write-protected in both (COW); shared ones clean in the
+// child. Eager: private anonymous pages are copied into new frames instead.
+// Returns the present entries copied; st is set on failure (no memory).
+u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st) {
+    const bool cow = !vma.is_shared();
+    u64 copied = 0;
+    for (u64 a = vma.start; a < vma.end;) {
+        u64 chunk_end = std::min(vma.end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        const u64* spmd = pmd_entry(static_cast<const Mm&>(src), a);
+        if (!spmd || !pte::is_present(*spmd)) {
+            a = chunk_end;
+            continue;
+        }
+        u64 before = dst.pt_pages;
+        u64* dpmd = pmd_entry(dst, a, true, child, false, nullptr);
+        if (!dpmd) {
+            st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
+            return copied;
+        }
+        u64* sp = const_cast<u64*>(spmd);
+        if (*sp & pte::huge) {
+            u64 haddr = a & ~(kHugeSize - 1);
+            FrameId dep = alloc_frame(FrameKind::page_table, child, false, nullptr);
+            if (dep == kNoFrame) {
+                st = fail(Errc::no_memory, "fork: no memory for a deposited page table");
+                return copied;
+            }
+            dst.deposited[haddr] = dep;
+            dst.pt_pages++;
+            if (*sp & pte::special) {
+                *dpmd = *sp & ~pte::accessed;
+            } else if (eager) {
+                FrameId nh = frames_.alloc_huge();
+                if (nh == kNoFrame) {
+                    st = fail(Errc::no_memory, "fork without COW: no free 2 MiB block to copy a huge page into");
+                    return copied;
+                }
+                FrameId oh = pte::pfn(*sp);
+                for (u32 i = 0; i < kPagesPerHuge; ++i) frames_[nh + i].content = frames_[oh + i].content;
+                frames_.pmd_map(nh);
+                *dpmd = pte::make(nh, (*sp & ~pte::pfn_mask) | pte::dirty);
+                dst.rss_anon += kPagesPerHuge;
+                r.pages_copied += kPagesPerHuge;
+                advance(cfg_.cost.copy_ns(kHugeSize));
+            } else {
+                if (cow) *sp &= ~pte::writable;
+                *dpmd = *sp & ~pte::accessed;
+                frames_.pmd_map(pte::pfn(*sp));
+                dst.rss_anon += kPagesPerHuge;
+            }
+            ++copied;
+            r.pt_pages += dst.pt_pages - before;
+            a = chunk_end;
+            continue;
+        }
+        if (!pte::is_present(*dpmd)) {
+            TableId t = alloc_table(dst, true, child, false, nullptr);
+            if (t == kNoTable) {
+                st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
+                return copied;
+            }
+            *dpmd = pte::make(t, pte::present | pte::writable | pte::user);
+        }
+        r.pt_pages += dst.pt_pages - before;
+        u64* s = tables_[pte::pfn(*sp)].data();
+        u64* d = tables_[pte::pfn(*dpmd)].data();
+        for (u32 i = pte_index(a), last = pte_index(chunk_end - kPageSize); i <= last; ++i) {
+            u64 e = s[i];
+            if (!pte::is_present(e)) continue;
+            ++copied;
+            if (e & pte::special) {                  // the zero page: copy the entry as it is
+                d[i] = e & ~pte::accessed;
+                continue;
+            }
+            FrameId f = pte::pfn(e);
+            FrameKind k = frames_[f].kind();
+            if (eager && cow && (k == FrameKind::anon || k == FrameKind::huge_head || k == FrameKind::huge_tail)) {
+                FrameId nf = frames_.alloc(FrameKind::anon);
+                if (nf == kNoFrame && reclaim(64)) nf = frames_.alloc(FrameKind::anon);
+                if (nf == kNoFrame) {
+                    st = fail(Errc::no_memory, "fork without COW: out of memory copying pages");
+                    return copied;
+                }
+                emit(EventKind::frame_alloc, child, 0, nf);
+                frames_[nf].content = frames_[f].content;
+                frames_.map(nf);
+                u64 flags = (e & ~pte::pfn_mask & ~pte::accessed) | pte::dirty;
+                if (vma.prot & prot::write) flags |= pte::writable;
+                d[i] = pte::make(nf, flags);
+                dst.rss_anon++;
+                r.pages_copied++;
+                advance(cfg_.cost.copy_ns(kPageSize));
+                continue;
+            }
+            if (cow && (e & pte::writable)) {
+                s[i] = e & ~pte::writable;
+                e = s[i];
+            }
+            if (vma.is_shared()) e &= ~pte::dirty;
+            d[i] = e & ~pte::accessed;
+            frames_.map(f);
+            if (k == FrameKind::file) dst.rss_file++;
+            else if (k == FrameKind::shmem) dst.rss_shmem++;
+            else dst.rss_anon++;
+        }
+        a = chunk_end;
+    }
+    return copied;
+}
+
+}  // namespace cow

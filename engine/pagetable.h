@@ -1,0 +1,83 @@
+// pagetable.h: x86-64 four-level page tables and their entries.
+//
+// A virtual address splits into four 9-bit table indices and a page offset:
+//
+//   47      39 38      30 29      21 20      12 11         0
+//   +---------+----------+----------+----------+------------+
+//   |  PGD    |   PUD    |   PMD    |   PTE    |   offset   |
+//   +---------+----------+----------+----------+------------+
+//
+// Every table is one 4 KiB page-table page of 512 entries, and lives in a
+// physical frame of kind page_table: fork copies these, not the pages they map.
+// An entry is 64 bits laid out as on x86-64:
+//
+//   63    52 51                      12 11  9  8  7  6  5  4  3  2  1  0
+//   +-------+--------------------------+--+--+--+--+--+--+--+--+--+--+--+
+//   |       |        frame (PFN)       |SD|SP|  |PS| D| A|  |  | U|RW| P|
+//   +-------+--------------------------+--+--+--+--+--+--+--+--+--+--+--+
+//
+//   P present, RW writable, U user, A accessed, D dirty, PS huge (a PMD entry
+//   mapping 2 MiB), SP special (the zero page: no struct page behind it),
+//   SD soft-dirty (bit 11, _PAGE_SOFT_DIRTY).
+//
+// In upper-level entries (PGD, PUD, PMD without PS) the PFN field holds the
+// index of the next table in the machine's table pool, whose physical frame is
+// `PageTables::frame(id)`; a leaf entry's PFN field is the mapped frame.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <vector>
+
+#include "types.h"
+
+namespace cow {
+
+namespace pte {
+constexpr u64 present = u64{1} << 0;
+constexpr u64 writable = u64{1} << 1;
+constexpr u64 user = u64{1} << 2;
+constexpr u64 accessed = u64{1} << 5;
+constexpr u64 dirty = u64{1} << 6;
+constexpr u64 huge = u64{1} << 7;
+constexpr u64 special = u64{1} << 9;
+constexpr u64 soft_dirty = u64{1} << 11;
+constexpr u64 pfn_mask = ((u64{1} << 40) - 1) << 12;
+
+inline u32 pfn(u64 e) { return u32((e & pfn_mask) >> 12); }
+inline u64 make(u32 pfn_value, u64 flags) { return (u64(pfn_value) << 12) | flags; }
+inline bool is_present(u64 e) { return e & present; }
+}  // namespace pte
+
+using TableId = u32;
+constexpr TableId kNoTable = 0xffffffffu;
+
+inline u32 pgd_index(u64 a) { return u32((a >> 39) & 511); }
+inline u32 pud_index(u64 a) { return u32((a >> 30) & 511); }
+inline u32 pmd_index(u64 a) { return u32((a >> 21) & 511); }
+inline u32 pte_index(u64 a) { return u32((a >> 12) & 511); }
+
+// The pool of page-table pages of the whole machine. Tables never move once
+// created (std::deque), so a pointer to an entry stays valid while the table
+// lives; the pool copies by value for snapshots.
+class PageTables {
+public:
+    using Table = std::array<u64, kEntriesPerTable>;
+
+    TableId create(FrameId frame);
+    void destroy(TableId id);
+    Table& operator[](TableId id) { return tables_[id]; }
+    const Table& operator[](TableId id) const { return tables_[id]; }
+    FrameId frame(TableId id) const { return frames_[id]; }
+    u64 live() const { return tables_.size() - free_.size(); }
+    u64 host_bytes() const {
+        return tables_.size() * sizeof(Table) + (frames_.capacity() + free_.capacity()) * sizeof(u32);
+    }
+
+private:
+    std::deque<Table> tables_;
+    std::vector<FrameId> frames_;
+    std::vector<TableId> free_;
+};
+
+}  // namespace cow

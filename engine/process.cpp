@@ -1,0 +1,314 @@
+// process.cpp: spawn, fork (COW and eager), vfork, posix_spawn, exec, exit, wait.
+#include <algorithm>
+
+#include "machine.h"
+
+namespace cow {
+
+const char* to_string(ProcState s) {
+    switch (s) {
+        case ProcState::running: return "running";
+        case ProcState::vfork_wait: return "vfork_wait";
+        case ProcState::zombie: return "zombie";
+        case ProcState::reaped: return "reaped";
+    }
+    return "?";
+}
+
+Image default_image(const std::string& name) {
+    Image im;
+    im.name = name;
+    im.libs = {
+        {"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", 156 * KiB, 40 * KiB, 8 * KiB, 4 * KiB},
+        {"/usr/lib/x86_64-linux-gnu/libc.so.6", 1376 * KiB, 352 * KiB, 24 * KiB, 52 * KiB},
+    };
+    return im;
+}
+
+// Reads the text and rodata of the image and its libraries, writes their data
+// and the top page of the stack: what the loader and libc start-up touch.
+void Machine::warm_image(Pid pid, const Image& im) {
+    if (!im.warm) return;
+    const Mm& mm = mms_[procs_[pid].mm];
+    std::vector<std::pair<u64, u64>> reads, writes;
+    for (const Vma& v : mm.vmas) {
+        if (v.kind == VmaKind::text || v.kind == VmaKind::rodata ||
+            (v.kind == VmaKind::file_private && !(v.prot & prot::write)))
+            reads.push_back({v.start, v.end - v.start});
+        else if (v.kind == VmaKind::data || (v.kind == VmaKind::file_private && (v.prot & prot::write)))
+            writes.push_back({v.start, v.end - v.start});
+        else if (v.kind == VmaKind::stack)
+            writes.push_back({v.end - kPageSize, kPageSize});
+    }
+    for (auto [a, n] : reads)
+        if (!access(pid, a, n, Access::read)) return;
+    for (auto [a, n] : writes)
+        if (!access(pid, a, n, Access::write)) return;
+}
+
+Result<Pid> Machine::spawn(const Image& image, Pid parent) {
+    if (parent != kNoPid)
+        if (Status st = check_pid(parent, "spawn"); !st) return st;
+    if (live_procs_ >= MachineConfig::kMaxProcesses)
+        return fail(Errc::limit, "spawn: the model's limit of " + std::to_string(MachineConfig::kMaxProcesses) +
+                                     " processes is reached");
+    u32 mmid = new_mm();
+    if (Status st = load_image(Pid(procs_.size()), mms_[mmid], image); !st) {
+        release_mm(mmid);
+        return st;
+    }
+    Pid pid = Pid(procs_.size());
+    Process& p = procs_.emplace_back();
+    p.pid = pid;
+    p.parent = parent;
+    p.name = image.name;
+    p.mm = mmid;
+    p.start_ns = now_ns_;
+    if (parent != kNoPid) procs_[parent].children.push_back(pid);
+    ++live_procs_;
+    advance(cfg_.cost.exec_ns);
+    emit(EventKind::spawn, pid, 0, kNoFrame, parent);
+    warm_image(pid, image);
+    return pid;
+}
+
+Result<ForkResult> Machine::fork(Pid parent) { return fork_impl(parent, false); }
+Result<ForkResult> Machine::fork_eager(Pid parent) { return fork_impl(parent, true); }
+
+// dup_mmap(): the child gets a copy of every VMA but MADV_DONTFORK ones,
+// charged to Committed_AS; the page tables of VMAs with anonymous pages are
+// copied (copy_page_range), the others fault in again in the child.
+Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
+    const char* op = eager ? "fork without COW" : "fork";
+    if (Status st = check_pid(parent, op); !st) return st;
+    if (live_procs_ >= MachineConfig::kMaxProcesses) {
+        emit(EventKind::fork_failed, parent);
+        return fail(Errc::limit, std::string(op) + ": the model's limit of " +
+                                     std::to_string(MachineConfig::kMaxProcesses) + " processes is reached");
+    }
+    const u64 t0 = now_ns_;
+    const Pid child = Pid(procs_.size());
+    u32 cmm = new_mm();
+    Mm& cm = mms_[cmm];
+    Mm& pm = mms_[procs_[parent].mm];
+    cm.brk_start = pm.brk_start;
+    cm.brk = pm.brk;
+    cm.mmap_base = pm.mmap_base;
+    ForkResult r;
+    r.child = child;
+    Status st;
+    u64 nvmas = 0;
+    for (const Vma& v : pm.vmas) {
+        if (v.flags & vmf::dontfork) continue;
+        Vma c = v;
+        if (v.flags & vmf::account) {
+            st = charge(cm, v.pages());
+            if (!st) {
+                c.flags &= u16(~vmf::account);
+                st.message = std::string(op) + ": " + st.message;
+            }
+        }
+        if (v.flags & vmf::wipeonfork) c.flags &= u16(~vmf::anon_vma);
+        if (c.file != kNoFile) files_[c.file].users++;
+        cm.vmas.push_back(c);
+        ++nvmas;
+        if (!st) break;
+        if (!(v.flags & vmf::wipeonfork) && (v.flags & vmf::anon_vma)) {
+            r.ptes_copied += copy_range(cm, pm, v, eager, r, child, st);
+            if (!st) break;
+        }
+    }
+    if (!st) {
+        release_mm(cmm);
+        emit(EventKind::fork_failed, parent);
+        return st;
+    }
+    if (cm.pgd != kNoTable) ++r.pt_pages;            // pgd_alloc(): not in VmPTE, but a page
+    const CostModel& k = cfg_.cost;
+    advance(k.fork_base_ns + double(nvmas) * k.per_vma_ns + double(r.pt_pages) * k.per_pt_page_ns +
+            double(r.ptes_copied) * k.per_pte_ns);
+    Process& p = procs_.emplace_back();
+    const Process& pp = procs_[parent];
+    p.pid = child;
+    p.parent = parent;
+    p.name = pp.name;
+    p.mm = cmm;
+    p.oom_score_adj = pp.oom_score_adj;
+    p.start_ns = now_ns_;
+    procs_[parent].children.push_back(child);
+    ++live_procs_;
+    r.time_ns = now_ns_ - t0;
+    emit(eager ? EventKind::fork_eager : EventKind::fork, parent, 0, kNoFrame, child);
+    return r;
+}
+
+// vfork(): the child runs in the parent's address space (CLONE_VM); the parent
+// is suspended until the child execs or exits.
+Result<ForkResult> Machine::vfork(Pid parent) {
+    if (Status st = check_pid(parent, "vfork"); !st) return st;
+    if (live_procs_ >= MachineConfig::kMaxProcesses)
+        return fail(Errc::limit, "vfork: the model's limit of processes is reached");
+    const u64 t0 = now_ns_;
+    Pid child = Pid(procs_.size());
+    Process& p = procs_.emplace_back();
+    Process& pp = procs_[parent];
+    p.pid = child;
+    p.parent = parent;
+    p.name = pp.name;
+    p.mm = pp.mm;
+    p.oom_score_adj = pp.oom_score_adj;
+    p.vfork_parent = parent;
+    p.start_ns = now_ns_;
+    mms_[pp.mm].users++;
+    pp.children.push_back(child);
+    pp.state = ProcState::vfork_wait;
+    ++live_procs_;
+    advance(cfg_.cost.vfork_ns);
+    emit(EventKind::vfork, parent, 0, kNoFrame, child);
+    ForkResult r;
+    r.child = child;
+    r.time_ns = now_ns_ - t0;
+    return r;
+}
+
+// posix_spawn(): glibc's clone(CLONE_VM|CLONE_VFORK) followed by exec in the
+// child; the parent's page tables are never copied.
+Result<ForkResult> Machine::posix_spawn(Pid parent, const Image& image) {
+    if (Status st = check_pid(parent, "posix_spawn"); !st) return st;
+    const u64 t0 = now_ns_;
+    advance(cfg_.cost.spawn_ns);   // the clone; spawn() adds the exec
+    Result<Pid> child = spawn(image, parent);
+    if (!child) {
+        emit(EventKind::fork_failed, parent);
+        return fail(child.code(), "posix_spawn: " + child.message());
+    }
+    ForkResult r;
+    r.child = *child;
+    r.time_ns = now_ns_ - t0;
+    return r;
+}
+
+Status Machine::exec(Pid pid, const Image& image) {
+    if (Status st = check_pid(pid, "exec"); !st) return st;
+    u32 nmm = new_mm();
+    if (Status st = load_image(pid, mms_[nmm], image); !st) {
+        release_mm(nmm);
+        return fail(st.err, "exec: " + st.message);
+    }
+    Process& p = procs_[pid];
+    u32 old = p.mm;
+    p.mm = nmm;
+    p.name = image.name;
+    if (p.vfork_parent != kNoPid) {
+        mms_[old].users--;
+        Process& parent = procs_[p.vfork_parent];
+        parent.state = ProcState::running;
+        emit(EventKind::vfork_resume, parent.pid);
+        p.vfork_parent = kNoPid;
+    } else {
+        release_mm(old);
+    }
+    advance(cfg_.cost.exec_ns);
+    emit(EventKind::exec, pid);
+    warm_image(pid, image);
+    return {};
+}
+
+void Machine::release_mm(u32 id) {
+    Mm& mm = mms_[id];
+    if (mm.users == 0) invariant_broken("Machine::release_mm", "address space without users");
+    if (--mm.users) return;
+    for (const Vma& v : mm.vmas) {
+        zap_range(mm, v.start, v.end, kNoPid);
+        drop_vma_object(v);
+    }
+    if (mm.committed) uncharge(mm, mm.committed);
+    mm.vmas.clear();
+    free_tables(mm);
+    if (mm.rss() || mm.pt_pages || !mm.deposited.empty())
+        invariant_broken("Machine::release_mm", "pages or tables left after tearing down an address space");
+    mm.live = false;
+    free_mms_.push_back(id);
+}
+
+// do_exit(): the address space goes (or goes back to a vfork parent), children
+// are reparented to init (which reaps them), and the process becomes a zombie
+// until its parent waits for it.
+void Machine::teardown(Pid pid, int status) {
+    Process& p = procs_[pid];
+    if (p.vfork_parent != kNoPid) {
+        mms_[p.mm].users--;
+        Process& parent = procs_[p.vfork_parent];
+        parent.state = ProcState::running;
+        emit(EventKind::vfork_resume, parent.pid);
+        p.vfork_parent = kNoPid;
+    } else {
+        release_mm(p.mm);
+    }
+    p.state = ProcState::zombie;
+    p.exit_status = status;
+    --live_procs_;
+    for (Pid c : p.children) {
+        Process& ch = procs_[c];
+        ch.parent = kNoPid;
+        if (ch.state == ProcState::zombie) {
+            ch.state = ProcState::reaped;
+            emit(EventKind::reap, kNoPid, 0, kNoFrame, c);
+        }
+    }
+    p.children.clear();
+    advance(cfg_.cost.exit_base_ns);
+    emit(EventKind::exit, pid, 0, kNoFrame, u64(status));
+    if (p.parent == kNoPid) {
+        p.state = ProcState::reaped;
+        emit(EventKind::reap, kNoPid, 0, kNoFrame, pid);
+    }
+}
+
+void Machine::kill_process(Pid pid, int signal) {
+    if (procs_[pid].alive()) teardown(pid, signal);
+}
+
+Status Machine::exit(Pid pid, int code) {
+    if (Status st = check_pid(pid, "exit"); !st) return st;
+    if (code < 0 || code > 255) return fail(Errc::invalid_argument, "exit: status " + std::to_string(code) + " is outside 0..255");
+    teardown(pid, code << 8);
+    return {};
+}
+
+Result<WaitResult> Machine::wait(Pid parent, Pid child) {
+    if (Status st = check_pid(parent, "wait"); !st) return st;
+    Process& pp = procs_[parent];
+    Pid found = kNoPid;
+    for (Pid c : pp.children) {
+        if (child != kNoPid && c != child) continue;
+        if (procs_[c].state == ProcState::zombie) {
+            found = c;
+            break;
+        }
+    }
+    if (found == kNoPid) {
+        if (child != kNoPid) {
+            bool mine = std::find(pp.children.begin(), pp.children.end(), child) != pp.children.end();
+            if (!mine) return fail(Errc::no_child, "wait: " + std::to_string(child) + " is not a child of " + std::to_string(parent));
+            return fail(Errc::not_running, "wait: child " + std::to_string(child) + " has not exited (wait would block)");
+        }
+        if (pp.children.empty()) return fail(Errc::no_child, "wait: process " + std::to_string(parent) + " has no children");
+        return fail(Errc::not_running, "wait: no child of " + std::to_string(parent) + " has exited (wait would block)");
+    }
+    Process& c = procs_[found];
+    c.state = ProcState::reaped;
+    pp.children.erase(std::find(pp.children.begin(), pp.children.end(), found));
+    emit(EventKind::reap, parent, 0, kNoFrame, found);
+    return WaitResult{found, c.exit_status};
+}
+
+Status Machine::set_oom_score_adj(Pid pid, int adj) {
+    if (Status st = check_pid(pid, "oom_score_adj", false); !st) return st;
+    if (adj < -1000 || adj > 1000)
+        return fail(Errc::invalid_argument, "oom_score_adj: " + std::to_string(adj) + " is outside -1000..1000");
+    procs_[pid].oom_score_adj = adj;
+    return {};
+}
+
+}  // namespace cow

@@ -1,0 +1,93 @@
+// types.h: the engine's vocabulary: sizes, typed ids, and error values.
+//
+// Ids are small integers, never pointers, so the whole machine can be copied
+// (snapshots, rewind) and compared. Operations that can fail on a user's input
+// return Result<T> / Status with a message; they never throw or abort.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace cow {
+
+using u8 = std::uint8_t;
+using u16 = std::uint16_t;
+using u32 = std::uint32_t;
+using u64 = std::uint64_t;
+using i64 = std::int64_t;
+
+constexpr u64 kPageShift = 12;
+constexpr u64 kPageSize = u64{1} << kPageShift;         // 4 KiB
+constexpr u64 kHugeShift = 21;
+constexpr u64 kHugeSize = u64{1} << kHugeShift;         // 2 MiB (one PMD entry)
+constexpr u64 kPagesPerHuge = kHugeSize / kPageSize;    // 512
+constexpr u64 kEntriesPerTable = 512;                   // x86-64: 9 bits per level
+constexpr u64 kUserTop = u64{1} << 47;                  // 128 TiB of user address space
+constexpr u64 KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
+
+using FrameId = u32;   // physical frame number (PFN)
+using Pid = u32;       // process id; 0 is never a process
+using FileId = u32;    // a file (or shmem object) with a page cache
+constexpr FrameId kNoFrame = 0xffffffffu;
+constexpr Pid kNoPid = 0;
+constexpr FileId kNoFile = 0xffffffffu;
+
+enum class Errc : u8 {
+    ok = 0,
+    invalid_argument,   // EINVAL: malformed request (size 0, unaligned, unknown flag)
+    no_such_process,    // ESRCH
+    not_running,        // the process exists but cannot run this (zombie, suspended by vfork)
+    no_memory,          // ENOMEM: overcommit refused, address space full, or OOM
+    bad_address,        // EFAULT / SIGSEGV: outside every VMA or not permitted
+    limit,              // a size beyond the configured limits of the model
+    no_child,           // ECHILD: wait with nothing to wait for
+    killed,             // the process was killed while doing this (OOM, SIGSEGV)
+};
+
+const char* errc_name(Errc e);
+
+struct [[nodiscard]] Status {
+    Errc err = Errc::ok;
+    std::string message;
+
+    bool ok() const { return err == Errc::ok; }
+    Errc code() const { return err; }
+    explicit operator bool() const { return ok(); }
+    static Status success() { return {}; }
+};
+
+inline Status fail(Errc code, std::string message) { return Status{code, std::move(message)}; }
+
+template <class T>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : v_(std::move(value)) {}
+    Result(Status error) : v_(std::move(error)) {}
+
+    bool ok() const { return v_.index() == 0; }
+    explicit operator bool() const { return ok(); }
+    const T& value() const { return std::get<0>(v_); }
+    T& value() { return std::get<0>(v_); }
+    const T& operator*() const { return value(); }
+    const T* operator->() const { return &value(); }
+    Status status() const { return ok() ? Status{} : std::get<1>(v_); }
+    Errc code() const { return ok() ? Errc::ok : std::get<1>(v_).err; }
+    const std::string& message() const {
+        static const std::string empty;
+        return ok() ? empty : std::get<1>(v_).message;
+    }
+
+private:
+    std::variant<T, Status> v_;
+};
+
+// A broken engine invariant (a bug, never a user's input): print the function
+// and what broke, then abort.
+[[noreturn]] void invariant_broken(const char* function, const std::string& what);
+
+// Human-readable byte count ("4 KiB", "1.5 GiB") for messages.
+std::string format_bytes(u64 bytes);
+
+}  // namespace cow

@@ -1,0 +1,6 @@
+// version.cpp: the engine's version, set by the build from the project version.
+#include "engine.h"
+
+namespace cow {
+const char* version() { return COWLAB_VERSION; }
+}  // namespace cow

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds native and wasm, runs the
+# doctest suite and serve.py's tests (ctest), then the browser test in
+# headless Chromium. Screenshots land in artifacts/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+scripts/build.sh all
+ctest --preset native
+node tests/browser/smoke.mjs --root build/wasm/web --artifacts artifacts
+echo "all tests passed"

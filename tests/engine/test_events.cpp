@@ -1,0 +1,88 @@
+// Events, configuration, snapshots and determinism.
+#include "lab.h"
+
+using namespace test;
+
+TEST_CASE("the event ring keeps the newest events and counts all of them") {
+    MachineConfig cfg = small_config();
+    cfg.event_capacity = 64;
+    Lab lab(cfg);
+    Pid p = lab.spawn();
+    u64 buf = lab.mmap(p, 1 * MiB);
+    lab.write(p, buf, 1 * MiB);
+    const EventLog& ev = lab.m.events();
+    CHECK(ev.size() == 64);
+    CHECK(ev.total() > 256);
+    CHECK(ev.count(EventKind::zero_fill) == 256);
+    CHECK(ev.at(63).kind == EventKind::zero_fill);
+    CHECK(ev.at(63).pid == p);
+    CHECK(ev.at(63).addr == buf + 1 * MiB - kPageSize);
+    for (u64 i = 1; i < ev.size(); ++i) CHECK(ev.at(i - 1).time_ns <= ev.at(i).time_ns);
+}
+
+TEST_CASE("an impossible configuration is refused with the field and the reason") {
+    MachineConfig c;
+    c.ram_bytes = 1 * MiB;
+    Result<Machine> r = Machine::create(c);
+    CHECK(r.code() == Errc::limit);
+    CHECK(r.message().find("ram_bytes") != std::string::npos);
+    c.ram_bytes = 1 * GiB + 1;
+    CHECK(Machine::create(c).code() == Errc::invalid_argument);
+    c.ram_bytes = 1024 * GiB;
+    CHECK(Machine::create(c).code() == Errc::limit);
+    c = MachineConfig{};
+    c.overcommit_ratio = 5000;
+    CHECK(Machine::create(c).message().find("overcommit_ratio") != std::string::npos);
+    c = MachineConfig{};
+    c.cost.copy_bytes_per_ns = 0;
+    CHECK(Machine::create(c).code() == Errc::invalid_argument);
+    c = MachineConfig{};
+    c.ram_bytes = 64 * GiB;
+    CHECK(Machine::create(c).ok());
+}
+
+TEST_CASE("a snapshot is a copy: restoring it rewinds the machine") {
+    Lab lab;
+    Pid p = lab.spawn();
+    u64 buf = lab.mmap(p, 1 * MiB);
+    lab.write(p, buf, 1 * MiB);
+    const Machine snapshot = lab.m;
+    Pid c = lab.fork(p);
+    lab.write(c, buf, 1 * MiB);
+    CHECK(lab.m.meminfo().used > snapshot.meminfo().used);
+    lab.m = snapshot;
+    lab.check();
+    CHECK(lab.m.pids().size() == 1);
+    CHECK(lab.m.meminfo().used == snapshot.meminfo().used);
+    Pid c2 = lab.fork(p);
+    CHECK(c2 == c);                                  // the same future again
+}
+
+TEST_CASE("the same operations give the same events and figures") {
+    auto run = [] {
+        Lab lab;
+        Pid p = lab.spawn(default_image("x"));
+        u64 buf = lab.mmap(p, 2 * MiB);
+        lab.write(p, buf, 2 * MiB);
+        Pid c = lab.fork(p);
+        lab.write(c, buf, 512 * KiB);
+        lab.exit(c);
+        std::vector<u64> out{lab.m.now_ns(), lab.m.events().total(), lab.rollup(p).pss_fp};
+        for (u64 i = 0; i < lab.m.events().size(); ++i) out.push_back(lab.m.events().at(i).frame);
+        return out;
+    };
+    CHECK(run() == run());
+}
+
+TEST_CASE("the cost model makes a COW fork of 1 GiB far cheaper than an eager copy") {
+    Lab lab(small_config(4 * GiB));
+    Pid p = lab.spawn(bare_image());
+    u64 buf = lab.mmap(p, 1 * GiB);
+    lab.write(p, buf, 1 * GiB);
+    ForkResult cow = lab.ok(lab.m.fork(p));
+    ForkResult eager = lab.ok(lab.m.fork_eager(p));
+    CHECK(cow.time_ns < 5'000'000);                  // milliseconds at most
+    CHECK(eager.time_ns > 20 * cow.time_ns);
+    const CostModel& k = lab.m.config().cost;
+    CHECK(double(eager.time_ns) >= k.copy_ns(1 * GiB));
+}

@@ -1,0 +1,138 @@
+// main.cpp: the lab's platform loop: SDL2 window, OpenGL (native) or WebGL2
+// (web) context, Dear ImGui, one frame per tick.
+//
+//   native: cowlab-lab [--frames N]     (N frames, then exit: for smoke runs;
+//           SDL_VIDEODRIVER=offscreen runs it without a display)
+//   web:    emscripten_set_main_loop drives frame(); the page sizes the canvas
+#include <SDL2/SDL.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "app.h"
+#include "gl.h"
+#include "imgui.h"
+#include "imgui_impl_opengl3.h"
+#include "imgui_impl_sdl.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#include <emscripten/html5.h>
+#endif
+
+namespace {
+
+SDL_Window* g_window = nullptr;
+SDL_GLContext g_gl = nullptr;
+bool g_quit = false;
+long g_frame_limit = -1;
+
+#ifdef __EMSCRIPTEN__
+// The canvas's CSS size decides the window size; its backing store follows
+// devicePixelRatio (SDL does that for a resizable high-DPI window).
+void follow_canvas_size() {
+    double css_w = 0, css_h = 0;
+    emscripten_get_element_css_size("#canvas", &css_w, &css_h);
+    int w = 0, h = 0;
+    SDL_GetWindowSize(g_window, &w, &h);
+    int want_w = int(css_w), want_h = int(css_h);
+    int fb_w = 0, fb_h = 0;
+    emscripten_get_canvas_element_size("#canvas", &fb_w, &fb_h);
+    const double dpr = emscripten_get_device_pixel_ratio();
+    if (want_w > 0 && want_h > 0 &&
+        (want_w != w || want_h != h || fb_w != int(css_w * dpr) || fb_h != int(css_h * dpr)))
+        SDL_SetWindowSize(g_window, want_w, want_h);
+}
+#endif
+
+void frame() {
+#ifdef __EMSCRIPTEN__
+    follow_canvas_size();
+#endif
+    SDL_Event ev;
+    while (SDL_PollEvent(&ev)) {
+        ImGui_ImplSDL2_ProcessEvent(&ev);
+        if (ev.type == SDL_QUIT) g_quit = true;
+    }
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplSDL2_NewFrame();
+    ImGuiIO& io = ImGui::GetIO();
+    if (!(io.DeltaTime > 0)) io.DeltaTime = 1.0f / 60.0f;   // ImGui asserts on a zero step
+    ImGui::NewFrame();
+    cowlab::app().draw();
+    ImGui::Render();
+    int fb_w = 0, fb_h = 0;
+    SDL_GL_GetDrawableSize(g_window, &fb_w, &fb_h);
+    glViewport(0, 0, fb_w, fb_h);
+    glClearColor(0.07f, 0.07f, 0.08f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    SDL_GL_SwapWindow(g_window);
+    if (g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit) g_quit = true;
+}
+
+int fail(const char* what, const char* detail) {
+    std::fprintf(stderr, "cowlab: %s: %s\n", what, detail);
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
+            char* end = nullptr;
+            g_frame_limit = std::strtol(argv[++i], &end, 10);
+            if (!end || *end || g_frame_limit < 1) return fail("--frames", "expects a positive number");
+        } else {
+            std::fprintf(stderr, "usage: %s [--frames N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) return fail("SDL_Init", SDL_GetError());
+#ifdef __EMSCRIPTEN__
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_ES);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 0);
+    const char* glsl = "#version 300 es";
+#else
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
+    const char* glsl = "#version 330 core";
+#endif
+    SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
+    g_window = SDL_CreateWindow("cowlab", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1280, 800,
+                                SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    if (!g_window) return fail("SDL_CreateWindow", SDL_GetError());
+    g_gl = SDL_GL_CreateContext(g_window);
+    if (!g_gl) return fail("SDL_GL_CreateContext", SDL_GetError());
+    SDL_GL_MakeCurrent(g_window, g_gl);
+    SDL_GL_SetSwapInterval(1);
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;   // the lab starts the same every time
+    ImGui::StyleColorsDark();
+    ImGui_ImplSDL2_InitForOpenGL(g_window, g_gl);
+    ImGui_ImplOpenGL3_Init(glsl);
+
+    std::string gl_error;
+    if (!cowlab::app().init(&gl_error)) cowlab::app().error = "page map unavailable: " + gl_error;
+
+#ifdef __EMSCRIPTEN__
+    emscripten_set_main_loop(frame, 0, true);
+#else
+    while (!g_quit) frame();
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplSDL2_Shutdown();
+    ImGui::DestroyContext();
+    SDL_GL_DeleteContext(g_gl);
+    SDL_DestroyWindow(g_window);
+    SDL_Quit();
+#endif
+    return 0;
+}

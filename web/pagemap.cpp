@@ -1,0 +1,147 @@
+// pagemap.cpp: uploads frame codes to a texture and draws them with
+// shaders/pagemap.{vert,frag} inside an ImGui window (a draw callback).
+#include "pagemap.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "imgui.h"
+
+namespace cowlab {
+
+namespace {
+GLuint compile(GLenum type, const char* name, std::string* error) {
+    const char* body = shader_source(name);
+    if (!body) {
+        *error = std::string("shader ") + name + " is not embedded";
+        return 0;
+    }
+    const char* parts[] = {COWLAB_GLSL_VERSION, body};
+    GLuint s = glCreateShader(type);
+    glShaderSource(s, 2, parts, nullptr);
+    glCompileShader(s);
+    GLint ok = 0;
+    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
+    if (!ok) {
+        char log[2048];
+        glGetShaderInfoLog(s, sizeof log, nullptr, log);
+        *error = std::string(name) + ": " + log;
+        glDeleteShader(s);
+        return 0;
+    }
+    return s;
+}
+}  // namespace
+
+bool PageMap::init(std::string* error) {
+    GLuint vs = compile(GL_VERTEX_SHADER, "pagemap.vert", error);
+    GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, "pagemap.frag", error) : 0;
+    if (!vs || !fs) return false;
+    program_ = glCreateProgram();
+    glAttachShader(program_, vs);
+    glAttachShader(program_, fs);
+    glLinkProgram(program_);
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    GLint ok = 0;
+    glGetProgramiv(program_, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[2048];
+        glGetProgramInfoLog(program_, sizeof log, nullptr, log);
+        *error = std::string("pagemap program: ") + log;
+        return false;
+    }
+    u_frames_ = glGetUniformLocation(program_, "u_frames");
+    u_tex_width_ = glGetUniformLocation(program_, "u_tex_width");
+    u_total_ = glGetUniformLocation(program_, "u_total");
+    u_cols_ = glGetUniformLocation(program_, "u_cols");
+    u_first_ = glGetUniformLocation(program_, "u_first");
+    u_view_px_ = glGetUniformLocation(program_, "u_view_px");
+    u_cell_px_ = glGetUniformLocation(program_, "u_cell_px");
+    u_hover_ = glGetUniformLocation(program_, "u_hover");
+    glGenVertexArrays(1, &vao_);
+    glGenTextures(1, &texture_);
+    return true;
+}
+
+void PageMap::upload(const cow::Machine& m) {
+    cow::fill_frame_map(m, codes_);
+    total_ = long(codes_.size());
+    tex_height_ = int((codes_.size() + size_t(tex_width_) - 1) / size_t(tex_width_));
+    codes_.resize(size_t(tex_width_) * size_t(tex_height_), 0);
+    glBindTexture(GL_TEXTURE_2D, texture_);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, tex_width_, tex_height_, 0, GL_RED, GL_UNSIGNED_BYTE, codes_.data());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    codes_.resize(size_t(total_));
+}
+
+long PageMap::draw(float height) {
+    ImVec2 pos = ImGui::GetCursorScreenPos();
+    ImVec2 size(ImGui::GetContentRegionAvail().x, height);
+    if (size.x < 8 || size.y < 8 || !program_) {
+        ImGui::Dummy(size);
+        return -1;
+    }
+    ImGui::InvisibleButton("##pagemap", size);
+    const bool hovered = ImGui::IsItemHovered();
+    ImGuiIO& io = ImGui::GetIO();
+    if (hovered && io.MouseWheel != 0) {
+        cell_px = std::clamp(cell_px * std::pow(1.25f, io.MouseWheel), 1.0f, 48.0f);
+    }
+    view_cols_ = std::max(1, int(size.x / cell_px));
+    if (hovered && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+        long rows = long(-io.MouseDelta.y / cell_px);
+        first_frame += rows * view_cols_;
+    }
+    first_frame = std::clamp(first_frame, 0L, std::max(0L, total_ - 1));
+    first_frame -= first_frame % view_cols_;
+    hover_ = -1;
+    if (hovered) {
+        long col = long((io.MousePos.x - pos.x) / cell_px), row = long((io.MousePos.y - pos.y) / cell_px);
+        long f = first_frame + row * view_cols_ + col;
+        if (col < view_cols_ && f >= 0 && f < total_) hover_ = f;
+    }
+    view_w_ = size.x;
+    view_h_ = size.y;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
+    dl->AddCallback(&PageMap::render_callback, this);
+    dl->AddCallback(ImDrawCallback_ResetRenderState, nullptr);
+    dl->PopClipRect();
+    return hover_;
+}
+
+void PageMap::render_callback(const ImDrawList* list, const ImDrawCmd* cmd) {
+    (void)list;
+    const PageMap* self = static_cast<const PageMap*>(cmd->UserCallbackData);
+    const ImDrawData* dd = ImGui::GetDrawData();
+    const ImVec2 scale = dd->FramebufferScale;
+    const ImVec4 clip = cmd->ClipRect;   // display coordinates: x1, y1, x2, y2
+    const float fb_h = dd->DisplaySize.y * scale.y;
+    const GLint x = GLint((clip.x - dd->DisplayPos.x) * scale.x);
+    const GLint y = GLint(fb_h - (clip.w - dd->DisplayPos.y) * scale.y);
+    const GLsizei w = GLsizei((clip.z - clip.x) * scale.x), h = GLsizei((clip.w - clip.y) * scale.y);
+    if (w <= 0 || h <= 0) return;
+    glViewport(x, y, w, h);
+    glScissor(x, y, w, h);
+    glUseProgram(self->program_);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, self->texture_);
+    glUniform1i(self->u_frames_, 0);
+    glUniform1i(self->u_tex_width_, self->tex_width_);
+    glUniform1i(self->u_total_, int(self->total_));
+    glUniform1i(self->u_cols_, self->view_cols_);
+    glUniform1i(self->u_first_, int(self->first_frame));
+    glUniform2f(self->u_view_px_, float(w), float(h));
+    glUniform1f(self->u_cell_px_, self->cell_px * scale.x);
+    glUniform1i(self->u_hover_, int(self->hover_));
+    glBindVertexArray(self->vao_);
+    glDrawArrays(GL_TRIANGLES, 0, 3);
+    glBindVertexArray(0);
+}
+
+}  // namespace cowlab

@@ -1,0 +1,47 @@
+// pagemap.h: the physical-memory picture: a shader draws one cell per frame
+// from a byte-per-frame texture that the engine fills (engine/framemap.h).
+//
+//   PageMap map;                      // once a GL context exists: map.init()
+//   map.upload(machine);              // after the machine changed
+//   map.draw("##physical", size);     // inside an ImGui window; zoom with the wheel
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "gl.h"
+
+struct ImDrawList;
+struct ImDrawCmd;
+
+namespace cowlab {
+
+class PageMap {
+public:
+    bool init(std::string* error);
+    void upload(const cow::Machine& m);
+    // Draws the map filling `height` pixels of the current window. Returns the
+    // frame under the mouse, or -1.
+    long draw(float height);
+    const std::vector<cow::u8>& codes() const { return codes_; }
+
+    float cell_px = 6.0f;     // zoom
+    long first_frame = 0;     // pan (rows scroll by whole rows)
+
+private:
+    static void render_callback(const ImDrawList* list, const ImDrawCmd* cmd);
+
+    GLuint program_ = 0, vao_ = 0, texture_ = 0;
+    GLint u_frames_ = -1, u_tex_width_ = -1, u_total_ = -1, u_cols_ = -1, u_first_ = -1;
+    GLint u_view_px_ = -1, u_cell_px_ = -1, u_hover_ = -1;
+    int tex_width_ = 1024, tex_height_ = 0;
+    std::vector<cow::u8> codes_;
+    long total_ = 0;
+    // Set by draw(), read by the callback while ImGui renders.
+    int view_cols_ = 1;
+    float view_w_ = 0, view_h_ = 0;
+    long hover_ = -1;
+};
+
+}  // namespace cowlab

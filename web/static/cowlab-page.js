@@ -1,0 +1,206 @@
+// The cowlab page: checks for WebGL2, loads the wasm lab (cowlab.js / cowlab.wasm) with a
+// progress indicator, and makes the lab scriptable for course pages and tests:
+//
+//   await cowlab.ready;      // resolves once the app has drawn its first frame
+//   cowlab.version();        // "0.1.0"
+//   cowlab.info();           // {version, ram_bytes, total_frames, free_frames, processes, ...}
+//   cowlab.frameCount();     // frames rendered so far
+//   cowlab.module;           // the emscripten Module (null until ready)
+//
+// window.cowlab is the page's only global; emscripten's factory createCowlab is the other one.
+(function () {
+  'use strict';
+
+  const byId = (id) => document.getElementById(id);
+  const canvas = byId('canvas');
+  const loading = byId('cowlab-loading');
+  const statusLine = byId('cowlab-status');
+  const progress = byId('cowlab-progress');
+
+  const RELOAD_HINT = 'Reload the page to try again. If it keeps failing, the browser console ' +
+    'may say more.';
+
+  let Module = null;     // set when the factory resolves
+  let failed = false;
+  const stderrTail = []; // the app's last lines on stderr, shown if it stops with an error
+
+  let resolveReady, rejectReady;
+  const ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
+  ready.catch(() => {}); // a failure is shown on the page; whoever awaits ready still sees it
+
+  function need() {
+    if (!Module) throw new Error('cowlab is not loaded yet; await cowlab.ready first');
+    return Module;
+  }
+
+  const cowlab = {
+    ready,
+    module: null,
+    version: () => need().ccall('cowlab_version', 'string', [], []),
+    info: () => JSON.parse(need().ccall('cowlab_info_json', 'string', [], [])),
+    frameCount: () => need().ccall('cowlab_frame_count', 'number', [], []),
+  };
+  window.cowlab = cowlab;
+
+  canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+
+  function setStatus(text, loaded, total) {
+    statusLine.textContent = text;
+    if (total > 0) {
+      progress.max = total;
+      progress.value = Math.min(loaded, total);
+    } else {
+      progress.removeAttribute('value'); // indeterminate
+    }
+  }
+
+  // Shows a problem instead of (or over) the lab and rejects cowlab.ready. The first one wins.
+  function fail(title, detail, hint) {
+    if (failed) return;
+    failed = true;
+    loading.hidden = true;
+    byId('cowlab-problem-title').textContent = title;
+    byId('cowlab-problem-detail').textContent = detail || '';
+    byId('cowlab-problem-hint').textContent = hint || '';
+    byId('cowlab-problem').hidden = false;
+    rejectReady(new Error(detail ? `${title} ${detail}` : title));
+  }
+
+  // An error's message with the app's last stderr lines, which often say more.
+  function reason(err) {
+    const text = err && err.message ? err.message : String(err);
+    if (!stderrTail.length) return text;
+    const tail = stderrTail.join('\n');
+    return tail.includes(text) ? tail : `${text}\n\n${tail}`;
+  }
+
+  function hasWebGL2() {
+    try {
+      const gl = document.createElement('canvas').getContext('webgl2');
+      if (!gl) return false;
+      const lose = gl.getExtension('WEBGL_lose_context');
+      if (lose) lose.loseContext(); // give the probe's context back right away
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function kilobytes(n) { return Math.round(n / 1024).toLocaleString('en'); }
+
+  // Fetches the wasm binary reporting progress (emscripten reports none for it).
+  async function fetchWithProgress(url) {
+    const response = await fetch(url, { credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+    const total = Number(response.headers.get('Content-Length')) || 0;
+    if (!response.body || !total) return new Uint8Array(await response.arrayBuffer());
+    const reader = response.body.getReader();
+    const chunks = [];
+    let loaded = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      if (!failed) {
+        setStatus(`Loading cowlab… ${kilobytes(loaded)} of ${kilobytes(total)} KB`, loaded, total);
+      }
+    }
+    const bytes = new Uint8Array(loaded);
+    let at = 0;
+    for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
+    return bytes;
+  }
+
+  // Called after the factory resolves: the app is running once it has rendered a frame.
+  function waitForFirstFrame() {
+    if (failed) return;
+    let frames;
+    try {
+      frames = cowlab.frameCount();
+    } catch (e) {
+      fail('cowlab stopped with an error.', reason(e), RELOAD_HINT);
+      return;
+    }
+    if (frames > 0) {
+      loading.hidden = true;
+      cowlab.module = Module;
+      resolveReady();
+    } else {
+      requestAnimationFrame(waitForFirstFrame);
+    }
+  }
+
+  function start(scriptUrl) {
+    const wasmUrl = new URL('cowlab.wasm', scriptUrl).href;
+    const options = {
+      canvas,
+      print: (text) => console.log(text),
+      printErr: (text) => {
+        console.warn(text);
+        stderrTail.push(text);
+        if (stderrTail.length > 4) stderrTail.shift();
+      },
+      setStatus: (text) => {
+        if (text && !failed) setStatus(/^Running/.test(text) ? 'Starting cowlab…' : text);
+      },
+      monitorRunDependencies: (left) => {
+        if (left === 0 && !failed) setStatus('Starting cowlab…');
+      },
+      locateFile: (path) => new URL(path, scriptUrl).href,
+      // Instantiate the wasm ourselves so the download can show progress.
+      instantiateWasm: (imports, receiveInstance) => {
+        fetchWithProgress(wasmUrl)
+          .then((bytes) => {
+            setStatus('Starting cowlab…');
+            return WebAssembly.instantiate(bytes, imports);
+          })
+          .then((result) => receiveInstance(result.instance, result.module))
+          .catch((e) => fail('cowlab could not load.', `cowlab.wasm: ${reason(e)}`, RELOAD_HINT));
+        return {}; // exports arrive asynchronously through receiveInstance
+      },
+      onAbort: (what) => fail('cowlab stopped with an error.', reason(what), RELOAD_HINT),
+    };
+    window.createCowlab(options).then(
+      (module) => { Module = module; waitForFirstFrame(); },
+      (e) => fail('cowlab could not start.', reason(e), RELOAD_HINT));
+  }
+
+  // An error thrown out of the running app (a trap in the wasm, an exception in the glue).
+  window.addEventListener('error', (event) => {
+    const fromLab = /\/cowlab\.(js|wasm)\b/.test(event.filename || '') ||
+      (typeof WebAssembly !== 'undefined' && event.error instanceof WebAssembly.RuntimeError);
+    if (fromLab) {
+      fail('cowlab stopped with an error.', reason(event.error || event.message), RELOAD_HINT);
+    }
+  });
+
+  if (typeof WebAssembly !== 'object') {
+    fail('cowlab needs WebAssembly, which this browser does not provide.', '',
+      'Try a current version of Firefox, Chrome, Edge or Safari.');
+    return;
+  }
+  if (!hasWebGL2()) {
+    canvas.hidden = true;
+    fail('cowlab needs WebGL2, which this browser or device does not provide.',
+      'The lab draws its memory maps with WebGL2 shaders and cannot run without it.',
+      'Try a current version of Firefox, Chrome, Edge or Safari, and check that hardware ' +
+      'acceleration (sometimes called graphics acceleration) is turned on in the browser\'s ' +
+      'settings. On some devices, updating the graphics driver helps.');
+    return;
+  }
+
+  const script = document.createElement('script');
+  script.src = 'cowlab.js';
+  script.async = true;
+  script.onload = () => {
+    if (typeof window.createCowlab !== 'function') {
+      fail('cowlab could not load.', 'cowlab.js loaded but did not define createCowlab.', RELOAD_HINT);
+    } else {
+      start(script.src);
+    }
+  };
+  script.onerror = () => fail('cowlab could not load.',
+    'cowlab.js did not arrive (a network error, or the file is missing on the server).', RELOAD_HINT);
+  document.head.appendChild(script);
+})();
