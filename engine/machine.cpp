@@ -205,7 +205,9 @@ bool Machine::reclaim(u64 want) {
 // oom_badness(): rss + swap entries + page-table pages, plus oom_score_adj in
 // thousandths of the machine's pages. -1000 exempts a process.
 long Machine::badness(const Process& p) const {
-    if (!p.alive() || p.oom_score_adj == -1000 || p.state == ProcState::vfork_wait) return -1;
+    // Unkillable: exempt by oom_score_adj, or in the middle of a vfork (in_vfork()).
+    if (!p.alive() || p.oom_score_adj == -1000 || p.state == ProcState::vfork_wait || p.vfork_parent != kNoPid)
+        return -1;
     const Mm& mm = mms_[p.mm];
     long total_pages = long(frames_.total() + cfg_.swap_bytes / kPageSize);
     long points = long(mm.rss() + mm.pt_pages);
@@ -242,7 +244,7 @@ u64 Machine::commit_limit_pages() const {
 }
 
 // __vm_enough_memory(): the pages are charged first, then checked.
-Status Machine::charge(Mm& mm, u64 pages) {
+Status Machine::charge(Mm& mm, u64 pages, const Mm* reserve_mm) {
     committed_ += pages;
     switch (cfg_.overcommit) {
         case Overcommit::always:
@@ -257,7 +259,7 @@ Status Machine::charge(Mm& mm, u64 pages) {
         case Overcommit::never: {
             long allowed = long(commit_limit_pages());
             allowed -= long(cfg_.admin_reserve_bytes / kPageSize);
-            allowed -= long(std::min<u64>(mm.total_vm() / 32, cfg_.user_reserve_bytes / kPageSize));
+            allowed -= long(std::min<u64>((reserve_mm ? *reserve_mm : mm).total_vm() / 32, cfg_.user_reserve_bytes / kPageSize));
             if (!(long(committed_) < allowed)) {
                 committed_ -= pages;
                 return fail(Errc::no_memory,

@@ -144,7 +144,9 @@ private:
     long badness(const Process& p) const;
     void emit(EventKind k, Pid pid, u64 addr = 0, FrameId frame = kNoFrame, u64 arg = 0);
     void advance(double ns);
-    Status charge(Mm& mm, u64 pages);
+    // Charges pages to mm's commit; the mode 2 user reserve is taken from reserve_mm
+    // (the kernel passes the parent's mm at fork).
+    Status charge(Mm& mm, u64 pages, const Mm* reserve_mm = nullptr);
     void uncharge(Mm& mm, u64 pages);
     Status check_pid(Pid pid, const char* op, bool need_running = true) const;
     u32 next_content() { return ++content_seq_; }

@@ -102,7 +102,7 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
         if (v.flags & vmf::dontfork) continue;
         Vma c = v;
         if (v.flags & vmf::account) {
-            st = charge(cm, v.pages());
+            st = charge(cm, v.pages(), &pm);
             if (!st) {
                 c.flags &= u16(~vmf::account);
                 st.message = std::string(op) + ": " + st.message;

@@ -105,7 +105,8 @@ function startServer(root) {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`serve.py exited (${code}) before serving${err ? `: ${err.trim()}` : ''}`));
+      const last = err.trim().split('\n').pop(); // argparse puts the reason last
+      reject(new Error(`serve.py exited (${code}) before serving${last ? `: ${last}` : ''}`));
     });
   });
   const stop = async () => {
@@ -434,7 +435,8 @@ async function main() {
   let browser;
   try {
     let url;
-    if (!await check(`serve.py serves ${path.relative(process.cwd(), args.root) || '.'}`,
+    const shown = path.relative(process.cwd(), args.root);
+    if (!await check(`serve.py serves ${shown.startsWith('..') ? args.root : shown || '.'}`,
       async () => { url = await server.url; })) return;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     await labPage(browser, url, args);
