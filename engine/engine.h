@@ -12,14 +12,18 @@
 //   accounting.h  smaps / status / meminfo figures, defined as /proc defines them
 //   machine.h     the machine: operations in, events and query results out
 //   framemap.h    one byte per frame, for the page map
+//   expr.h        the arithmetic of lesson files
+//   lesson.h      lesson files: parsing, validating, running
 #pragma once
 
 #include "accounting.h"
 #include "config.h"
 #include "cost.h"
 #include "events.h"
+#include "expr.h"
 #include "framemap.h"
 #include "frames.h"
+#include "lesson.h"
 #include "machine.h"
 #include "pagetable.h"
 #include "process.h"

@@ -72,6 +72,8 @@ public:
     T& value() { return std::get<0>(v_); }
     const T& operator*() const { return value(); }
     const T* operator->() const { return &value(); }
+    T& operator*() { return value(); }
+    T* operator->() { return &value(); }
     Status status() const { return ok() ? Status{} : std::get<1>(v_); }
     Errc code() const { return ok() ? Errc::ok : std::get<1>(v_).err; }
     const std::string& message() const {

@@ -1,0 +1,178 @@
+// Lesson files: the expression language, the loader's errors, and every
+// lesson in lessons/ run to the end with the machine's invariants checked.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lab.h"
+
+using namespace test;
+
+namespace {
+
+struct NoNames : ExprEnv {
+    Result<double> lookup(const std::string& n) const override {
+        if (n == "x") return 6.0;
+        return unit_value(n);
+    }
+    Result<double> call(const std::string& fn, const std::vector<ExprArg>& a) const override {
+        if (fn == "twice" && a.size() == 1 && !a[0].is_name) return 2 * a[0].value;
+        if (fn == "named" && a.size() == 1 && a[0].is_name) return double(a[0].name.size());
+        return fail(Errc::invalid_argument, "no function " + fn);
+    }
+};
+
+double ev(const std::string& s) {
+    Result<double> r = eval_expr(s, NoNames{});
+    REQUIRE_MESSAGE(r.ok(), r.message());
+    return *r;
+}
+
+std::string err(const std::string& s) {
+    Result<double> r = eval_expr(s, NoNames{});
+    REQUIRE(!r.ok());
+    return r.message();
+}
+
+const char* kMinimal = R"({
+  "id": "t", "title": "T", "summary": "S",
+  "parameters": [{"name": "n", "label": "N", "min": 1, "max": 10, "default": 2}],
+  "steps": [{"title": "one", "text": "n is {n}", "ops": [
+     {"op": "spawn", "as": "p", "image": {"name": "x", "warm": false}},
+     {"op": "mmap", "pid": "p", "as": "buf", "size": "n * MiB"},
+     {"op": "write", "pid": "p", "region": "buf"}]}]
+})";
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+    size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+std::string parse_error(const std::string& text) {
+    Result<Lesson> l = parse_lesson(text, "bad.json");
+    REQUIRE(!l.ok());
+    return l.message();
+}
+
+}  // namespace
+
+TEST_CASE("lesson expressions: arithmetic, units, names and calls") {
+    CHECK(ev("1 + 2 * 3") == 7);
+    CHECK(ev("(1 + 2) * 3") == 9);
+    CHECK(ev("4 * MiB") == 4194304);
+    CHECK(ev("x / 4") == 1.5);
+    CHECK(ev("-x + 10 % 4") == -4);
+    CHECK(ev("twice(x + 1)") == 14);
+    CHECK(ev("named(child)") == 5);
+    CHECK(ev("1.5e3") == 1500);
+    CHECK(err("1 / 0").find("division by zero") != std::string::npos);
+    CHECK(err("2 +").find("expected a value") != std::string::npos);
+    CHECK(err("(1").find("expected ')'") != std::string::npos);
+    CHECK(err("y * 2").find("unknown name 'y'") != std::string::npos);
+    CHECK(err("1 2").find("unexpected '2'") != std::string::npos);
+    CHECK(err(std::string(200, '(') + "1" + std::string(200, ')')).find("nested too deeply") != std::string::npos);
+    CHECK(!eval_expr(std::string(5000, '1'), NoNames{}).ok());
+}
+
+TEST_CASE("a minimal lesson runs, and its parameters are checked against their range") {
+    Result<Lesson> l = parse_lesson(kMinimal, "t.json");
+    REQUIRE_MESSAGE(l.ok(), l.message());
+    Result<LessonRun> run = LessonRun::start(*l, {{"n", 3}});
+    REQUIRE(run.ok());
+    REQUIRE(run->step().ok());
+    CHECK(run->done());
+    CHECK(*run->narrative(0) == "n is 3");
+    CHECK(*run->eval("rss(p, buf)") == 3 * MiB);
+    CHECK(LessonRun::start(*l, {{"n", 11}}).message() == "t.json: parameter n = 11 is outside [1, 10]");
+    CHECK(LessonRun::start(*l, {{"m", 1}}).message() == "t.json: no parameter 'm'");
+}
+
+TEST_CASE("broken lesson files give the file, the field and the reason") {
+    CHECK(parse_error("{\"id\": \"t\",\n \"title\": }") .find("bad.json: line 2, column 11: syntax error") == 0);
+    CHECK(parse_error(with(kMinimal, "\"op\": \"write\"", "\"op\": \"scribble\"")) ==
+          "bad.json: steps[0].ops[2].op: unknown operation 'scribble'");
+    CHECK(parse_error(with(kMinimal, "\"title\": \"T\", ", "")) == "bad.json: title: missing (required)");
+    CHECK(parse_error(with(kMinimal, "\"default\": 2", "\"default\": \"two\"")) ==
+          "bad.json: parameters[0].default: must be a number, not string");
+    CHECK(parse_error(with(kMinimal, "\"default\": 2", "\"default\": 20")) ==
+          "bad.json: parameters[0].default: is outside [min, max]");
+    CHECK(parse_error(with(kMinimal, "\"as\": \"buf\", ", "")) ==
+          "bad.json: steps[0].ops[1].as: missing (required by 'mmap')");
+    CHECK(parse_error(with(kMinimal, "\"region\": \"buf\"}", "\"region\": \"buf\", \"colour\": 3}")) ==
+          "bad.json: steps[0].ops[2].colour: 'write' takes no such argument");
+    CHECK(parse_error(with(kMinimal, "\"id\": \"t\",", "\"id\": \"t\", \"machine\": {\"ram\": \"1024 * GiB\"},"))
+              .find("bad.json: machine: ram_bytes: 1 TiB is outside") == 0);
+    CHECK(parse_error(with(kMinimal, "\"id\": \"t\",", "\"id\": \"t\", \"machine\": {\"thp\": \"sometimes\"},"))
+              .find("machine.thp: 'sometimes' is not one of always, madvise, never") != std::string::npos);
+    CHECK(parse_error("[1, 2]") == "bad.json: (top level): must be an object");
+    CHECK(parse_error(with(kMinimal, "\"steps\": [", "\"steps\": [], \"x\": [")) == "bad.json: x: unknown field");
+}
+
+TEST_CASE("errors met while running name the operation; engine refusals are outcomes, not errors") {
+    Result<Lesson> l = parse_lesson(with(kMinimal, "\"size\": \"n * MiB\"", "\"size\": \"n * nope\""), "t.json");
+    REQUIRE(l.ok());
+    Result<LessonRun> run = LessonRun::start(*l, {});
+    Status st = run->step();
+    CHECK(st.message.find("t.json: steps[0].ops[1] (mmap): size: ") == 0);
+    CHECK(st.message.find("unknown name 'nope'") != std::string::npos);
+
+    Result<Lesson> huge = parse_lesson(with(kMinimal, "\"size\": \"n * MiB\"", "\"size\": \"n * 1000 * TiB\""), "t.json");
+    Result<LessonRun> r2 = LessonRun::start(*huge, {});
+    Status st2 = r2->step();
+    CHECK(st2.message.find("steps[0].ops[2] (write): region: no region named 'buf'") != std::string::npos);
+    REQUIRE(r2->outcomes().size() == 1);
+    CHECK(r2->outcomes()[0].find("is above the model's 64 TiB") != std::string::npos);
+    Status check = r2->machine().check_invariants();
+    CHECK_MESSAGE(check.ok(), check.message);
+}
+
+TEST_CASE("every lesson in lessons/ loads, runs to the end, and its checkpoints evaluate") {
+    const std::filesystem::path dir = std::filesystem::path(COWLAB_SOURCE_DIR) / "lessons";
+    int lessons = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() != ".json") continue;
+        ++lessons;
+        std::ifstream in(entry.path());
+        std::stringstream ss;
+        ss << in.rdbuf();
+        Result<Lesson> l = parse_lesson(ss.str(), entry.path().filename().string());
+        REQUIRE_MESSAGE(l.ok(), l.message());
+        CHECK(l->steps.size() >= 2);
+        int checkpoints = 0;
+        for (const LessonStep& s : l->steps) checkpoints += int(s.checkpoints.size());
+        CHECK_MESSAGE(checkpoints >= 2, (l->file));
+        Result<LessonRun> run = LessonRun::start(*l, {});
+        REQUIRE_MESSAGE(run.ok(), run.message());
+        while (!run->done()) {
+            const int i = run->next_step();
+            Status st = run->step();
+            REQUIRE_MESSAGE(st.ok(), st.message);
+            Status inv = run->machine().check_invariants();
+            REQUIRE_MESSAGE(inv.ok(), (l->file + ": " + inv.message));
+            Result<std::string> text = run->narrative(i);
+            REQUIRE_MESSAGE(text.ok(), text.message());
+            for (const Checkpoint& cp : l->steps[size_t(i)].checkpoints) {
+                Result<double> v = run->eval(cp.expect);
+                REQUIRE_MESSAGE(v.ok(), (l->file + ": " + v.message()));
+                if (cp.has_golden) CHECK_MESSAGE(*v == doctest::Approx(cp.golden), (l->file + ": " + cp.where));
+            }
+        }
+        // Every parameter at its minimum and at its maximum runs too.
+        for (int end = 0; end < 2; ++end) {
+            std::map<std::string, double> p;
+            for (const LessonParam& lp : l->params) p[lp.name] = end ? lp.max : lp.min;
+            Result<LessonRun> r = LessonRun::start(*l, p);
+            REQUIRE_MESSAGE(r.ok(), r.message());
+            while (!r->done()) {
+                const int i = r->next_step();
+                Status st = r->step();
+                REQUIRE_MESSAGE(st.ok(), (l->file + (end ? " at max: " : " at min: ") + st.message));
+                Status inv = r->machine().check_invariants();
+                REQUIRE_MESSAGE(inv.ok(), inv.message);
+                (void)i;
+            }
+        }
+    }
+    CHECK(lessons >= 6);
+}

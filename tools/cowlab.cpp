@@ -1,0 +1,253 @@
+// cowlab: the command-line side of the lab.
+//
+//   cowlab lesson run FILE [--param NAME=VALUE]... [--json]
+//       runs a lesson headless and prints each step's metrics
+//   cowlab lesson check FILE...
+//       validates lesson files, runs each to the end at its default
+//       parameters and checks every checkpoint's golden value
+//   cowlab version
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "engine.h"
+
+using namespace cow;
+using nlohmann::json;
+
+namespace {
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: cowlab lesson run FILE [--param NAME=VALUE]... [--json]\n"
+                 "       cowlab lesson check FILE...\n"
+                 "       cowlab version\n");
+    return 2;
+}
+
+Result<Lesson> load(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(Errc::invalid_argument, path + ": cannot be read");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parse_lesson(ss.str(), path);
+}
+
+json mem_json(const MemStats& s) {
+    return {{"rss", s.rss}, {"pss", s.pss()}, {"pss_dirty", s.pss_dirty()}, {"uss", s.uss()},
+            {"shared_clean", s.shared_clean}, {"shared_dirty", s.shared_dirty},
+            {"private_clean", s.private_clean}, {"private_dirty", s.private_dirty},
+            {"anonymous", s.anonymous}, {"anon_huge", s.anon_huge}, {"referenced", s.referenced}};
+}
+
+// The checkpoints of a step, evaluated after its operations ran.
+json checkpoints_json(const LessonRun& run, int step, bool* ok, std::string* problems) {
+    json out = json::array();
+    for (const Checkpoint& cp : run.lesson().steps[size_t(step)].checkpoints) {
+        Result<double> v = run.eval(cp.expect);
+        Result<std::string> question = run.render(cp.question), explain = run.render(cp.explain);
+        for (const Result<std::string>* r : {&question, &explain})
+            if (!*r) {
+                *ok = false;
+                *problems += run.lesson().file + ": " + cp.where + ": " + r->message() + "\n";
+            }
+        json c = {{"question", question ? *question : cp.question}, {"kind", cp.kind}, {"unit", cp.unit},
+                  {"explain", explain ? *explain : cp.explain}};
+        if (!v) {
+            c["error"] = v.message();
+            *ok = false;
+            *problems += run.lesson().file + ": " + cp.where + ".expect: " + v.message() + "\n";
+        } else {
+            c["answer"] = *v;
+            c["answer_text"] = cp.kind == "choice" && *v >= 0 && *v < double(cp.choices.size())
+                                   ? cp.choices[size_t(*v)]
+                                   : format_value(*v, cp.unit);
+            if (cp.kind == "choice" && !(*v >= 0 && *v < double(cp.choices.size()) && *v == std::floor(*v))) {
+                *ok = false;
+                *problems += run.lesson().file + ": " + cp.where + ": expect gives " + format_value(*v, "") +
+                             ", not the index of a choice\n";
+            }
+            if (cp.has_golden) {
+                c["golden"] = cp.golden;
+                const double tol = 1e-9 * std::max(1.0, std::fabs(cp.golden));
+                if (std::fabs(*v - cp.golden) > tol) {
+                    *ok = false;
+                    char buf[256];
+                    std::snprintf(buf, sizeof buf, ": golden value %.17g, the engine now says %.17g\n", cp.golden, *v);
+                    *problems += run.lesson().file + ": " + cp.where + buf;
+                }
+            }
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+std::string cell(const std::string& s, size_t w) { return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' '); }
+
+int run_lesson(const std::string& path, const std::map<std::string, double>& params, bool as_json) {
+    Result<Lesson> lesson = load(path);
+    if (!lesson) {
+        std::fprintf(stderr, "%s\n", lesson.message().c_str());
+        return 1;
+    }
+    Result<LessonRun> started = LessonRun::start(*lesson, params);
+    if (!started) {
+        std::fprintf(stderr, "%s\n", started.message().c_str());
+        return 1;
+    }
+    LessonRun& run = started.value();
+    json out = {{"lesson", lesson->id}, {"title", lesson->title}, {"params", run.params()}, {"steps", json::array()}};
+    if (!as_json) std::printf("%s\n%s\n", lesson->title.c_str(), std::string(lesson->title.size(), '=').c_str());
+    bool ok = true;
+    std::string problems;
+    while (!run.done()) {
+        const int i = run.next_step();
+        if (Status st = run.step(); !st) {
+            std::fprintf(stderr, "%s\n", st.message.c_str());
+            return 1;
+        }
+        Result<std::string> text = run.narrative(i);
+        if (!text) {
+            std::fprintf(stderr, "%s: %s\n", path.c_str(), text.message().c_str());
+            return 1;
+        }
+        const StepMetrics m = run.metrics();
+        json cps = checkpoints_json(run, i, &ok, &problems);
+        if (as_json) {
+            json procs = json::array();
+            for (const ProcMetrics& p : m.procs)
+                procs.push_back({{"name", p.name}, {"pid", p.pid}, {"state", p.state}, {"smaps", mem_json(p.mem)},
+                                 {"vm_rss", p.status.vm_rss}, {"vm_pte", p.status.vm_pte},
+                                 {"min_flt", p.counters.min_flt}, {"cow_copies", p.counters.cow_copies},
+                                 {"cow_reuses", p.counters.cow_reuses}, {"zero_fills", p.counters.zero_fills}});
+            json shown = json::object();
+            for (auto& [e, v] : m.shown) shown[e] = v;
+            out["steps"].push_back({{"step", i}, {"title", lesson->steps[size_t(i)].title}, {"narrative", *text},
+                                    {"time_ns", m.time_ns},
+                                    {"meminfo", {{"total", m.meminfo.total}, {"used", m.meminfo.used}, {"free", m.meminfo.free},
+                                                 {"committed_as", m.meminfo.committed_as}, {"commit_limit", m.meminfo.commit_limit},
+                                                 {"page_tables", m.meminfo.page_tables}, {"anon_pages", m.meminfo.anon_pages}}},
+                                    {"processes", procs}, {"show", shown}, {"checkpoints", cps},
+                                    {"outcomes", run.outcomes()}});
+            continue;
+        }
+        std::printf("\n-- step %d/%zu: %s\n%s\n", i + 1, lesson->steps.size(), lesson->steps[size_t(i)].title.c_str(), text->c_str());
+        for (size_t k = 0; k < cps.size(); ++k) {
+            const json& c = cps[k];
+            std::printf("  ? %s\n    -> %s\n", c["question"].get<std::string>().c_str(),
+                        c.contains("answer_text") ? c["answer_text"].get<std::string>().c_str() : c["error"].get<std::string>().c_str());
+        }
+        for (const std::string& o : run.outcomes()) std::printf("  ! %s\n", o.c_str());
+        std::printf("  %s%s%s%s%s%s%s%s%s\n", cell("process", 10).c_str(), cell("pid", 6).c_str(), cell("state", 11).c_str(),
+                    cell("Rss", 11).c_str(), cell("Pss", 11).c_str(), cell("USS", 11).c_str(), cell("Shared", 11).c_str(),
+                    cell("Priv_Dirty", 11).c_str(), "minflt/COW");
+        for (const ProcMetrics& p : m.procs)
+            std::printf("  %s%s%s%s%s%s%s%s%llu/%llu\n", cell(p.name, 10).c_str(), cell(std::to_string(p.pid), 6).c_str(),
+                        cell(p.state, 11).c_str(), cell(format_bytes(p.mem.rss), 11).c_str(),
+                        cell(format_bytes(p.mem.pss()), 11).c_str(), cell(format_bytes(p.mem.uss()), 11).c_str(),
+                        cell(format_bytes(p.mem.shared()), 11).c_str(), cell(format_bytes(p.mem.private_dirty), 11).c_str(),
+                        static_cast<unsigned long long>(p.counters.min_flt), static_cast<unsigned long long>(p.counters.cow_copies));
+        std::printf("  machine: used %s of %s, page tables %s, Committed_AS %s, simulated time %s\n",
+                    format_bytes(m.meminfo.used).c_str(), format_bytes(m.meminfo.total).c_str(),
+                    format_bytes(m.meminfo.page_tables).c_str(), format_bytes(m.meminfo.committed_as).c_str(),
+                    format_value(double(m.time_ns), "ms").c_str());
+        for (auto& [e, v] : m.shown) std::printf("  %s = %s\n", e.c_str(), format_value(v, "").c_str());
+    }
+    if (as_json) std::printf("%s\n", out.dump(2).c_str());
+    if (!ok) {
+        std::fprintf(stderr, "%s", problems.c_str());
+        return 1;
+    }
+    return 0;
+}
+
+int check_lessons(const std::vector<std::string>& files) {
+    int bad = 0;
+    for (const std::string& f : files) {
+        Result<Lesson> lesson = load(f);
+        if (!lesson) {
+            std::printf("not ok - %s\n", lesson.message().c_str());
+            ++bad;
+            continue;
+        }
+        Result<LessonRun> started = LessonRun::start(*lesson, {});
+        if (!started) {
+            std::printf("not ok - %s\n", started.message().c_str());
+            ++bad;
+            continue;
+        }
+        LessonRun* run = &started.value();
+        bool ok = true;
+        std::string problems;
+        int checkpoints = 0;
+        while (ok && !run->done()) {
+            const int i = run->next_step();
+            if (Status st = run->step(); !st) {
+                problems += st.message + "\n";
+                ok = false;
+                break;
+            }
+            if (Result<std::string> t = run->narrative(i); !t) {
+                problems += f + ": " + t.message() + "\n";
+                ok = false;
+            }
+            checkpoints += int(run->lesson().steps[size_t(i)].checkpoints.size());
+            checkpoints_json(*run, i, &ok, &problems);
+        }
+        if (ok) std::printf("ok - %s: %zu steps, %d checkpoints\n", f.c_str(), lesson->steps.size(), checkpoints);
+        else {
+            std::printf("not ok - %s\n%s", f.c_str(), problems.c_str());
+            ++bad;
+        }
+    }
+    return bad ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> a(argv + 1, argv + argc);
+    if (a.empty()) return usage();
+    if (a[0] == "version") {
+        std::printf("cowlab %s\n", version());
+        return 0;
+    }
+    if (a[0] != "lesson" || a.size() < 3) return usage();
+    if (a[1] == "check") return check_lessons(std::vector<std::string>(a.begin() + 2, a.end()));
+    if (a[1] != "run") return usage();
+    std::string file;
+    std::map<std::string, double> params;
+    bool as_json = false;
+    for (size_t i = 2; i < a.size(); ++i) {
+        if (a[i] == "--json") {
+            as_json = true;
+        } else if (a[i] == "--param" && i + 1 < a.size()) {
+            const std::string& kv = a[++i];
+            size_t eq = kv.find('=');
+            if (eq == std::string::npos || eq == 0) {
+                std::fprintf(stderr, "cowlab: --param %s: expected NAME=VALUE\n", kv.c_str());
+                return 2;
+            }
+            char* end = nullptr;
+            const std::string v = kv.substr(eq + 1);
+            double x = std::strtod(v.c_str(), &end);
+            if (v.empty() || !end || *end || !std::isfinite(x)) {
+                std::fprintf(stderr, "cowlab: --param %s: '%s' is not a number\n", kv.c_str(), v.c_str());
+                return 2;
+            }
+            params[kv.substr(0, eq)] = x;
+        } else if (file.empty() && a[i][0] != '-') {
+            file = a[i];
+        } else {
+            return usage();
+        }
+    }
+    if (file.empty()) return usage();
+    return run_lesson(file, params, as_json);
+}
