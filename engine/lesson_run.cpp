@@ -289,7 +289,8 @@ Status LessonRun::run_op(const LessonOp& op) {
     if (o == "mmap") {
         Result<double> size = num(op, "size", 0, true);
         if (!size) return size.status();
-        if (*size < 1 || *size > 1e15) return lesson_error(op, "size: must be at least 1 byte");
+        if (*size < 1) return lesson_error(op, "size: must be at least 1 byte");
+        if (*size > 9e18) return lesson_error(op, "size: larger than any address space");
         MmapArgs a;
         a.len = u64(std::llround(*size));
         a.name = op.args.at("as");
