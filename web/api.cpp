@@ -1,19 +1,77 @@
 // api.cpp: the C functions the page calls (window.cowlab in web/static/).
-// Strings returned stay valid until the next call of the same function.
+// A returned string stays valid until the next call of any of them (ccall copies it).
+// Actions return {"ok": true} or {"error": "why"}; they never abort.
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "app.h"
 
-extern "C" {
+namespace {
 
-const char* cowlab_version() { return cow::version(); }
-
-const char* cowlab_info_json() {
+const char* keep(std::string s) {
     static std::string out;
-    out = cowlab::app().info_json();
+    out = std::move(s);
     return out.c_str();
 }
 
+const char* status_json(const cow::Status& st) {
+    if (st) return keep(R"({"ok":true})");
+    cowlab::app().notices.push_back(st.message);
+    return keep(nlohmann::json{{"error", st.message}}.dump());
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* cowlab_version() { return cow::version(); }
+const char* cowlab_info_json() { return keep(cowlab::app().info_json()); }
 int cowlab_frame_count() { return int(cowlab::app().frames_drawn); }
+
+const char* cowlab_lessons_json() {
+    nlohmann::json j = nlohmann::json::array();
+    for (const cowlab::LessonInfo& l : cowlab::Player::catalogue())
+        j.push_back({{"id", l.id}, {"title", l.title}, {"summary", l.summary}, {"level", l.level}});
+    return keep(j.dump());
+}
+
+// id: a built-in lesson; params_json: {"name": number, ...} or ""; step: 1-based.
+const char* cowlab_load_lesson(const char* id, const char* params_json, int step) {
+    std::map<std::string, double> params;
+    if (params_json && *params_json) {
+        nlohmann::json j = nlohmann::json::parse(params_json, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return status_json(cow::fail(cow::Errc::invalid_argument, "parameters must be a JSON object"));
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (!it->is_number()) return status_json(cow::fail(cow::Errc::invalid_argument, "parameter " + it.key() + " must be a number"));
+            params[it.key()] = it->get<double>();
+        }
+    }
+    return status_json(cowlab::app().player.load(id ? id : "", params, step - 1));
+}
+
+const char* cowlab_load_lesson_text(const char* json_text, const char* name) {
+    return status_json(cowlab::app().player.load_text(json_text ? json_text : "", name ? name : "lesson.json", {}));
+}
+
+const char* cowlab_open_query(const char* query) {
+    cowlab::app().open_query(query ? query : "");
+    return keep(nlohmann::json{{"notices", cowlab::app().notices}}.dump());
+}
+
+const char* cowlab_set_param(const char* name, double value) {
+    return status_json(cowlab::app().player.set_param(name ? name : "", value));
+}
+const char* cowlab_next() { return status_json(cowlab::app().player.next()); }
+const char* cowlab_back() { return status_json(cowlab::app().player.back()); }
+const char* cowlab_reset() { return status_json(cowlab::app().player.reset()); }
+const char* cowlab_go_to(int step) { return status_json(cowlab::app().player.go_to(step - 1)); }
+const char* cowlab_answer(int checkpoint, double guess) {
+    return status_json(cowlab::app().player.answer(checkpoint, guess));
+}
+const char* cowlab_state_json() { return keep(cowlab::app().player.state_json()); }
+const char* cowlab_metrics_json() { return keep(cowlab::app().player.metrics_json()); }
+const char* cowlab_share_query() { return keep(cowlab::app().player.share_query()); }
 
 }  // extern "C"

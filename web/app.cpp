@@ -1,11 +1,15 @@
-// app.cpp: the lab window: what the engine says about a small fork scenario,
-// and physical memory drawn frame by frame.
+// app.cpp: the lab: the window layout, URL parameters, and what the page hears.
 #include "app.h"
 
-#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "imgui.h"
-#include <nlohmann/json.hpp>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
 
 namespace cowlab {
 
@@ -14,107 +18,169 @@ App& app() {
     return instance;
 }
 
-namespace {
-cow::Machine demo_machine(cow::Pid* parent, cow::Pid* child, std::string* error) {
-    cow::MachineConfig cfg;
-    cfg.ram_bytes = 256 * cow::MiB;
-    cow::Machine m = *cow::Machine::create(cfg);
-    auto step = [&](const cow::Status& st) {
-        if (!st && error->empty()) *error = st.message;
-    };
-    cow::Result<cow::Pid> p = m.spawn(cow::default_image("server"));
-    if (!p) { *error = p.message(); return m; }
-    *parent = *p;
-    cow::Result<cow::u64> buf = m.mmap(*p, {.len = 64 * cow::MiB, .name = "buffer"});
-    if (!buf) { *error = buf.message(); return m; }
-    step(m.access(*p, *buf, 64 * cow::MiB, cow::Access::write).status());
-    cow::Result<cow::ForkResult> f = m.fork(*p);
-    if (!f) { *error = f.message(); return m; }
-    *child = f->child;
-    std::vector<cow::u64> pages;
-    for (cow::u64 off = 0; off < 64 * cow::MiB; off += 10 * cow::kPageSize) pages.push_back(*buf + off);
-    step(m.access_pages(*child, pages, cow::Access::write).status());
-    return m;
+void App::init() {
+    std::string error;
+    if (!page_map.init(&error)) gl_error = "the page map cannot be drawn: " + error;
+    if (!player.loaded()) {
+        if (cow::Status st = player.load(kDefaultLesson, {}); !st) notices.push_back(st.message);
+    }
 }
 
-void row(const char* label, const std::string& value) {
-    ImGui::TableNextRow();
-    ImGui::TableSetColumnIndex(0);
-    ImGui::TextUnformatted(label);
-    ImGui::TableSetColumnIndex(1);
-    ImGui::TextUnformatted(value.c_str());
+namespace {
+std::string url_decode(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') out += ' ';
+        else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += char(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
+            i += 2;
+        } else out += s[i];
+    }
+    return out;
+}
+
+bool parse_number(const std::string& s, double& out) {
+    if (s.empty() || s.size() > 40) return false;
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return end && !*end && std::isfinite(out);
 }
 }  // namespace
 
-bool App::init(std::string* gl_error) {
-    machine = demo_machine(&parent, &child, &error);
-    if (!page_map.init(gl_error)) return false;
-    page_map.upload(machine);
-    return true;
+void App::open_query(const std::string& query) {
+    std::string lesson = kDefaultLesson, step_text;
+    std::vector<std::pair<std::string, std::string>> rest;
+    std::string q = query.size() > 4096 ? query.substr(0, 4096) : query;
+    if (!q.empty() && q[0] == '?') q.erase(0, 1);
+    bool lesson_given = false;
+    for (size_t at = 0; at <= q.size();) {
+        size_t amp = q.find('&', at);
+        if (amp == std::string::npos) amp = q.size();
+        std::string part = q.substr(at, amp - at);
+        at = amp + 1;
+        if (part.empty()) continue;
+        size_t eq = part.find('=');
+        std::string key = url_decode(part.substr(0, eq)), value = eq == std::string::npos ? "" : url_decode(part.substr(eq + 1));
+        if (key == "lesson") { lesson = value; lesson_given = true; }
+        else if (key == "step") step_text = value;
+        else if (key == "embed") embed = value == "1" || value == "true";
+        else rest.push_back({key, value});
+    }
+    std::vector<LessonInfo> all = Player::catalogue();
+    bool known = false;
+    for (const LessonInfo& l : all) known |= l.id == lesson;
+    if (!known) {
+        notices.push_back("URL: there is no lesson '" + lesson + "'; showing " + kDefaultLesson + " instead");
+        lesson = kDefaultLesson;
+        lesson_given = false;
+    }
+    // Load with defaults first to learn the parameters, then apply the valid ones.
+    if (cow::Status st = player.load(lesson, {}); !st) {
+        notices.push_back("URL: " + st.message);
+        return;
+    }
+    std::map<std::string, double> params;
+    for (const auto& [key, value] : rest) {
+        const cow::LessonParam* p = player.lesson().param(key);
+        double v = 0;
+        if (!p) notices.push_back("URL: lesson " + lesson + " has no parameter '" + key + "'; ignored");
+        else if (!parse_number(value, v)) notices.push_back("URL: " + key + "=" + value + " is not a number; ignored");
+        else if (v < p->min || v > p->max) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf, "URL: %s=%g is outside [%g, %g]; ignored", key.c_str(), v, p->min, p->max);
+            notices.push_back(buf);
+        } else params[key] = v;
+    }
+    int step = 0;
+    if (!step_text.empty()) {
+        double s = 0;
+        const int steps = int(player.lesson().steps.size());
+        if (!parse_number(step_text, s) || s != std::floor(s) || s < 1 || s > steps)
+            notices.push_back("URL: step=" + step_text + " is not a step of this lesson (1 to " + std::to_string(steps) + "); ignored");
+        else step = int(s) - 1;
+    }
+    if (cow::Status st = player.load(lesson, params, step); !st) {
+        notices.push_back("URL: " + st.message + "; using the lesson's defaults");
+        if (cow::Status again = player.load(lesson, {}); !again) notices.push_back(again.message);
+    }
+    (void)lesson_given;
 }
 
 void App::draw() {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
-    ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + 16, vp->WorkPos.y + 16), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(std::min(vp->WorkSize.x - 32, 760.0f), vp->WorkSize.y - 32), ImGuiCond_FirstUseEver);
-    ImGui::Begin("cowlab");
-    ImGui::Text("cowlab %s: a copy-on-write lab", cow::version());
-    ImGui::TextWrapped("A 64 MiB process wrote its whole buffer, forked, and the child wrote one page in ten. "
-                       "The figures below are the engine's, computed as /proc computes them.");
-    if (!error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "engine: %s", error.c_str());
-    const cow::MemInfo mi = machine.meminfo();
-    if (ImGui::BeginTable("machine", 2, ImGuiTableFlags_SizingFixedFit)) {
-        row("RAM", cow::format_bytes(mi.total));
-        row("used / free", cow::format_bytes(mi.used) + " / " + cow::format_bytes(mi.free));
-        row("page tables", cow::format_bytes(mi.page_tables));
-        row("Committed_AS", cow::format_bytes(mi.committed_as));
-        ImGui::EndTable();
-    }
-    if (ImGui::BeginTable("procs", 7, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit)) {
-        for (const char* h : {"pid", "name", "Rss", "Pss", "USS", "Private_Dirty", "COW copies"}) ImGui::TableSetupColumn(h);
-        ImGui::TableHeadersRow();
-        for (cow::Pid pid : machine.pids()) {
-            cow::Result<cow::MemStats> s = machine.smaps_rollup(pid);
-            const cow::Process* p = machine.process(pid);
-            if (!s || !p) continue;
-            ImGui::TableNextRow();
-            ImGui::TableNextColumn(); ImGui::Text("%u", pid);
-            ImGui::TableNextColumn(); ImGui::TextUnformatted(p->name.c_str());
-            ImGui::TableNextColumn(); ImGui::TextUnformatted(cow::format_bytes(s->rss).c_str());
-            ImGui::TableNextColumn(); ImGui::TextUnformatted(cow::format_bytes(s->pss()).c_str());
-            ImGui::TableNextColumn(); ImGui::TextUnformatted(cow::format_bytes(s->uss()).c_str());
-            ImGui::TableNextColumn(); ImGui::TextUnformatted(cow::format_bytes(s->private_dirty).c_str());
-            ImGui::TableNextColumn(); ImGui::Text("%llu", static_cast<unsigned long long>(p->counters.cow_copies));
-        }
-        ImGui::EndTable();
-    }
-    ImGui::Separator();
-    ImGui::TextUnformatted("Physical memory, one cell per 4 KiB frame (wheel: zoom, drag: scroll)");
-    long hover = page_map.draw(std::max(120.0f, ImGui::GetContentRegionAvail().y));
-    if (hover >= 0) {
-        const auto& fr = machine.frames();
-        ImGui::BeginTooltip();
-        ImGui::Text("frame %ld: %s", hover, cow::to_string(cow::frame_code(fr, cow::FrameId(hover))));
-        ImGui::Text("kind %s, mapcount %u, refcount %u", cow::to_string(fr[cow::FrameId(hover)].kind()),
-                    fr.total_mapcount(cow::FrameId(hover)), fr.refcount(cow::FrameId(hover)));
-        ImGui::EndTooltip();
-    }
+    const float pad = embed ? 0.0f : 8.0f;
+    const float W = vp->WorkSize.x, H = vp->WorkSize.y;
+    const float left_w = std::max(320.0f, std::floor(W * 0.42f));
+    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                   ImGuiWindowFlags_NoSavedSettings;
+    const bool wide = W >= 900;
+    // Lesson on the left (or on top when narrow); processes and memory on the right.
+    ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + pad, vp->WorkPos.y + pad), ImGuiCond_Always);
+    ImGui::SetNextWindowSize(wide ? ImVec2(left_w - 1.5f * pad, H - 2 * pad) : ImVec2(W - 2 * pad, H * 0.5f - 1.5f * pad),
+                             ImGuiCond_Always);
+    if (ImGui::Begin("Lesson", nullptr, fixed)) draw_lesson_window(*this);
     ImGui::End();
+    const ImVec2 right_pos = wide ? ImVec2(vp->WorkPos.x + left_w + 0.5f * pad, vp->WorkPos.y + pad)
+                                  : ImVec2(vp->WorkPos.x + pad, vp->WorkPos.y + H * 0.5f + 0.5f * pad);
+    const ImVec2 right_size = wide ? ImVec2(W - left_w - 1.5f * pad, H - 2 * pad) : ImVec2(W - 2 * pad, H * 0.5f - 1.5f * pad);
+    const float proc_h = std::floor(right_size.y * 0.42f);
+    ImGui::SetNextWindowPos(right_pos, ImGuiCond_Always);
+    ImGui::SetNextWindowSize(ImVec2(right_size.x, proc_h - 0.5f * pad), ImGuiCond_Always);
+    if (ImGui::Begin("Processes", nullptr, fixed)) draw_processes_window(*this);
+    ImGui::End();
+    ImGui::SetNextWindowPos(ImVec2(right_pos.x, right_pos.y + proc_h + 0.5f * pad), ImGuiCond_Always);
+    ImGui::SetNextWindowSize(ImVec2(right_size.x, right_size.y - proc_h - 0.5f * pad), ImGuiCond_Always);
+    if (ImGui::Begin("Physical memory", nullptr, fixed)) draw_memory_window(*this);
+    ImGui::End();
+
+    if (player.version() != announced_version) {
+        announced_version = player.version();
+        std::string text;
+        if (player.loaded()) {
+            text = player.lesson().title + ". Step " + std::to_string(player.current() + 1) + " of " +
+                   std::to_string(player.lesson().steps.size()) + ": " + player.lesson().steps[size_t(player.current())].title + ". ";
+            if (player.ran()) text += player.narrative();
+            for (const Player::CheckpointView& c : player.checkpoints()) {
+                text += " Question: " + c.question;
+                if (c.revealed) text += " Answer: " + c.answer_text + ". " + c.explain;
+            }
+        }
+        announce(text, player.state_json());
+    }
     ++frames_drawn;
 }
 
 std::string App::info_json() const {
-    const cow::MemInfo mi = machine.meminfo();
+    const cow::Machine& m = player.run().machine();
+    const cow::MemInfo mi = m.meminfo();
     nlohmann::json j = {
         {"version", cow::version()},
+        {"lesson", player.loaded() ? player.lesson().id : ""},
         {"ram_bytes", mi.total},
-        {"total_frames", machine.frames().total()},
-        {"free_frames", machine.frames().free_count()},
-        {"processes", machine.pids().size()},
+        {"total_frames", m.frames().total()},
+        {"free_frames", m.frames().free_count()},
+        {"processes", m.pids().size()},
         {"committed_as", mi.committed_as},
+        {"notices", notices},
     };
-    if (!error.empty()) j["error"] = error;
+    if (!gl_error.empty()) j["gl_error"] = gl_error;
     return j.dump();
+}
+
+void announce(const std::string& text, const std::string& event_json) {
+#ifdef __EMSCRIPTEN__
+    EM_ASM(
+        {
+            var live = document.getElementById("cowlab-live");
+            if (live) live.textContent = UTF8ToString($0);
+            if (Module.onLessonEvent) Module.onLessonEvent(JSON.parse(UTF8ToString($1)));
+        },
+        text.c_str(), event_json.c_str());
+#else
+    (void)text;
+    (void)event_json;
+#endif
 }
 
 }  // namespace cowlab

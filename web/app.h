@@ -1,27 +1,45 @@
 // app.h: the lab's state and its windows, one frame at a time. Shared by the
-// native and the web build; main.cpp owns the platform loop.
+// native and the web build; main.cpp owns the platform loop, api.cpp the
+// functions the page calls.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine.h"
 #include "pagemap.h"
+#include "player.h"
 
 namespace cowlab {
 
-struct App {
-    cow::Machine machine;
-    PageMap page_map;
-    std::string error;           // shown on screen; the lab keeps running
-    long frames_drawn = 0;
-    cow::Pid parent = cow::kNoPid, child = cow::kNoPid;
+constexpr const char* kDefaultLesson = "fork-basics";
 
-    // Builds the demo machine (fork of a 64 MiB process; the child writes 10%).
-    bool init(std::string* gl_error);
-    void draw();                 // all windows of one frame
+struct App {
+    Player player;
+    PageMap page_map;
+    long page_map_version = -1;
+    std::vector<std::string> notices;   // problems shown on screen (bad URL parameters, ...)
+    std::string gl_error;
+    bool embed = false;                 // ?embed=1: no chrome, for an iframe
+    long frames_drawn = 0;
+    std::string selected;               // process selected in the Processes window
+    long announced_version = -1;        // player state last mirrored to the page
+
+    void init();                        // after the GL context exists
+    void draw();                        // all windows of one frame
+    // ?lesson=fork-basics&step=3&ints=100: bad parts become notices and are ignored.
+    void open_query(const std::string& query);
     std::string info_json() const;
 };
 
 App& app();
+
+// One file per window.
+void draw_lesson_window(App& app);
+void draw_processes_window(App& app);
+void draw_memory_window(App& app);
+
+// Mirrors text into the page's ARIA live region and notifies an embedding page (web only).
+void announce(const std::string& text, const std::string& event_json);
 
 }  // namespace cowlab

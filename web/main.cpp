@@ -1,8 +1,9 @@
 // main.cpp: the lab's platform loop: SDL2 window, OpenGL (native) or WebGL2
 // (web) context, Dear ImGui, one frame per tick.
 //
-//   native: cowlab-lab [--frames N]     (N frames, then exit: for smoke runs;
-//           SDL_VIDEODRIVER=offscreen runs it without a display)
+//   native: cowlab-lab [--frames N] [--query '?lesson=fork-basics&step=2']
+//           (--frames: N frames, then exit, for smoke runs; SDL_VIDEODRIVER=offscreen
+//           runs it without a display)
 //   web:    emscripten_set_main_loop drives frame(); the page sizes the canvas
 #include <SDL2/SDL.h>
 
@@ -28,6 +29,7 @@ SDL_Window* g_window = nullptr;
 SDL_GLContext g_gl = nullptr;
 bool g_quit = false;
 long g_frame_limit = -1;
+std::string g_query;   // native: --query "?lesson=...&step=..." (the page passes location.search itself)
 
 #ifdef __EMSCRIPTEN__
 // The canvas's CSS size decides the window size; its backing store follows
@@ -86,8 +88,10 @@ int main(int argc, char** argv) {
             char* end = nullptr;
             g_frame_limit = std::strtol(argv[++i], &end, 10);
             if (!end || *end || g_frame_limit < 1) return fail("--frames", "expects a positive number");
+        } else if (std::strcmp(argv[i], "--query") == 0 && i + 1 < argc) {
+            g_query = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: %s [--frames N]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--frames N] [--query '?lesson=ID&step=N&param=value']\n", argv[0]);
             return 2;
         }
     }
@@ -120,8 +124,8 @@ int main(int argc, char** argv) {
     ImGui_ImplSDL2_InitForOpenGL(g_window, g_gl);
     ImGui_ImplOpenGL3_Init(glsl);
 
-    std::string gl_error;
-    if (!cowlab::app().init(&gl_error)) cowlab::app().error = "page map unavailable: " + gl_error;
+    cowlab::app().init();
+    if (!g_query.empty()) cowlab::app().open_query(g_query);
 
 #ifdef __EMSCRIPTEN__
     emscripten_set_main_loop(frame, 0, true);

@@ -6,6 +6,15 @@
 //   cowlab.info();           // {version, ram_bytes, total_frames, free_frames, processes, ...}
 //   cowlab.frameCount();     // frames rendered so far
 //   cowlab.module;           // the emscripten Module (null until ready)
+//   cowlab.lessons();        // [{id, title, summary, level}]
+//   cowlab.loadLesson('fork-basics', {ints: 100}, 1)   // id, parameters, step (1-based)
+//   cowlab.next(); cowlab.back(); cowlab.reset(); cowlab.goTo(3)
+//   cowlab.setParam('ints', 100); cowlab.answer(0, 1)  // checkpoint index, guess
+//   cowlab.state();          // {lesson, step, ran, narrative, checkpoints, params, ...}
+//   cowlab.metrics();        // {meminfo, processes: [{name, rss, pss, uss, ...}], ...}
+// Actions return {ok: true} or {error: "why"}. The page also reads ?lesson=&step=&<param>=
+// from its URL, and when it is inside an iframe it posts {source: 'cowlab', type, ...}
+// messages to its parent: lesson-loaded, step-changed, checkpoint-answered.
 //
 // window.cowlab is the page's only global; emscripten's factory createCowlab is the other one.
 (function () {
@@ -39,7 +48,41 @@
     version: () => need().ccall('cowlab_version', 'string', [], []),
     info: () => JSON.parse(need().ccall('cowlab_info_json', 'string', [], [])),
     frameCount: () => need().ccall('cowlab_frame_count', 'number', [], []),
+    lessons: () => call('cowlab_lessons_json'),
+    loadLesson: (id, params, step) =>
+      call('cowlab_load_lesson', ['string', 'string', 'number'],
+        [String(id), JSON.stringify(params || {}), step === undefined ? 1 : Number(step)]),
+    next: () => call('cowlab_next'),
+    back: () => call('cowlab_back'),
+    reset: () => call('cowlab_reset'),
+    goTo: (step) => call('cowlab_go_to', ['number'], [Number(step)]),
+    setParam: (name, value) => call('cowlab_set_param', ['string', 'number'], [String(name), Number(value)]),
+    answer: (checkpoint, guess) => call('cowlab_answer', ['number', 'number'], [Number(checkpoint), Number(guess)]),
+    state: () => call('cowlab_state_json'),
+    metrics: () => call('cowlab_metrics_json'),
+    shareUrl: () => location.origin + location.pathname + need().ccall('cowlab_share_query', 'string', [], []),
   };
+
+  // Calls an exported function that returns JSON.
+  function call(name, types, args) {
+    return JSON.parse(need().ccall(name, 'string', types || [], args || []));
+  }
+
+  // Tells an embedding page what the learner does (postMessage to the parent frame).
+  let last = null;
+  function onLessonEvent(state) {
+    if (window.parent === window || !state || !state.loaded) { last = state; return; }
+    const post = (type, extra) => window.parent.postMessage(
+      Object.assign({ source: 'cowlab', type, lesson: state.lesson, step: state.step + 1, steps: state.steps }, extra), '*');
+    if (!last || last.lesson !== state.lesson) post('lesson-loaded', { title: state.title });
+    else if (last.step !== state.step) post('step-changed', {});
+    if (state.ran && (!last || !last.ran || last.step !== state.step)) {
+      state.checkpoints.forEach((c, i) => {
+        if (c.revealed && 'guess' in c) post('checkpoint-answered', { checkpoint: i, right: !!c.right, question: c.question });
+      });
+    }
+    last = state;
+  }
   window.cowlab = cowlab;
 
   canvas.addEventListener('contextmenu', (e) => e.preventDefault());
@@ -161,8 +204,19 @@
       },
       onAbort: (what) => fail('cowlab stopped with an error.', reason(what), RELOAD_HINT),
     };
+    options.onLessonEvent = onLessonEvent;
     window.createCowlab(options).then(
-      (module) => { Module = module; waitForFirstFrame(); },
+      (module) => {
+        Module = module;
+        // ?lesson=&step=&<param>=: bad values are reported in the lab and ignored.
+        try {
+          module.ccall('cowlab_open_query', 'string', ['string'], [location.search]);
+        } catch (e) {
+          fail('cowlab stopped with an error.', reason(e), RELOAD_HINT);
+          return;
+        }
+        waitForFirstFrame();
+      },
       (e) => fail('cowlab could not start.', reason(e), RELOAD_HINT));
   }
 

@@ -1,0 +1,190 @@
+// lesson_window.cpp: the lesson: narrative, controls, parameters, and the
+// predict-then-reveal checkpoints.
+#include <algorithm>
+#include <cmath>
+
+#include "app.h"
+#include "imgui.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
+namespace cowlab {
+
+namespace {
+
+// Display unit -> the expression's own units (bytes, ns, ...), as format_value scales.
+double unit_factor(const std::string& u) {
+    if (u == "KiB") return double(cow::KiB);
+    if (u == "MiB") return double(cow::MiB);
+    if (u == "GiB") return double(cow::GiB);
+    if (u == "pages") return double(cow::kPageSize);
+    if (u == "us") return 1e3;
+    if (u == "ms") return 1e6;
+    if (u == "s") return 1e9;
+    if (u == "%") return 0.01;
+    return 1;
+}
+
+const char* unit_label(const std::string& u) { return u == "us" ? "µs" : u.c_str(); }
+
+void report(App& app, const cow::Status& st) {
+    if (!st) app.notices.push_back(st.message);
+}
+
+void share(App& app) {
+    const std::string q = app.player.share_query();
+#ifdef __EMSCRIPTEN__
+    EM_ASM(
+        {
+            var url = location.origin + location.pathname + UTF8ToString($0);
+            history.replaceState(null, "", url);
+            if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function() {});
+        },
+        q.c_str());
+#endif
+    ImGui::SetClipboardText(q.c_str());
+    app.notices.push_back("Link to this step: " + q);
+}
+
+}  // namespace
+
+void draw_lesson_window(App& app) {
+    Player& P = app.player;
+    for (size_t i = 0; i < app.notices.size();) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
+        ImGui::TextWrapped("%s", app.notices[i].c_str());
+        ImGui::PopStyleColor();
+        ImGui::SameLine();
+        ImGui::PushID(int(i));
+        if (ImGui::SmallButton("dismiss")) app.notices.erase(app.notices.begin() + long(i));
+        else ++i;
+        ImGui::PopID();
+    }
+    if (!app.gl_error.empty()) ImGui::TextWrapped("%s", app.gl_error.c_str());
+    if (!P.loaded()) {
+        ImGui::TextWrapped("No lesson is loaded.");
+        return;
+    }
+    const cow::Lesson& L = P.lesson();
+    if (!app.embed) {
+        static std::vector<LessonInfo> all = Player::catalogue();
+        ImGui::SetNextItemWidth(-1);
+        if (ImGui::BeginCombo("##lesson", L.title.c_str())) {
+            for (const LessonInfo& l : all)
+                if (ImGui::Selectable(l.title.c_str(), l.id == L.id)) report(app, P.load(l.id, {}));
+            ImGui::EndCombo();
+        }
+    } else {
+        ImGui::TextWrapped("%s", L.title.c_str());
+    }
+    const int n = int(L.steps.size()), cur = P.current();
+    const cow::LessonStep& step = L.steps[size_t(cur)];
+    ImGui::Spacing();
+    ImGui::TextDisabled("Step %d of %d", cur + 1, n);
+    ImGui::SameLine();
+    ImGui::TextUnformatted(step.title.c_str());
+
+    // Controls: Back / Run or Next / Reset / Share, with keys Left, Right or Enter, R.
+    ImGuiIO& io = ImGui::GetIO();
+    const bool keys = !io.WantTextInput;
+    auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
+    bool typed_r = false;   // 'r' typed outside a text field
+    for (ImWchar c : io.InputQueueCharacters) typed_r |= c == 'r' || c == 'R';
+    ImGui::BeginDisabled(cur == 0 && !P.ran());
+    if (ImGui::Button("< Back") || (keys && pressed(ImGuiKey_LeftArrow))) report(app, P.back());
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    const char* next_label = !P.ran() ? "Run this step >" : P.at_end() ? "End of lesson" : "Next step >";
+    ImGui::BeginDisabled(P.at_end());
+    if (ImGui::Button(next_label) || (keys && !P.at_end() && (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_Enter))))
+        report(app, P.next());
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Button("Reset") || (keys && typed_r)) report(app, P.reset());
+    if (!app.embed) {
+        ImGui::SameLine();
+        if (ImGui::Button("Share")) share(app);
+    }
+    ImGui::Separator();
+
+    if (cur == 0 && !P.ran()) ImGui::TextWrapped("%s", L.summary.c_str());
+
+    // Predict, then reveal.
+    const std::vector<Player::CheckpointView> cps = P.checkpoints();
+    for (size_t i = 0; i < cps.size(); ++i) {
+        const Player::CheckpointView& c = cps[i];
+        ImGui::PushID(int(i));
+        ImGui::Spacing();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
+        ImGui::TextWrapped("Predict: %s", c.question.c_str());
+        ImGui::PopStyleColor();
+        if (c.kind == "choice") {
+            for (size_t k = 0; k < c.choices.size(); ++k) {
+                bool on = c.has_guess && int(c.guess) == int(k);
+                ImGui::BeginDisabled(c.revealed);
+                if (ImGui::RadioButton(c.choices[k].c_str(), on)) report(app, P.answer(int(i), double(k)));
+                ImGui::EndDisabled();
+            }
+        } else {
+            const double f = unit_factor(c.unit);
+            double shown = c.has_guess ? c.guess / f : 0.0;
+            ImGui::SetNextItemWidth(160);
+            ImGui::BeginDisabled(c.revealed);
+            if (ImGui::InputDouble("##guess", &shown, 0, 0, "%.6g")) report(app, P.answer(int(i), shown * f));
+            ImGui::EndDisabled();
+            ImGui::SameLine();
+            ImGui::TextUnformatted(unit_label(c.unit));
+        }
+        if (c.revealed) {
+            if (!c.error.empty()) {
+                ImGui::TextWrapped("The engine could not answer: %s", c.error.c_str());
+            } else {
+                const ImVec4 colour = !c.has_guess ? ImVec4(0.85f, 0.85f, 0.85f, 1) : c.right ? ImVec4(0.45f, 0.9f, 0.5f, 1) : ImVec4(1, 0.5f, 0.45f, 1);
+                ImGui::PushStyleColor(ImGuiCol_Text, colour);
+                ImGui::TextWrapped("%s The engine says: %s", !c.has_guess ? "" : c.right ? "Right." : "Not quite.", c.answer_text.c_str());
+                ImGui::PopStyleColor();
+                ImGui::TextWrapped("%s", c.explain.c_str());
+            }
+        }
+        ImGui::PopID();
+    }
+    if (!cps.empty() && !P.ran()) {
+        ImGui::Spacing();
+        ImGui::TextDisabled("Make your predictions, then run the step.");
+    }
+
+    if (P.ran()) {
+        ImGui::Spacing();
+        ImGui::TextWrapped("%s", P.narrative().c_str());
+        for (const std::string& o : P.run().outcomes()) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
+            ImGui::TextWrapped("The kernel refused: %s", o.c_str());
+            ImGui::PopStyleColor();
+        }
+    }
+    if (!P.lesson_error().empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.45f, 0.45f, 1));
+        ImGui::TextWrapped("This step could not run: %s", P.lesson_error().c_str());
+        ImGui::PopStyleColor();
+    }
+
+    if (!L.params.empty() && ImGui::CollapsingHeader("Parameters", ImGuiTreeNodeFlags_DefaultOpen)) {
+        for (const cow::LessonParam& p : L.params) {
+            double v = P.params().at(p.name);
+            float fv = float(v);
+            std::string fmt = "%g " + p.unit;
+            ImGui::SetNextItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.5f));
+            if (ImGui::SliderFloat(("##" + p.name).c_str(), &fv, float(p.min), float(p.max), fmt.c_str())) {
+                double nv = std::round(double(fv) / p.step) * p.step;
+                nv = std::clamp(nv, p.min, p.max);
+                if (nv != v) report(app, P.set_param(p.name, nv));
+            }
+            ImGui::SameLine();
+            ImGui::TextWrapped("%s", p.label.c_str());
+        }
+    }
+}
+
+}  // namespace cowlab

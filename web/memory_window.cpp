@@ -1,0 +1,43 @@
+// memory_window.cpp: physical memory, one cell per frame, drawn by a shader.
+#include "app.h"
+#include "imgui.h"
+
+namespace cowlab {
+
+namespace {
+// Colours of engine/framemap.h's codes (the shader's twin: shaders/pagemap.frag).
+const ImVec4 kCodeColours[cow::kFrameCodeCount] = {
+    {0.11f, 0.12f, 0.14f, 1}, {0.27f, 0.62f, 0.93f, 1}, {0.98f, 0.74f, 0.25f, 1}, {0.95f, 0.42f, 0.22f, 1},
+    {0.55f, 0.55f, 0.60f, 1}, {0.30f, 0.36f, 0.42f, 1}, {0.70f, 0.45f, 0.90f, 1}, {0.25f, 0.78f, 0.55f, 1},
+    {0.85f, 0.85f, 0.35f, 1}, {0.40f, 0.20f, 0.20f, 1}};
+}  // namespace
+
+void draw_memory_window(App& app) {
+    const Player& P = app.player;
+    if (!P.loaded()) return;
+    const cow::Machine& m = P.run().machine();
+    if (app.page_map_version != P.version()) {
+        app.page_map.upload(m);
+        app.page_map_version = P.version();
+    }
+    for (int c = 1; c < cow::kFrameCodeCount; ++c) {
+        if (c == int(cow::FrameCode::reserved)) continue;
+        ImGui::ColorButton(("##c" + std::to_string(c)).c_str(), kCodeColours[c], ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+        ImGui::SameLine(0, 4);
+        ImGui::TextUnformatted(cow::to_string(cow::FrameCode(c)));
+        ImGui::SameLine(0, 12);
+    }
+    ImGui::NewLine();
+    const long hover = app.page_map.draw(std::max(60.0f, ImGui::GetContentRegionAvail().y));
+    if (hover >= 0 && hover < long(m.frames().total())) {
+        const cow::FrameTable& fr = m.frames();
+        const cow::FrameId f = cow::FrameId(hover);
+        ImGui::BeginTooltip();
+        ImGui::Text("frame %ld (physical address 0x%llx)", hover, static_cast<unsigned long long>(f) << 12);
+        ImGui::Text("%s: kind %s, mapcount %u, refcount %u%s", cow::to_string(cow::frame_code(fr, f)),
+                    cow::to_string(fr[f].kind()), fr.total_mapcount(f), fr.refcount(f), fr[f].dirty() ? ", dirty" : "");
+        ImGui::EndTooltip();
+    }
+}
+
+}  // namespace cowlab

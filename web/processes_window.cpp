@@ -1,0 +1,44 @@
+// processes_window.cpp: the lesson's named processes with the kernel's figures.
+#include "app.h"
+#include "imgui.h"
+
+namespace cowlab {
+
+void draw_processes_window(App& app) {
+    const Player& P = app.player;
+    if (!P.loaded()) return;
+    const cow::StepMetrics m = P.run().metrics();
+    const cow::MemInfo& mi = m.meminfo;
+    ImGui::TextWrapped("RAM %s: used %s, free %s; page tables %s; Committed_AS %s of CommitLimit %s; time %s",
+                       cow::format_bytes(mi.total).c_str(), cow::format_bytes(mi.used).c_str(),
+                       cow::format_bytes(mi.free).c_str(), cow::format_bytes(mi.page_tables).c_str(),
+                       cow::format_bytes(mi.committed_as).c_str(), cow::format_bytes(mi.commit_limit).c_str(),
+                       cow::format_value(double(m.time_ns), "ms").c_str());
+    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                                  ImGuiTableFlags_SizingFixedFit;
+    if (!ImGui::BeginTable("procs", 10, flags)) return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    for (const char* h : {"process", "pid", "state", "Rss", "Pss", "USS", "Shared", "Private_Dirty", "faults", "COW copies"})
+        ImGui::TableSetupColumn(h);
+    ImGui::TableHeadersRow();
+    for (const cow::ProcMetrics& p : m.procs) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        if (ImGui::Selectable(p.name.c_str(), app.selected == p.name, ImGuiSelectableFlags_SpanAllColumns)) app.selected = p.name;
+        ImGui::TableNextColumn();
+        ImGui::Text("%u", p.pid);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(p.state.c_str());
+        for (cow::u64 v : {p.mem.rss, p.mem.pss(), p.mem.uss(), p.mem.shared(), p.mem.private_dirty}) {
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(cow::format_bytes(v).c_str());
+        }
+        ImGui::TableNextColumn();
+        ImGui::Text("%llu", static_cast<unsigned long long>(p.counters.min_flt + p.counters.maj_flt));
+        ImGui::TableNextColumn();
+        ImGui::Text("%llu", static_cast<unsigned long long>(p.counters.cow_copies));
+    }
+    ImGui::EndTable();
+}
+
+}  // namespace cowlab
