@@ -114,7 +114,7 @@ const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std:
     static const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> t = {
         // op            required                 optional
         {"spawn", {{"as"}, {"image", "oom_score_adj"}}},
-        {"fork", {{"pid", "as"}, {"eager"}}},
+        {"fork", {{"pid", "as"}, {"eager", "count"}}},
         {"vfork", {{"pid", "as"}, {}}},
         {"posix_spawn", {{"pid", "as"}, {"image"}}},
         {"exec", {{"pid"}, {"image"}}},
@@ -312,8 +312,18 @@ public:
         if (Result<double> u = unit_value(name); u) return u;
         return fail(Errc::invalid_argument, "unknown name '" + name + "'");
     }
-    Result<double> call(const std::string& fn, const std::vector<ExprArg>&) const override {
-        return fail(Errc::invalid_argument, "'" + fn + "' cannot be used here");
+    Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override {
+        std::vector<double> v;
+        for (const ExprArg& a : args) {
+            if (!a.is_name) { v.push_back(a.value); continue; }
+            Result<double> x = lookup(a.name);
+            if (!x) return x;
+            v.push_back(*x);
+        }
+        if ((fn == "round" || fn == "ceil" || fn == "floor") && v.size() == 1)
+            return fn == "round" ? std::round(v[0]) : fn == "ceil" ? std::ceil(v[0]) : std::floor(v[0]);
+        if ((fn == "min" || fn == "max") && v.size() == 2) return fn == "min" ? std::min(v[0], v[1]) : std::max(v[0], v[1]);
+        return fail(Errc::invalid_argument, "'" + fn + "' cannot be used here (only round, ceil, floor, min, max)");
     }
 
 private:

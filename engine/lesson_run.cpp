@@ -246,6 +246,31 @@ Status LessonRun::run_op(const LessonOp& op) {
         if (Status st = m_.set_oom_score_adj(*p, int(*v)); !st) return lesson_error(op, st.message);
         return {};
     }
+    // "pid": "w*" applies the operation to every named process whose name starts with "w".
+    if (auto p = op.args.find("pid"); p != op.args.end() && !p->second.empty() && p->second.back() == '*') {
+        const std::string prefix = p->second.substr(0, p->second.size() - 1);
+        std::vector<std::string> targets;
+        for (const auto& [n, id] : names_)
+            if (n.compare(0, prefix.size(), prefix) == 0 && m_.process(id) && m_.process(id)->alive()) targets.push_back(n);
+        for (const std::string& n : targets) {
+            LessonOp one = op;
+            one.args["pid"] = n;
+            if (Status st = run_op(one); !st) return st;
+        }
+        return {};
+    }
+    if (o == "fork" && op.args.count("count")) {
+        Result<double> n = num(op, "count", 1, true);
+        if (!n) return n.status();
+        if (*n < 0 || *n > 10000 || *n != std::floor(*n)) return lesson_error(op, "count: must be a whole number 0 .. 10000");
+        for (int i = 1; i <= int(*n); ++i) {
+            LessonOp one = op;
+            one.args.erase("count");
+            one.args["as"] = op.args.at("as") + std::to_string(i);
+            if (Status st = run_op(one); !st) return st;
+        }
+        return {};
+    }
     Result<Pid> pid = proc_arg(op, "pid");
     if (!pid) return pid.status();
     if (o == "fork" || o == "vfork" || o == "posix_spawn") {
@@ -457,6 +482,28 @@ Result<double> LessonRun::call(const std::string& fn, const std::vector<ExprArg>
         Result<double> a = number(0);
         if (!a) return a;
         return fn == "round" ? std::round(*a) : fn == "floor" ? std::floor(*a) : std::ceil(*a);
+    }
+    if (fn == "total" || fn == "count") {
+        // total(rss, w): rss summed over the live processes named w...; count(w): how many.
+        const size_t need = fn == "total" ? 2 : 1;
+        if (Status st = want(need, need + 1); !st) return st;
+        for (const ExprArg& a : args)
+            if (!a.is_name) return fail(Errc::invalid_argument, fn + "() takes names");
+        const std::string& prefix = args[need - 1].name;
+        double sum = 0;
+        for (const auto& [n, id] : names_) {
+            if (n.compare(0, prefix.size(), prefix) != 0 || !m_.process(id) || !m_.process(id)->alive()) continue;
+            if (fn == "count") {
+                sum += 1;
+                continue;
+            }
+            std::vector<ExprArg> one{{true, n, 0}};
+            if (args.size() == 3) one.push_back(args[2]);
+            Result<double> v = call(args[0].name, one);
+            if (!v) return v;
+            sum += *v;
+        }
+        return sum;
     }
     if (fn == "events") {
         if (Status st = want(1, 1); !st) return st;
