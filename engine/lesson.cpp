@@ -128,6 +128,8 @@ const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std:
         {"read", {{"pid", "region"}, {"offset", "size", "every", "fraction", "pages"}}},
         {"oom_score_adj", {{"pid", "value"}, {}}},
         {"set", {{"name", "value"}, {}}},   // remember a value for later steps: name = value
+        {"redis_load", {{"pid", "keys", "value_bytes"}, {}}},
+        {"redis_bgsave", {{"pid", "as", "writes_per_s"}, {"zipf_s", "value_bytes", "save_mb_per_s", "samples"}}},
     };
     return t;
 }

@@ -17,6 +17,7 @@
 
 #include "expr.h"
 #include "machine.h"
+#include "redis.h"
 
 namespace cow {
 
@@ -114,6 +115,8 @@ public:
     // What the engine refused during the last step (ENOMEM, SIGSEGV, OOM): part
     // of the story, not an error of the lesson.
     const std::vector<std::string>& outcomes() const { return outcomes_; }
+    // The time series of the last BGSAVE (empty if none ran).
+    const std::vector<BgsaveSample>& bgsave_series() const { return bgsave_series_; }
 
     // ExprEnv
     Result<double> lookup(const std::string& name) const override;
@@ -146,6 +149,8 @@ private:
     AccessResult last_access_;
     std::vector<std::string> outcomes_;
     u64 step_start_used_ = 0, step_start_ns_ = 0;
+    std::map<std::string, RedisServer> redis_;    // Redis-like servers, by process name
+    std::vector<BgsaveSample> bgsave_series_;      // the last BGSAVE's time series
 };
 
 }  // namespace cow

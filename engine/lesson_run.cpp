@@ -292,6 +292,50 @@ Status LessonRun::run_op(const LessonOp& op) {
         last_fork_ = *r;
         return name_process(op, "as", r->child);
     }
+    if (o == "redis_load") {
+        Result<double> keys = num(op, "keys", 0, true);
+        if (!keys) return keys.status();
+        Result<double> vb = num(op, "value_bytes", 0, true);
+        if (!vb) return vb.status();
+        if (*keys < 1 || *keys > 5e7 || *vb < 1 || *vb > 1e6)
+            return lesson_error(op, "keys must be 1 .. 50,000,000 and value_bytes 1 .. 1,000,000");
+        Result<RedisServer> r = RedisServer::load(m_, *pid, {u64(*keys), u32(*vb)}, m_.config().seed);
+        if (!r) return outcome(r.status());
+        redis_[op.args.at("pid")] = std::move(r.value());
+        return {};
+    }
+    if (o == "redis_bgsave") {
+        // What Redis's INFO persistence reports; zero until a BGSAVE completes.
+        for (const char* v : {"latest_fork_usec", "rdb_last_bgsave_time_sec", "rdb_last_cow_size", "current_cow_peak",
+                              "bgsave_writes", "bgsave_child_killed"})
+            vars_.emplace(v, 0.0);
+        vars_["bgsave_failed"] = 1;
+        auto it = redis_.find(op.args.at("pid"));
+        if (it == redis_.end())
+            return outcome(fail(Errc::invalid_argument, "BGSAVE: '" + op.args.at("pid") + "' holds no dataset (its load failed)"));
+        BgsaveLoad load;
+        Result<double> w = num(op, "writes_per_s", 0, true), z = num(op, "zipf_s", 0, false),
+                       vb = num(op, "value_bytes", 0, false), rate = num(op, "save_mb_per_s", 100, false),
+                       samples = num(op, "samples", 20, false);
+        for (const Result<double>* r : {&w, &z, &vb, &rate, &samples})
+            if (!*r) return r->status();
+        load.writes_per_s = *w;
+        load.zipf_s = *z;
+        load.value_bytes = *vb < 0 || *vb > 1e6 ? 2000000 : u32(*vb);
+        load.save_mb_per_s = *rate;
+        load.samples = *samples < 1 || *samples > 1000 ? 0 : int(*samples);
+        Result<BgsaveResult> r = it->second.bgsave(m_, load);
+        if (!r) return outcome(r.status());
+        vars_["bgsave_failed"] = 0;
+        vars_["latest_fork_usec"] = double(r->fork_ns) / 1000.0;
+        vars_["rdb_last_bgsave_time_sec"] = r->save_s;
+        vars_["rdb_last_cow_size"] = double(r->cow_last);
+        vars_["current_cow_peak"] = double(r->cow_peak);
+        vars_["bgsave_writes"] = double(r->writes);
+        vars_["bgsave_child_killed"] = r->child_killed ? 1 : 0;
+        bgsave_series_ = r->samples;
+        return name_process(op, "as", r->child);
+    }
     if (o == "exec") {
         Result<Image> im = image_arg(op);
         if (!im) return im.status();
@@ -536,6 +580,10 @@ Result<double> LessonRun::call(const std::string& fn, const std::vector<ExprArg>
     if (fn == "alive") return pr && pr->alive() ? 1.0 : 0.0;
     if (fn == "exit_status") return pr ? double(pr->exit_status) : 0.0;
     if (fn == "pid") return double(*p);
+    if (fn == "redis_used_memory") {
+        auto it = redis_.find(args[0].name);
+        return it == redis_.end() ? 0.0 : double(it->second.used_memory());   // no dataset loaded: 0
+    }
     static const std::map<std::string, u64 ProcCounters::*> counters = {
         {"min_flt", &ProcCounters::min_flt}, {"maj_flt", &ProcCounters::maj_flt},
         {"cow_copies", &ProcCounters::cow_copies}, {"cow_reuses", &ProcCounters::cow_reuses},
