@@ -129,6 +129,12 @@ const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std:
         {"oom_score_adj", {{"pid", "value"}, {}}},
         {"set", {{"name", "value"}, {}}},   // remember a value for later steps: name = value
         {"redis_load", {{"pid", "keys", "value_bytes"}, {}}},
+        {"heap_create", {{"pid", "as", "runtime", "objects"}, {"object_bytes", "tracked"}}},
+        {"heap_touch", {{"pid", "heap"}, {"fraction"}}},
+        {"heap_collect", {{"pid", "heap"}, {}}},
+        {"heap_freeze", {{"pid", "heap"}, {}}},
+        {"heap_immortalize", {{"pid", "heap"}, {}}},
+        {"heap_warmup", {{"pid", "heap"}, {}}},
         {"redis_bgsave", {{"pid", "as", "writes_per_s"}, {"zipf_s", "value_bytes", "save_mb_per_s", "samples"}}},
     };
     return t;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "expr.h"
+#include "gcheap.h"
 #include "machine.h"
 #include "redis.h"
 
@@ -150,6 +151,7 @@ private:
     std::vector<std::string> outcomes_;
     u64 step_start_used_ = 0, step_start_ns_ = 0;
     std::map<std::string, RedisServer> redis_;    // Redis-like servers, by process name
+    std::map<std::string, ManagedHeap> heaps_;    // managed-runtime heaps, by name
     std::vector<BgsaveSample> bgsave_series_;      // the last BGSAVE's time series
 };
 

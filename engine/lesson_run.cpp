@@ -290,6 +290,7 @@ Status LessonRun::run_op(const LessonOp& op) {
         }
         if (!r) return outcome(r.status());
         last_fork_ = *r;
+        for (auto& [name, heap] : heaps_) heap.inherit(*pid, r->child);
         return name_process(op, "as", r->child);
     }
     if (o == "redis_load") {
@@ -303,6 +304,41 @@ Status LessonRun::run_op(const LessonOp& op) {
         if (!r) return outcome(r.status());
         redis_[op.args.at("pid")] = std::move(r.value());
         return {};
+    }
+    if (o.compare(0, 5, "heap_") == 0) {
+        if (o == "heap_create") {
+            HeapSpec spec;
+            const std::string& rt = op.args.at("runtime");
+            if (rt == "cpython") spec.runtime = Runtime::cpython;
+            else if (rt == "ruby") spec.runtime = Runtime::ruby;
+            else if (rt == "moving") spec.runtime = Runtime::moving;
+            else return lesson_error(op, "runtime: '" + rt + "' is not cpython, ruby or moving");
+            Result<double> n = num(op, "objects", 0, true), b = num(op, "object_bytes", 64, false),
+                           t = num(op, "tracked", 0.5, false);
+            for (const Result<double>* r : {&n, &b, &t})
+                if (!*r) return r->status();
+            if (*n < 1 || *n > 1e8 || *b < 16 || *b > 65536) return lesson_error(op, "objects must be 1 .. 100,000,000 and object_bytes 16 .. 65536");
+            spec.objects = u64(*n);
+            spec.object_bytes = u32(*b);
+            spec.tracked = *t;
+            Result<ManagedHeap> h = ManagedHeap::create(m_, *pid, spec, m_.config().seed);
+            if (!h) return outcome(h.status());
+            regions_[op.args.at("as")] = Region{"", h->base(*pid), (h->bytes() + kPageSize - 1) & ~(kPageSize - 1)};
+            heaps_[op.args.at("as")] = std::move(h.value());
+            return {};
+        }
+        auto it = heaps_.find(op.args.at("heap"));
+        if (it == heaps_.end()) return lesson_error(op, "heap: no heap named '" + op.args.at("heap") + "'");
+        ManagedHeap& h = it->second;
+        if (o == "heap_touch") {
+            Result<double> f = num(op, "fraction", 1, false);
+            if (!f) return f.status();
+            return outcome(h.touch(m_, *pid, *f));
+        }
+        if (o == "heap_collect") return outcome(h.collect(m_, *pid));
+        if (o == "heap_freeze") return outcome(h.freeze(*pid));
+        if (o == "heap_immortalize") return outcome(h.immortalize(*pid));
+        return outcome(h.warmup(m_, *pid));
     }
     if (o == "redis_bgsave") {
         // What Redis's INFO persistence reports; zero until a BGSAVE completes.

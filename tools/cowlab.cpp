@@ -135,6 +135,15 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
                                                  {"page_tables", m.meminfo.page_tables}, {"anon_pages", m.meminfo.anon_pages}}},
                                     {"processes", procs}, {"show", shown}, {"checkpoints", cps},
                                     {"outcomes", run.outcomes()}});
+            bool bgsave = false;
+            for (const LessonOp& op : lesson->steps[size_t(i)].ops) bgsave |= op.op == "redis_bgsave";
+            if (bgsave) {
+                json series = json::array();
+                for (const BgsaveSample& s : run.bgsave_series())
+                    series.push_back({{"t_s", s.t_s}, {"writes", s.writes}, {"child_private_dirty", s.child_private_dirty},
+                                      {"parent_rss", s.parent_rss}, {"used", s.used}});
+                out["steps"].back()["bgsave_series"] = series;
+            }
             continue;
         }
         std::printf("\n-- step %d/%zu: %s\n%s\n", i + 1, lesson->steps.size(), lesson->steps[size_t(i)].title.c_str(), text->c_str());
