@@ -74,4 +74,13 @@ const char* cowlab_state_json() { return keep(cowlab::app().player.state_json())
 const char* cowlab_metrics_json() { return keep(cowlab::app().player.metrics_json()); }
 const char* cowlab_share_query() { return keep(cowlab::app().player.share_query()); }
 
+// view: "memory", "address", "metrics" or "events": the tab shown beside the lesson.
+const char* cowlab_show_view(const char* view) {
+    const std::string v = view ? view : "";
+    const char* label = v == "memory" ? "Physical memory" : v == "address" ? "Address space" : v == "metrics" ? "Metrics" : v == "events" ? "Events" : nullptr;
+    if (!label) return status_json(cow::fail(cow::Errc::invalid_argument, "no view '" + v + "' (memory, address, metrics, events)"));
+    cowlab::app().show_view = label;
+    return status_json({});
+}
+
 }  // extern "C"

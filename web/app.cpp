@@ -65,6 +65,11 @@ void App::open_query(const std::string& query) {
         if (key == "lesson") { lesson = value; lesson_given = true; }
         else if (key == "step") step_text = value;
         else if (key == "embed") embed = value == "1" || value == "true";
+        else if (key == "view") {
+            if (value == "memory" || value == "address" || value == "metrics" || value == "events")
+                show_view = value == "memory" ? "Physical memory" : value == "address" ? "Address space" : value == "metrics" ? "Metrics" : "Events";
+            else notices.push_back("URL: view=" + value + " is not one of memory, address, metrics, events; ignored");
+        }
         else rest.push_back({key, value});
     }
     std::vector<LessonInfo> all = Player::catalogue();
@@ -131,7 +136,20 @@ void App::draw() {
     ImGui::End();
     ImGui::SetNextWindowPos(ImVec2(right_pos.x, right_pos.y + proc_h + 0.5f * pad), ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, right_size.y - proc_h - 0.5f * pad), ImGuiCond_Always);
-    if (ImGui::Begin("Physical memory", nullptr, fixed)) draw_memory_window(*this);
+    if (ImGui::Begin("Memory", nullptr, fixed) && ImGui::BeginTabBar("views")) {
+        static const std::pair<const char*, void (*)(App&)> views[] = {
+            {"Physical memory", draw_memory_window}, {"Address space", draw_address_window},
+            {"Metrics", draw_metrics_window}, {"Events", draw_events_window}};
+        for (const auto& [label, fn] : views) {
+            const ImGuiTabItemFlags f = show_view == label ? ImGuiTabItemFlags_SetSelected : 0;
+            if (ImGui::BeginTabItem(label, nullptr, f)) {
+                fn(*this);
+                ImGui::EndTabItem();
+            }
+        }
+        show_view.clear();
+        ImGui::EndTabBar();
+    }
     ImGui::End();
 
     if (player.version() != announced_version) {

@@ -24,6 +24,8 @@ struct App {
     long frames_drawn = 0;
     std::string selected;               // process selected in the Processes window
     long announced_version = -1;        // player state last mirrored to the page
+    long events_scrolled_version = -1;  // the event log follows the newest events
+    std::string show_view;              // a tab to bring forward on the next frame (API, URL view=)
 
     void init();                        // after the GL context exists
     void draw();                        // all windows of one frame
@@ -38,6 +40,9 @@ App& app();
 void draw_lesson_window(App& app);
 void draw_processes_window(App& app);
 void draw_memory_window(App& app);
+void draw_address_window(App& app);
+void draw_events_window(App& app);
+void draw_metrics_window(App& app);
 
 // Mirrors text into the page's ARIA live region and notifies an embedding page (web only).
 void announce(const std::string& text, const std::string& event_json);

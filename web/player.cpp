@@ -53,15 +53,19 @@ cow::Status Player::replay(int step, bool run_it) {
     run_ = std::move(r.value());
     error_.clear();
     guesses_.clear();
-    for (int i = 0; i < step + (run_it ? 1 : 0); ++i)
-        if (cow::Status st = run_.step(); !st) {
-            error_ = st.message;
-            break;
-        }
+    history_.clear();
+    for (int i = 0; i < step + (run_it ? 1 : 0) && error_.empty(); ++i) run_one();
     cur_ = step;
     ran_ = run_it;
     changed();
     return {};
+}
+
+void Player::run_one() {
+    const int i = run_.next_step();
+    if (cow::Status st = run_.step(); !st) error_ = st.message;
+    const cow::MemInfo mi = run_.machine().meminfo();
+    history_.push_back({i, mi.used, mi.anon_pages, mi.page_tables, mi.committed_as});
 }
 
 cow::Status Player::go_to(int step) {
@@ -75,7 +79,7 @@ cow::Status Player::go_to(int step) {
 cow::Status Player::next() {
     if (!loaded_) return cow::fail(cow::Errc::invalid_argument, "no lesson is loaded");
     if (!ran_) {
-        if (cow::Status st = run_.step(); !st) error_ = st.message;
+        run_one();
         ran_ = true;
         changed();
         return {};
@@ -85,7 +89,7 @@ cow::Status Player::next() {
     ran_ = false;
     guesses_.clear();
     if (lesson_.steps[size_t(cur_)].checkpoints.empty()) {
-        if (cow::Status st = run_.step(); !st) error_ = st.message;
+        run_one();
         ran_ = true;
     }
     changed();

@@ -61,6 +61,13 @@ public:
         bool right = false;
         std::string error;
     };
+    struct StepPoint {
+        int step = 0;
+        cow::u64 used = 0, anon = 0, page_tables = 0, committed = 0;
+    };
+    // The machine after each step run so far (for the metrics plots).
+    const std::vector<StepPoint>& history() const { return history_; }
+
     std::vector<CheckpointView> checkpoints() const;
     std::string narrative() const;   // of the current step; empty before it ran
     std::string state_json() const;
@@ -69,6 +76,7 @@ public:
 
 private:
     cow::Status replay(int step, bool run_it);
+    void run_one();   // runs the next step and records it
     void changed() { ++version_; }
 
     bool loaded_ = false;
@@ -80,6 +88,7 @@ private:
     std::map<int, double> guesses_;
     std::string error_;
     long version_ = 0;
+    std::vector<StepPoint> history_;
 };
 
 }  // namespace cowlab

@@ -87,11 +87,20 @@ async function apiLesson(browser, url, args) {
       await waitFrames(page, 3);
       fs.mkdirSync(args.artifacts, { recursive: true });
       const shots = { 'lesson-window.png': { x: 0, y: 0, width: 536, height: 800 },
-        'processes-window.png': { x: 536, y: 0, width: 744, height: 334 },
-        'memory-window.png': { x: 536, y: 334, width: 744, height: 466 } };
+        'processes-window.png': { x: 536, y: 0, width: 744, height: 334 } };
       for (const [name, clip] of Object.entries(shots)) {
         fs.writeFileSync(path.join(args.artifacts, name), await page.screenshot({ clip }));
       }
+      const bottom = { x: 536, y: 334, width: 744, height: 466 };
+      await page.evaluate(() => cowlab.goTo(5));
+      for (const view of ['memory', 'address', 'metrics', 'events']) {
+        const r = await page.evaluate((v) => cowlab.showView(v), view);
+        assert(r.ok, r.error);
+        await waitFrames(page, 3);
+        fs.writeFileSync(path.join(args.artifacts, `${view}-window.png`), await page.screenshot({ clip: bottom }));
+      }
+      const bad = await page.evaluate(() => cowlab.showView('nope'));
+      assert(bad.error, 'an unknown view is refused');
       fs.writeFileSync(path.join(args.artifacts, 'lesson-full.png'), await page.screenshot());
     });
 

@@ -12,6 +12,7 @@
 //   cowlab.setParam('ints', 100); cowlab.answer(0, 1)  // checkpoint index, guess
 //   cowlab.state();          // {lesson, step, ran, narrative, checkpoints, params, ...}
 //   cowlab.metrics();        // {meminfo, processes: [{name, rss, pss, uss, ...}], ...}
+//   cowlab.showView('events')          // memory, address, metrics or events, beside the lesson
 // Actions return {ok: true} or {error: "why"}. The page also reads ?lesson=&step=&<param>=
 // from its URL, and when it is inside an iframe it posts {source: 'cowlab', type, ...}
 // messages to its parent: lesson-loaded, step-changed, checkpoint-answered.
@@ -60,6 +61,7 @@
     answer: (checkpoint, guess) => call('cowlab_answer', ['number', 'number'], [Number(checkpoint), Number(guess)]),
     state: () => call('cowlab_state_json'),
     metrics: () => call('cowlab_metrics_json'),
+    showView: (view) => call('cowlab_show_view', ['string'], [String(view)]),
     shareUrl: () => location.origin + location.pathname + need().ccall('cowlab_share_query', 'string', [], []),
   };
 
