@@ -20,7 +20,7 @@ log() { printf '[setup] %s\n' "$*"; }
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config dpkg-dev
   emscripten libsdl2-dev libgl-dev
-  doctest-dev nlohmann-json3-dev
+  doctest-dev nlohmann-json3-dev libstb-dev
   chromium fonts-dejavu-core
   python3 redis-server
 )
@@ -89,6 +89,7 @@ inc="$DEPS/wasm-include"
 mkdir -p "$inc"
 ln -sfn /usr/include/doctest "$inc/doctest"
 ln -sfn /usr/include/nlohmann "$inc/nlohmann"
+ln -sfn /usr/include/stb "$inc/stb"
 
 # npm: playwright-core drives Debian's chromium; never a downloaded browser.
 if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then

@@ -114,7 +114,7 @@ void App::open_query(const std::string& query) {
 
 void App::draw() {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
-    const float pad = embed ? 0.0f : 8.0f;
+    const float pad = embed ? 2.0f : 8.0f;
     const float W = vp->WorkSize.x, H = vp->WorkSize.y;
     const float left_w = std::max(320.0f, std::floor(W * 0.42f));
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |

@@ -26,6 +26,9 @@ struct App {
     long announced_version = -1;        // player state last mirrored to the page
     long events_scrolled_version = -1;  // the event log follows the newest events
     std::string show_view;              // a tab to bring forward on the next frame (API, URL view=)
+    bool playing = false;               // Play: advance by itself every few seconds
+    double play_clock = 0;              // seconds since the last automatic step
+    bool capture_requested = false;     // save the next rendered frame as PNG
 
     void init();                        // after the GL context exists
     void draw();                        // all windows of one frame

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "app.h"
+#include "export.h"
 #include "imgui.h"
 
 #ifdef __EMSCRIPTEN__
@@ -102,11 +103,40 @@ void draw_lesson_window(App& app) {
         report(app, P.next());
     ImGui::EndDisabled();
     ImGui::SameLine();
-    if (ImGui::Button("Reset") || (keys && typed_r)) report(app, P.reset());
+    if (ImGui::Button("Reset") || (keys && typed_r)) {
+        app.playing = false;
+        report(app, P.reset());
+    }
+    ImGui::SameLine();
+    bool typed_space = false;
+    for (ImWchar c : io.InputQueueCharacters) typed_space |= c == ' ';
+    if (ImGui::Button(app.playing ? "Pause" : "Play") || (keys && typed_space)) {
+        app.playing = !app.playing && !P.at_end();
+        app.play_clock = 0;
+    }
+    if (app.playing) {
+        // Play: one step every 3 seconds, revealing answers on the way; stops at the end.
+        app.play_clock += double(io.DeltaTime);
+        if (app.play_clock >= 3.0) {
+            app.play_clock = 0;
+            report(app, P.next());
+            if (P.at_end()) app.playing = false;
+        }
+    }
     if (!app.embed) {
         ImGui::SameLine();
         if (ImGui::Button("Share")) share(app);
+        ImGui::SameLine();
+        if (ImGui::Button("Export")) ImGui::OpenPopup("export");
+        if (ImGui::BeginPopup("export")) {
+            if (ImGui::Selectable("Metrics as CSV")) app.notices.push_back(save_text("cowlab-" + L.id + ".csv", "text/csv", metrics_csv(P)));
+            if (ImGui::Selectable("Metrics as JSON")) app.notices.push_back(save_text("cowlab-" + L.id + ".json", "application/json", metrics_json(P)));
+            if (ImGui::Selectable("This view as PNG")) app.capture_requested = true;
+            if (ImGui::Selectable("Copy the link to this step")) share(app);
+            ImGui::EndPopup();
+        }
     }
+    ImGui::TextDisabled("keys: Right/Enter next, Left back, Space play, R reset");
     ImGui::Separator();
 
     if (cur == 0 && !P.ran()) ImGui::TextWrapped("%s", L.summary.c_str());

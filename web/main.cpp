@@ -7,12 +7,15 @@
 //   web:    emscripten_set_main_loop drives frame(); the page sizes the canvas
 #include <SDL2/SDL.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "app.h"
+#include "export.h"
 #include "gl.h"
 #include "imgui.h"
 #include "imgui_impl_opengl3.h"
@@ -49,10 +52,49 @@ void follow_canvas_size() {
 }
 #endif
 
+// Text is rasterised at the display's pixel density (sharp on high-DPI
+// screens) and scaled back to CSS pixels; rebuilt when the density changes.
+float g_font_dpr = 0;
+
+void load_fonts(float dpr) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    static const ImWchar ranges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2190, 0x2193, 0x2500, 0x257F, 0};
+#ifdef __EMSCRIPTEN__
+    const char* path = "/fonts/DejaVuSansMono.ttf";   // embedded at link time
+#else
+    const char* path = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+#endif
+    ImFont* font = nullptr;
+    if (FILE* f = std::fopen(path, "rb")) {
+        std::fclose(f);
+        ImFontConfig cfg;
+        cfg.OversampleH = 2;
+        font = io.Fonts->AddFontFromFileTTF(path, 14.0f * dpr, &cfg, ranges);
+    }
+    if (!font) {
+        ImFontConfig cfg;
+        cfg.SizePixels = 13.0f * dpr;
+        io.Fonts->AddFontDefault(&cfg);
+        cowlab::app().notices.push_back(std::string("font ") + path + " not found: using ImGui's own");
+    }
+    io.FontGlobalScale = 1.0f / dpr;
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+    g_font_dpr = dpr;
+}
+
 void frame() {
 #ifdef __EMSCRIPTEN__
     follow_canvas_size();
 #endif
+    {
+        int w = 0, h = 0, fw = 0, fh = 0;
+        SDL_GetWindowSize(g_window, &w, &h);
+        SDL_GL_GetDrawableSize(g_window, &fw, &fh);
+        const float dpr = w > 0 ? std::max(1.0f, float(fw) / float(w)) : 1.0f;
+        if (std::fabs(dpr - g_font_dpr) > 0.01f) load_fonts(dpr);
+    }
     SDL_Event ev;
     while (SDL_PollEvent(&ev)) {
         ImGui_ImplSDL2_ProcessEvent(&ev);
@@ -71,6 +113,10 @@ void frame() {
     glClearColor(0.07f, 0.07f, 0.08f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    if (cowlab::app().capture_requested) {
+        cowlab::app().capture_requested = false;
+        cowlab::app().notices.push_back(cowlab::save_framebuffer_png(fb_w, fb_h, "cowlab-" + cowlab::app().player.lesson().id + ".png"));
+    }
     SDL_GL_SwapWindow(g_window);
     if (g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit) g_quit = true;
 }

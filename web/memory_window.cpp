@@ -1,4 +1,6 @@
 // memory_window.cpp: physical memory, one cell per frame, drawn by a shader.
+#include <cstdio>
+
 #include "app.h"
 #include "imgui.h"
 
@@ -10,6 +12,40 @@ const ImVec4 kCodeColours[cow::kFrameCodeCount] = {
     {0.11f, 0.12f, 0.14f, 1}, {0.27f, 0.62f, 0.93f, 1}, {0.98f, 0.74f, 0.25f, 1}, {0.95f, 0.42f, 0.22f, 1},
     {0.55f, 0.55f, 0.60f, 1}, {0.30f, 0.36f, 0.42f, 1}, {0.70f, 0.45f, 0.90f, 1}, {0.25f, 0.78f, 0.55f, 1},
     {0.85f, 0.85f, 0.35f, 1}, {0.40f, 0.20f, 0.20f, 1}};
+// Which named processes map frame f, and at which address (a reverse walk of
+// their page tables, cached until the frame or the machine changes).
+const std::vector<std::string>& mappers(const App& app, cow::FrameId f) {
+    static std::vector<std::string> lines;
+    static long version = -1;
+    static cow::FrameId frame = cow::kNoFrame;
+    if (version == app.player.version() && frame == f) return lines;
+    version = app.player.version();
+    frame = f;
+    lines.clear();
+    const cow::LessonRun& run = app.player.run();
+    const cow::Machine& m = run.machine();
+    cow::u64 budget = 4'000'000;   // pages to look at, at most, so that a hover stays instant
+    for (const auto& [name, pid] : run.named_processes()) {
+        const cow::Mm* mm = m.address_space(pid);
+        if (!mm) continue;
+        for (const cow::Vma& v : mm->vmas) {
+            for (cow::u64 a = v.start; a < v.end && budget; a += cow::kPageSize, --budget) {
+                const cow::u64 e = m.translate(pid, a);
+                if (!cow::pte::is_present(e) || (e & cow::pte::special)) continue;
+                cow::FrameId mapped = cow::pte::pfn(e);
+                if (e & cow::pte::huge) mapped += cow::pte_index(a);
+                if (mapped != f) continue;
+                char buf[160];
+                std::snprintf(buf, sizeof buf, "mapped by %s (pid %u) at 0x%llx %s", name.c_str(), pid,
+                              static_cast<unsigned long long>(a), v.name.c_str());
+                if (lines.size() < 8) lines.push_back(buf);
+            }
+        }
+    }
+    if (!budget) lines.push_back("(the processes are too large to search them all)");
+    return lines;
+}
+
 }  // namespace
 
 void draw_memory_window(App& app) {
@@ -36,6 +72,7 @@ void draw_memory_window(App& app) {
         ImGui::Text("frame %ld (physical address 0x%llx)", hover, static_cast<unsigned long long>(f) << 12);
         ImGui::Text("%s: kind %s, mapcount %u, refcount %u%s", cow::to_string(cow::frame_code(fr, f)),
                     cow::to_string(fr[f].kind()), fr.total_mapcount(f), fr.refcount(f), fr[f].dirty() ? ", dirty" : "");
+        for (const std::string& line : mappers(app, f)) ImGui::TextUnformatted(line.c_str());
         ImGui::EndTooltip();
     }
 }

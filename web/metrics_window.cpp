@@ -1,6 +1,7 @@
 // metrics_window.cpp: figures over time: memory after each step of the
 // lesson, and a BGSAVE's COW size as the save went on.
 #include <algorithm>
+#include <cstdio>
 
 #include "app.h"
 #include "imgui.h"
@@ -11,7 +12,7 @@ void draw_metrics_window(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const std::vector<Player::StepPoint>& h = P.history();
-    const float w = ImGui::GetContentRegionAvail().x, ph = 90.0f;
+    const float w = ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ScrollbarSize, ph = 70.0f;
     auto plot = [&](const char* label, const std::vector<float>& v, const char* unit) {
         if (v.empty()) return;
         const float hi = *std::max_element(v.begin(), v.end());
@@ -29,6 +30,29 @@ void draw_metrics_window(App& app) {
     plot("memory used", used, "MiB");
     plot("anonymous memory", anon, "MiB");
     plot("page tables", tables, "KiB");
+    // COW faults per simulated second, between one step and the next.
+    std::vector<float> rate;
+    for (size_t i = 1; i < h.size(); ++i) {
+        cow::u64 copies = 0, before = 0;
+        for (const Player::ProcPoint& q : h[i].procs) copies += q.cow_copies;
+        for (const Player::ProcPoint& q : h[i - 1].procs) before += q.cow_copies;
+        const double dt = double(h[i].time_ns - h[i - 1].time_ns) / 1e9;
+        rate.push_back(dt > 0 && copies >= before ? float(double(copies - before) / dt) : 0.0f);
+    }
+    plot("COW faults per simulated second", rate, "/s");
+    // Rss and Pss of each process, step by step.
+    if (!h.empty())
+        for (const Player::ProcPoint& last : h.back().procs) {
+            std::vector<float> rss, pss;
+            for (const Player::StepPoint& p : h)
+                for (const Player::ProcPoint& q : p.procs)
+                    if (q.name == last.name) {
+                        rss.push_back(float(double(q.rss) / double(cow::MiB)));
+                        pss.push_back(float(double(q.pss) / double(cow::MiB)));
+                    }
+            plot((last.name + " Rss").c_str(), rss, "MiB");
+            plot((last.name + " Pss").c_str(), pss, "MiB");
+        }
     const std::vector<cow::BgsaveSample>& s = P.run().bgsave_series();
     if (!s.empty()) {
         ImGui::Spacing();

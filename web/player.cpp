@@ -64,8 +64,12 @@ cow::Status Player::replay(int step, bool run_it) {
 void Player::run_one() {
     const int i = run_.next_step();
     if (cow::Status st = run_.step(); !st) error_ = st.message;
-    const cow::MemInfo mi = run_.machine().meminfo();
-    history_.push_back({i, mi.used, mi.anon_pages, mi.page_tables, mi.committed_as});
+    const cow::StepMetrics m = run_.metrics();
+    StepPoint pt{i, m.time_ns, m.meminfo.used, m.meminfo.anon_pages, m.meminfo.page_tables, m.meminfo.committed_as, {}};
+    for (const cow::ProcMetrics& q : m.procs)
+        pt.procs.push_back({q.name, q.pid, q.mem.rss, q.mem.pss(), q.mem.uss(), q.mem.shared(), q.mem.private_dirty,
+                            q.counters.min_flt, q.counters.cow_copies});
+    history_.push_back(std::move(pt));
 }
 
 cow::Status Player::go_to(int step) {

@@ -61,9 +61,16 @@ public:
         bool right = false;
         std::string error;
     };
+    struct ProcPoint {
+        std::string name;
+        cow::Pid pid = cow::kNoPid;
+        cow::u64 rss = 0, pss = 0, uss = 0, shared = 0, private_dirty = 0, min_flt = 0, cow_copies = 0;
+    };
     struct StepPoint {
         int step = 0;
+        cow::u64 time_ns = 0;
         cow::u64 used = 0, anon = 0, page_tables = 0, committed = 0;
+        std::vector<ProcPoint> procs;
     };
     // The machine after each step run so far (for the metrics plots).
     const std::vector<StepPoint>& history() const { return history_; }

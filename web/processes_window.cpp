@@ -1,4 +1,7 @@
 // processes_window.cpp: the lesson's named processes with the kernel's figures.
+#include <algorithm>
+#include <functional>
+
 #include "app.h"
 #include "imgui.h"
 
@@ -21,10 +24,34 @@ void draw_processes_window(App& app) {
     for (const char* h : {"process", "pid", "state", "Rss", "Pss", "USS", "Shared", "Private_Dirty", "faults", "COW copies"})
         ImGui::TableSetupColumn(h);
     ImGui::TableHeadersRow();
-    for (const cow::ProcMetrics& p : m.procs) {
+    // The tree: a child below its parent, indented by its depth among the named processes.
+    const cow::Machine& mach = P.run().machine();
+    auto depth = [&](cow::Pid pid) {
+        int d = 0;
+        for (const cow::Process* q = mach.process(pid); q && q->parent != cow::kNoPid && d < 16; q = mach.process(q->parent)) ++d;
+        return d;
+    };
+    std::vector<const cow::ProcMetrics*> order;
+    std::function<void(cow::Pid)> add = [&](cow::Pid parent) {
+        for (const cow::ProcMetrics& p : m.procs) {
+            const cow::Process* q = mach.process(p.pid);
+            const cow::Pid pp = q ? q->parent : cow::kNoPid;
+            bool parent_named = false;
+            for (const cow::ProcMetrics& o : m.procs) parent_named |= o.pid == pp;
+            if ((parent == cow::kNoPid && !parent_named) || (parent != cow::kNoPid && pp == parent)) {
+                if (std::find(order.begin(), order.end(), &p) != order.end()) continue;
+                order.push_back(&p);
+                add(p.pid);
+            }
+        }
+    };
+    add(cow::kNoPid);
+    for (const cow::ProcMetrics* pp : order) {
+        const cow::ProcMetrics& p = *pp;
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        if (ImGui::Selectable(p.name.c_str(), app.selected == p.name, ImGuiSelectableFlags_SpanAllColumns)) app.selected = p.name;
+        const std::string label = std::string(size_t(2 * std::min(depth(p.pid), 8)), ' ') + (depth(p.pid) ? "└ " : "") + p.name;
+        if (ImGui::Selectable(label.c_str(), app.selected == p.name, ImGuiSelectableFlags_SpanAllColumns)) app.selected = p.name;
         ImGui::TableNextColumn();
         ImGui::Text("%u", p.pid);
         ImGui::TableNextColumn();

@@ -173,8 +173,73 @@ async function badUrl(browser, url) {
   }
 }
 
+async function coursePage(browser, url, args) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  try {
+    await page.goto(`${url}course-example.html`);
+    await check('the example course page hears both embedded lessons load', async () => {
+      await page.waitForFunction(() => document.querySelectorAll('#progress .lesson-loaded').length >= 2, null,
+        { timeout: 60_000 });
+      const text = await page.evaluate(() => document.getElementById('progress').textContent);
+      assert(/lesson-fork: lesson-loaded fork-basics/.test(text) && /lesson-redis: lesson-loaded redis-bgsave/.test(text), text);
+    });
+    await check('a step and an answer in an embedded lesson reach the course page', async () => {
+      const frame = page.frame({ url: /lesson=fork-basics/ });
+      await frame.waitForFunction(() => window.cowlab && window.cowlab.module);
+      await frame.evaluate(() => cowlab.goTo(3));
+      await frame.evaluate(() => cowlab.answer(0, 1));
+      await frame.evaluate(() => cowlab.next());
+      await page.waitForFunction(() => /checkpoint 1: right/.test(document.getElementById('progress').textContent),
+        null, { timeout: 10_000 });
+      const text = await page.evaluate(() => document.getElementById('progress').textContent);
+      assert(/step-changed fork-basics step 3/.test(text), text);
+    });
+    fs.mkdirSync(args.artifacts, { recursive: true });
+    fs.writeFileSync(path.join(args.artifacts, 'course-example.png'), await page.screenshot());
+    await check('no errors on the course page', () => noProblems(problems));
+  } finally {
+    await context.close();
+  }
+}
+
+async function exports(browser, url) {
+  const context = await browser.newContext({ viewport: VIEW, deviceScaleFactor: 1, acceptDownloads: true });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${url}?lesson=fork-basics&step=3`);
+    await waitReady(page);
+    await check('Export > Metrics as CSV downloads one row per step and process', async () => {
+      // The Export button sits at the end of the lesson window's button row.
+      const download = page.waitForEvent('download', { timeout: 15_000 });
+      await page.mouse.move(377, 92);
+      await waitFrames(page, 2);
+      await page.mouse.down();
+      await waitFrames(page, 2);
+      await page.mouse.up();
+      await waitFrames(page, 3);
+      await page.mouse.move(420, 104);
+      await waitFrames(page, 2);
+      await page.mouse.down();
+      await waitFrames(page, 2);
+      await page.mouse.up();
+      const file = await download;
+      assert(file.suggestedFilename() === 'cowlab-fork-basics.csv', file.suggestedFilename());
+      const text = fs.readFileSync(await file.path(), 'utf8');
+      const lines = text.trim().split('\n');
+      assert(lines[0].startsWith('step,step_title,process,pid,rss'), lines[0]);
+      assert(lines.length >= 3 && lines.some((l) => l.startsWith('2,fork(),child,2,')), text.slice(0, 400));
+    });
+  } finally {
+    await context.close();
+  }
+}
+
 await runBrowserTest('tests/browser/lesson.mjs', async (browser, url, args) => {
   await mouse(browser, url);
   await apiLesson(browser, url, args);
   await badUrl(browser, url);
+  await coursePage(browser, url, args);
+  await exports(browser, url);
 });

@@ -1,0 +1,119 @@
+// export.cpp: CSV, JSON and PNG out of the lab.
+#include "export.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "gl.h"
+
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBIW_WINDOWS_UTF8 0
+#include <stb/stb_image_write.h>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
+namespace cowlab {
+
+namespace {
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+#ifdef __EMSCRIPTEN__
+void download(const std::string& filename, const std::string& mime, const unsigned char* data, size_t len) {
+    EM_ASM(
+        {
+            var bytes = HEAPU8.slice($2, $2 + $3);
+            var blob = new Blob([bytes], {type: UTF8ToString($1)});
+            var a = document.createElement("a");
+            a.href = URL.createObjectURL(blob);
+            a.download = UTF8ToString($0);
+            document.body.appendChild(a);
+            a.click();
+            setTimeout(function() { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        },
+        filename.c_str(), mime.c_str(), data, len);
+}
+#endif
+
+std::string deliver(const std::string& filename, const std::string& mime, const unsigned char* data, size_t len) {
+#ifdef __EMSCRIPTEN__
+    download(filename, mime, data, len);
+    return "downloaded " + filename;
+#else
+    (void)mime;
+    FILE* f = std::fopen(filename.c_str(), "wb");
+    if (!f) return "could not write " + filename;
+    const bool ok = std::fwrite(data, 1, len, f) == len;
+    std::fclose(f);
+    return ok ? "saved " + filename : "could not write " + filename;
+#endif
+}
+}  // namespace
+
+std::string metrics_csv(const Player& p) {
+    std::string out = "step,step_title,process,pid,rss,pss,uss,shared,private_dirty,min_flt,cow_copies,"
+                      "machine_used,machine_anon,machine_page_tables,committed_as\n";
+    if (!p.loaded()) return out;
+    for (const Player::StepPoint& s : p.history()) {
+        const std::string title = csv_field(p.lesson().steps[size_t(s.step)].title);
+        for (const Player::ProcPoint& q : s.procs) {
+            char row[512];
+            std::snprintf(row, sizeof row, "%d,%s,%s,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", s.step + 1,
+                          title.c_str(), csv_field(q.name).c_str(), q.pid, static_cast<unsigned long long>(q.rss),
+                          static_cast<unsigned long long>(q.pss), static_cast<unsigned long long>(q.uss),
+                          static_cast<unsigned long long>(q.shared), static_cast<unsigned long long>(q.private_dirty),
+                          static_cast<unsigned long long>(q.min_flt), static_cast<unsigned long long>(q.cow_copies),
+                          static_cast<unsigned long long>(s.used), static_cast<unsigned long long>(s.anon),
+                          static_cast<unsigned long long>(s.page_tables), static_cast<unsigned long long>(s.committed));
+            out += row;
+        }
+    }
+    return out;
+}
+
+std::string metrics_json(const Player& p) {
+    nlohmann::json history = nlohmann::json::array();
+    for (const Player::StepPoint& s : p.history()) {
+        nlohmann::json procs = nlohmann::json::array();
+        for (const Player::ProcPoint& q : s.procs)
+            procs.push_back({{"name", q.name}, {"pid", q.pid}, {"rss", q.rss}, {"pss", q.pss}, {"uss", q.uss},
+                             {"shared", q.shared}, {"private_dirty", q.private_dirty}, {"min_flt", q.min_flt},
+                             {"cow_copies", q.cow_copies}});
+        history.push_back({{"step", s.step + 1}, {"time_ns", s.time_ns}, {"used", s.used}, {"anon", s.anon},
+                           {"page_tables", s.page_tables}, {"committed_as", s.committed}, {"processes", procs}});
+    }
+    nlohmann::json j = {{"state", nlohmann::json::parse(p.state_json())},
+                        {"metrics", nlohmann::json::parse(p.metrics_json())},
+                        {"history", history}};
+    return j.dump(2);
+}
+
+std::string save_text(const std::string& filename, const std::string& mime, const std::string& text) {
+    return deliver(filename, mime, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+}
+
+std::string save_framebuffer_png(int w, int h, const std::string& filename) {
+    if (w <= 0 || h <= 0 || w > 16384 || h > 16384) return "nothing to capture";
+    std::vector<unsigned char> pixels(size_t(w) * size_t(h) * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    for (unsigned char* a = pixels.data() + 3; a < pixels.data() + pixels.size(); a += 4) *a = 255;   // opaque
+    std::vector<unsigned char> png;
+    stbi_flip_vertically_on_write(1);   // GL rows run bottom-up
+    auto sink = [](void* ctx, void* data, int size) {
+        auto* out = static_cast<std::vector<unsigned char>*>(ctx);
+        const auto* bytes = static_cast<const unsigned char*>(data);
+        out->insert(out->end(), bytes, bytes + size);
+    };
+    if (!stbi_write_png_to_func(sink, &png, w, h, 4, pixels.data(), w * 4)) return "could not encode the PNG";
+    return deliver(filename, "image/png", png.data(), png.size());
+}
+
+}  // namespace cowlab
