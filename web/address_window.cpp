@@ -16,7 +16,15 @@ void draw_address_window(App& app) {
         ImGui::TextDisabled("Select a process in the Processes window.");
         return;
     }
-    cow::Result<std::vector<cow::VmaStats>> smaps = m.smaps(pid);
+    // smaps walks the page tables: once per state and process, not every frame.
+    static cow::Result<std::vector<cow::VmaStats>> smaps = std::vector<cow::VmaStats>{};
+    static long cached_version = -1;
+    static cow::Pid cached_pid = cow::kNoPid;
+    if (cached_version != app.player.version() || cached_pid != pid) {
+        smaps = m.smaps(pid);
+        cached_version = app.player.version();
+        cached_pid = pid;
+    }
     if (!smaps || smaps->empty()) {
         ImGui::Text("%s (pid %u) has no address space (%s).", name.c_str(), pid, m.process(pid) ? cow::to_string(m.process(pid)->state) : "?");
         return;

@@ -74,6 +74,25 @@ const char* cowlab_state_json() { return keep(cowlab::app().player.state_json())
 const char* cowlab_metrics_json() { return keep(cowlab::app().player.metrics_json()); }
 const char* cowlab_share_query() { return keep(cowlab::app().player.share_query()); }
 
+// Time spent in the frame function since the last call (ms): {"frames", "mean_ms", "max_ms"}.
+const char* cowlab_frame_stats_json() {
+    cowlab::App& a = cowlab::app();
+    nlohmann::json j = {{"frames", a.frame_ms_count},
+                        {"mean_ms", a.frame_ms_count ? a.frame_ms_total / double(a.frame_ms_count) : 0.0},
+                        {"max_ms", a.frame_ms_max}};
+    a.frame_ms_total = a.frame_ms_max = 0;
+    a.frame_ms_count = 0;
+    return keep(j.dump());
+}
+
+// Cells of the physical-memory map, in CSS pixels per frame (1 .. 48).
+const char* cowlab_set_zoom(double px) {
+    if (!(px >= 1 && px <= 48)) return status_json(cow::fail(cow::Errc::invalid_argument, "zoom must be 1 .. 48 pixels per frame"));
+    cowlab::app().page_map.cell_px = float(px);
+    cowlab::app().page_map.first_frame = 0;
+    return status_json({});
+}
+
 // view: "memory", "address", "metrics" or "events": the tab shown beside the lesson.
 const char* cowlab_show_view(const char* view) {
     const std::string v = view ? view : "";

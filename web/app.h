@@ -3,6 +3,7 @@
 // functions the page calls.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ struct App {
     bool playing = false;               // Play: advance by itself every few seconds
     double play_clock = 0;              // seconds since the last automatic step
     bool capture_requested = false;     // save the next rendered frame as PNG
+    double frame_ms_total = 0, frame_ms_max = 0;   // time spent in frame(), for the web benchmark
+    long frame_ms_count = 0;
+    void note_frame_time(double ms) {
+        frame_ms_total += ms;
+        frame_ms_max = std::max(frame_ms_max, ms);
+        ++frame_ms_count;
+    }
 
     void init();                        // after the GL context exists
     void draw();                        // all windows of one frame

@@ -8,6 +8,7 @@
 #include <SDL2/SDL.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +86,7 @@ void load_fonts(float dpr) {
 }
 
 void frame() {
+    const auto started = std::chrono::steady_clock::now();
 #ifdef __EMSCRIPTEN__
     follow_canvas_size();
 #endif
@@ -118,6 +120,7 @@ void frame() {
         cowlab::app().notices.push_back(cowlab::save_framebuffer_png(fb_w, fb_h, "cowlab-" + cowlab::app().player.lesson().id + ".png"));
     }
     SDL_GL_SwapWindow(g_window);
+    cowlab::app().note_frame_time(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
     if (g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit) g_quit = true;
 }
 

@@ -211,9 +211,17 @@ std::string Player::state_json() const {
     return j.dump();
 }
 
+const cow::StepMetrics& Player::metrics() const {
+    if (metrics_version_ != version_) {
+        metrics_cache_ = run_.metrics();
+        metrics_version_ = version_;
+    }
+    return metrics_cache_;
+}
+
 std::string Player::metrics_json() const {
     if (!loaded_) return "{}";
-    const cow::StepMetrics m = run_.metrics();
+    const cow::StepMetrics& m = metrics();
     json procs = json::array();
     for (const cow::ProcMetrics& p : m.procs)
         procs.push_back({{"name", p.name}, {"pid", p.pid}, {"state", p.state}, {"rss", p.mem.rss}, {"pss", p.mem.pss()},

@@ -77,6 +77,8 @@ public:
 
     std::vector<CheckpointView> checkpoints() const;
     std::string narrative() const;   // of the current step; empty before it ran
+    // The run's metrics, computed once per state (walking page tables is not free).
+    const cow::StepMetrics& metrics() const;
     std::string state_json() const;
     std::string metrics_json() const;
     std::string share_query() const; // "?lesson=...&step=...&param=value"
@@ -96,6 +98,8 @@ private:
     std::string error_;
     long version_ = 0;
     std::vector<StepPoint> history_;
+    mutable cow::StepMetrics metrics_cache_;
+    mutable long metrics_version_ = -1;
 };
 
 }  // namespace cowlab

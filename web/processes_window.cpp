@@ -10,7 +10,7 @@ namespace cowlab {
 void draw_processes_window(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
-    const cow::StepMetrics m = P.run().metrics();
+    const cow::StepMetrics& m = P.metrics();
     const cow::MemInfo& mi = m.meminfo;
     ImGui::TextWrapped("RAM %s: used %s, free %s; page tables %s; Committed_AS %s of CommitLimit %s; time %s",
                        cow::format_bytes(mi.total).c_str(), cow::format_bytes(mi.used).c_str(),

@@ -62,6 +62,8 @@
     state: () => call('cowlab_state_json'),
     metrics: () => call('cowlab_metrics_json'),
     showView: (view) => call('cowlab_show_view', ['string'], [String(view)]),
+    setZoom: (px) => call('cowlab_set_zoom', ['number'], [Number(px)]),
+    frameStats: () => call('cowlab_frame_stats_json'),
     shareUrl: () => location.origin + location.pathname + need().ccall('cowlab_share_query', 'string', [], []),
   };
 
