@@ -15,6 +15,8 @@ uniform int u_first;        // frame shown at the top-left cell
 uniform vec2 u_view_px;     // size of the view in pixels
 uniform float u_cell_px;    // size of one cell in pixels
 uniform int u_hover;        // frame under the mouse, or -1
+uniform sampler2D u_selection;  // R8 mask: 1 where the selected process maps the frame
+uniform int u_has_selection;
 
 in vec2 v_uv;
 out vec4 o_color;
@@ -43,6 +45,10 @@ void main() {
     vec3 c = code_color(code);
     vec2 in_cell = fract(px / u_cell_px) * u_cell_px;
     if (u_cell_px >= 4.0 && (in_cell.x < 1.0 || in_cell.y < 1.0)) c *= 0.55;
+    if (u_has_selection != 0 && code != 0) {
+        float mine = texelFetch(u_selection, ivec2(frame % u_tex_width, frame / u_tex_width), 0).r;
+        if (mine < 0.5) c = mix(c, vec3(0.09, 0.10, 0.12), 0.7);   // not the selected process's: dimmed
+    }
     if (frame == u_hover) c = mix(c, vec3(1.0), 0.6);
     o_color = vec4(c, 1.0);
 }

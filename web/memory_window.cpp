@@ -52,9 +52,15 @@ void draw_memory_window(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const cow::Machine& m = P.run().machine();
-    if (app.page_map_version != P.version()) {
+    static std::string selected_shown;
+    if (app.page_map_version != P.version() || selected_shown != app.selected) {
         app.page_map.upload(m);
+        app.page_map.upload_selection(m, P.run().pid_of(app.selected));
         app.page_map_version = P.version();
+        selected_shown = app.selected;
+    }
+    if (!app.selected.empty()) {
+        ImGui::TextDisabled("bright: frames %s maps (select it again in Processes to show all)", app.selected.c_str());
     }
     for (int c = 1; c < cow::kFrameCodeCount; ++c) {
         if (c == int(cow::FrameCode::reserved)) continue;

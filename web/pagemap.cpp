@@ -59,8 +59,11 @@ bool PageMap::init(std::string* error) {
     u_view_px_ = glGetUniformLocation(program_, "u_view_px");
     u_cell_px_ = glGetUniformLocation(program_, "u_cell_px");
     u_hover_ = glGetUniformLocation(program_, "u_hover");
+    u_selection_ = glGetUniformLocation(program_, "u_selection");
+    u_has_selection_ = glGetUniformLocation(program_, "u_has_selection");
     glGenVertexArrays(1, &vao_);
     glGenTextures(1, &texture_);
+    glGenTextures(1, &selection_);
     return true;
 }
 
@@ -77,6 +80,28 @@ void PageMap::upload(const cow::Machine& m) {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     codes_.resize(size_t(total_));
+}
+
+void PageMap::upload_selection(const cow::Machine& m, cow::Pid pid) {
+    const cow::Mm* mm = pid == cow::kNoPid ? nullptr : m.address_space(pid);
+    has_selection_ = mm != nullptr;
+    if (!has_selection_ || tex_height_ == 0) return;
+    mask_.assign(size_t(tex_width_) * size_t(tex_height_), 0);
+    for (const cow::Vma& v : mm->vmas)
+        for (cow::u64 a = v.start; a < v.end; a += cow::kPageSize) {
+            const cow::u64 e = m.translate(pid, a);
+            if (!cow::pte::is_present(e) || (e & cow::pte::special)) continue;
+            cow::FrameId f = cow::pte::pfn(e);
+            if (e & cow::pte::huge) f += cow::pte_index(a);
+            if (f < mask_.size()) mask_[f] = 255;
+        }
+    glBindTexture(GL_TEXTURE_2D, selection_);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, tex_width_, tex_height_, 0, GL_RED, GL_UNSIGNED_BYTE, mask_.data());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 }
 
 long PageMap::draw(float height) {
@@ -139,6 +164,11 @@ void PageMap::render_callback(const ImDrawList* list, const ImDrawCmd* cmd) {
     glUniform2f(self->u_view_px_, float(w), float(h));
     glUniform1f(self->u_cell_px_, self->cell_px * scale.x);
     glUniform1i(self->u_hover_, int(self->hover_));
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_2D, self->selection_);
+    glUniform1i(self->u_selection_, 1);
+    glUniform1i(self->u_has_selection_, self->has_selection_ ? 1 : 0);
+    glActiveTexture(GL_TEXTURE0);
     glBindVertexArray(self->vao_);
     glDrawArrays(GL_TRIANGLES, 0, 3);
     glBindVertexArray(0);

@@ -21,6 +21,8 @@ class PageMap {
 public:
     bool init(std::string* error);
     void upload(const cow::Machine& m);
+    // Frames the selected process maps are drawn bright, the others dimmed; none selected: all bright.
+    void upload_selection(const cow::Machine& m, cow::Pid pid);
     // Draws the map filling `height` pixels of the current window. Returns the
     // frame under the mouse, or -1.
     long draw(float height);
@@ -32,7 +34,10 @@ public:
 private:
     static void render_callback(const ImDrawList* list, const ImDrawCmd* cmd);
 
-    GLuint program_ = 0, vao_ = 0, texture_ = 0;
+    GLuint program_ = 0, vao_ = 0, texture_ = 0, selection_ = 0;
+    GLint u_selection_ = -1, u_has_selection_ = -1;
+    bool has_selection_ = false;
+    std::vector<cow::u8> mask_;
     GLint u_frames_ = -1, u_tex_width_ = -1, u_total_ = -1, u_cols_ = -1, u_first_ = -1;
     GLint u_view_px_ = -1, u_cell_px_ = -1, u_hover_ = -1;
     int tex_width_ = 1024, tex_height_ = 0;

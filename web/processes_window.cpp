@@ -51,7 +51,8 @@ void draw_processes_window(App& app) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         const std::string label = std::string(size_t(2 * std::min(depth(p.pid), 8)), ' ') + (depth(p.pid) ? "└ " : "") + p.name;
-        if (ImGui::Selectable(label.c_str(), app.selected == p.name, ImGuiSelectableFlags_SpanAllColumns)) app.selected = p.name;
+        if (ImGui::Selectable(label.c_str(), app.selected == p.name, ImGuiSelectableFlags_SpanAllColumns))
+            app.selected = app.selected == p.name ? std::string() : p.name;   // a second click clears it
         ImGui::TableNextColumn();
         ImGui::Text("%u", p.pid);
         ImGui::TableNextColumn();
