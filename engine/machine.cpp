@@ -24,6 +24,8 @@ const char* errc_name(Errc e) {
         case Errc::limit: return "limit";
         case Errc::no_child: return "no_child";
         case Errc::killed: return "killed";
+        case Errc::not_permitted: return "not_permitted";
+        case Errc::malformed: return "malformed";
     }
     return "?";
 }

@@ -44,6 +44,8 @@ enum class Errc : u8 {
     limit,              // a size beyond the configured limits of the model
     no_child,           // ECHILD: wait with nothing to wait for
     killed,             // the process was killed while doing this (OOM, SIGSEGV)
+    not_permitted,      // EACCES / EPERM (live mode: another user's process)
+    malformed,          // input that does not parse (live mode: /proc content)
 };
 
 const char* errc_name(Errc e);

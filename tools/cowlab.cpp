@@ -5,6 +5,8 @@
 //   cowlab lesson check FILE...
 //       validates lesson files, runs each to the end at its default
 //       parameters and checks every checkpoint's golden value
+//   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
+//       samples real processes' memory from /proc (tools/live/)
 //   cowlab version
 #include <cmath>
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "engine.h"
+#include "live/live.h"
 
 using namespace cow;
 using nlohmann::json;
@@ -26,6 +29,7 @@ int usage() {
     std::fprintf(stderr,
                  "usage: cowlab lesson run FILE [--param NAME=VALUE]... [--json]\n"
                  "       cowlab lesson check FILE...\n"
+                 "       cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]\n"
                  "       cowlab version\n");
     return 2;
 }
@@ -223,6 +227,7 @@ int check_lessons(const std::vector<std::string>& files) {
 int main(int argc, char** argv) {
     std::vector<std::string> a(argv + 1, argv + argc);
     if (a.empty()) return usage();
+    if (a[0] == "live") return cowlab::live::live_main(std::vector<std::string>(a.begin() + 1, a.end()));
     if (a[0] == "version") {
         std::printf("cowlab %s\n", version());
         return 0;
