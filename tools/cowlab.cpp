@@ -7,6 +7,9 @@
 //       parameters and checks every checkpoint's golden value
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
 //       samples real processes' memory from /proc (tools/live/)
+//   cowlab experiment fork --size 256M --write 10% [--pattern seq|random] [--thp on|off]
+//                          [--children N] [--writer child|parent] [--json]
+//       a real fork measured beside the engine's prediction
 //   cowlab version
 #include <cmath>
 #include <cstdio>
@@ -18,6 +21,7 @@
 #include <string>
 
 #include "engine.h"
+#include "live/experiment.h"
 #include "live/live.h"
 
 using namespace cow;
@@ -30,6 +34,8 @@ int usage() {
                  "usage: cowlab lesson run FILE [--param NAME=VALUE]... [--json]\n"
                  "       cowlab lesson check FILE...\n"
                  "       cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]\n"
+                 "       cowlab experiment fork --size 256M --write 10%% [--pattern seq|random] [--thp on|off]\n"
+                 "                              [--children N] [--writer child|parent] [--json]\n"
                  "       cowlab version\n");
     return 2;
 }
@@ -228,6 +234,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> a(argv + 1, argv + argc);
     if (a.empty()) return usage();
     if (a[0] == "live") return cowlab::live::live_main(std::vector<std::string>(a.begin() + 1, a.end()));
+    if (a[0] == "experiment") return cowlab::live::experiment_main(std::vector<std::string>(a.begin() + 1, a.end()));
     if (a[0] == "version") {
         std::printf("cowlab %s\n", version());
         return 0;
