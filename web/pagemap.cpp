@@ -72,13 +72,7 @@ void PageMap::upload(const cow::Machine& m) {
     total_ = long(codes_.size());
     tex_height_ = int((codes_.size() + size_t(tex_width_) - 1) / size_t(tex_width_));
     codes_.resize(size_t(tex_width_) * size_t(tex_height_), 0);
-    glBindTexture(GL_TEXTURE_2D, texture_);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, tex_width_, tex_height_, 0, GL_RED, GL_UNSIGNED_BYTE, codes_.data());
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    upload_r8(texture_, codes_.data());
     codes_.resize(size_t(total_));
 }
 
@@ -95,9 +89,14 @@ void PageMap::upload_selection(const cow::Machine& m, cow::Pid pid) {
             if (e & cow::pte::huge) f += cow::pte_index(a);
             if (f < mask_.size()) mask_[f] = 255;
         }
-    glBindTexture(GL_TEXTURE_2D, selection_);
+    upload_r8(selection_, mask_.data());
+}
+
+// One byte per texel, tex_width_ x tex_height_, sampled exactly (no filtering).
+void PageMap::upload_r8(GLuint texture, const cow::u8* data) {
+    glBindTexture(GL_TEXTURE_2D, texture);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, tex_width_, tex_height_, 0, GL_RED, GL_UNSIGNED_BYTE, mask_.data());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, tex_width_, tex_height_, 0, GL_RED, GL_UNSIGNED_BYTE, data);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);

@@ -33,6 +33,7 @@ public:
 
 private:
     static void render_callback(const ImDrawList* list, const ImDrawCmd* cmd);
+    void upload_r8(GLuint texture, const cow::u8* data);
 
     GLuint program_ = 0, vao_ = 0, texture_ = 0, selection_ = 0;
     GLint u_selection_ = -1, u_has_selection_ = -1;

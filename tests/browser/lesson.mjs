@@ -14,6 +14,16 @@ import { assert, check, noProblems, runBrowserTest, waitFrames, waitReady, watch
 
 const VIEW = { width: 1280, height: 800 };
 
+// A click on the lab's canvas as a person makes it: move, press and release on separate frames.
+async function clickLab(page, x, y) {
+  await page.mouse.move(x, y);
+  await waitFrames(page, 2);
+  await page.mouse.down();
+  await waitFrames(page, 2);
+  await page.mouse.up();
+  await waitFrames(page, 3);
+}
+
 async function openLab(browser, url) {
   const context = await browser.newContext({ viewport: VIEW, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -117,14 +127,8 @@ async function mouse(browser, url) {
     await check('clicking "Next step" with the mouse advances the lesson', async () => {
       await waitFrames(page, 3);
       const before = await page.evaluate(() => cowlab.state());
-      // The lesson window's button row: "< Back" "Next step >" "Reset" "Share" at the top left.
-      // Move, press and release on separate frames, as a person would.
-      await page.mouse.move(116, 89);
-      await waitFrames(page, 2);
-      await page.mouse.down();
-      await waitFrames(page, 2);
-      await page.mouse.up();
-      await waitFrames(page, 3);
+      // The lesson window's button row: "< Back" "Next step >" "Reset" "Play" ... at the top left.
+      await clickLab(page, 116, 89);
       const after = await page.evaluate(() => cowlab.state());
       assert(after.step === before.step + 1, `step ${before.step + 1} -> ${after.step + 1}`);
     });
@@ -213,17 +217,8 @@ async function exports(browser, url) {
     await check('Export > Metrics as CSV downloads one row per step and process', async () => {
       // The Export button sits at the end of the lesson window's button row.
       const download = page.waitForEvent('download', { timeout: 15_000 });
-      await page.mouse.move(377, 92);
-      await waitFrames(page, 2);
-      await page.mouse.down();
-      await waitFrames(page, 2);
-      await page.mouse.up();
-      await waitFrames(page, 3);
-      await page.mouse.move(420, 104);
-      await waitFrames(page, 2);
-      await page.mouse.down();
-      await waitFrames(page, 2);
-      await page.mouse.up();
+      await clickLab(page, 377, 92);    // "Export"
+      await clickLab(page, 420, 104);   // "Metrics as CSV" in its menu
       const file = await download;
       assert(file.suggestedFilename() === 'cowlab-fork-basics.csv', file.suggestedFilename());
       const text = fs.readFileSync(await file.path(), 'utf8');

@@ -150,7 +150,7 @@ int live_main(const std::vector<std::string>& a) {
         if (format == "table") {
             std::printf("%8s %-16s %10s %10s %10s %10s %13s\n", "", "total", mib(total.rss).c_str(), mib(total.pss).c_str(),
                         mib(total.uss()).c_str(), mib(total.shared()).c_str(), mib(total.private_dirty).c_str());
-            std::printf("sampled %zu processes in %.2f ms (sum of Rss counts shared pages once per process; Pss does not)\n",
+            std::printf("sampled %zu processes in %.2f ms (the Rss total counts a shared page once per process that maps it; the Pss total counts it once)\n",
                         rows.size(), cost_ms);
         } else if (format == "json") {
             std::printf("%s\n", nlohmann::json{{"t_ms", t_ms}, {"sample_ms", cost_ms}, {"processes", jrows},

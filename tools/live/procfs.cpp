@@ -253,46 +253,41 @@ Result<std::vector<u64>> ProcFs::page_counts(const std::vector<u64>& pfns) const
     return out;
 }
 
-std::vector<int> ProcFs::tree(int pid) const {
-    // Parent of every process, from each /proc/<pid>/stat.
-    std::vector<std::pair<int, int>> parents;
+// Every process in the root: its pid, name and parent, from /proc/<pid>/stat.
+std::vector<ProcFs::Entry> ProcFs::list() const {
+    std::vector<Entry> out;
     if (DIR* d = ::opendir(root_.c_str())) {
         while (dirent* e = ::readdir(d)) {
             char* end = nullptr;
             const long p = std::strtol(e->d_name, &end, 10);
             if (*end || p <= 0) continue;
             Result<std::string> st = read(int(p), "stat");
-            if (!st) continue;
-            const size_t close = st->rfind(')');
-            if (close == std::string::npos) continue;
+            if (!st) continue;   // gone, or not ours to read
+            const size_t open = st->find('('), close = st->rfind(')');
+            if (open == std::string::npos || close == std::string::npos || close < open) continue;
             char state = 0;
             int ppid = 0;
-            if (std::sscanf(st->c_str() + close + 1, " %c %d", &state, &ppid) == 2) parents.push_back({int(p), ppid});
+            if (std::sscanf(st->c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
+            out.push_back({int(p), ppid, st->substr(open + 1, close - open - 1)});
         }
         ::closedir(d);
     }
+    return out;
+}
+
+std::vector<int> ProcFs::tree(int pid) const {
+    const std::vector<Entry> all = list();
     std::vector<int> out{pid};
     for (size_t i = 0; i < out.size(); ++i)
-        for (auto [p, pp] : parents)
-            if (pp == out[i]) out.push_back(p);
+        for (const Entry& e : all)
+            if (e.ppid == out[i]) out.push_back(e.pid);
     return out;
 }
 
 std::vector<int> ProcFs::by_name(const std::string& name) const {
     std::vector<int> out;
-    if (DIR* d = ::opendir(root_.c_str())) {
-        while (dirent* e = ::readdir(d)) {
-            char* end = nullptr;
-            const long p = std::strtol(e->d_name, &end, 10);
-            if (*end || p <= 0) continue;
-            Result<std::string> st = read(int(p), "stat");
-            if (!st) continue;
-            const size_t open = st->find('('), close = st->rfind(')');
-            if (open != std::string::npos && close != std::string::npos && st->substr(open + 1, close - open - 1) == name)
-                out.push_back(int(p));
-        }
-        ::closedir(d);
-    }
+    for (const Entry& e : list())
+        if (e.name == name) out.push_back(e.pid);
     return out;
 }
 

@@ -69,6 +69,11 @@ public:
     static Problem problem_of(const Status& st);
 
 private:
+    struct Entry {
+        int pid = 0, ppid = 0;
+        std::string name;
+    };
+    std::vector<Entry> list() const;
     Result<std::string> read(int pid, const char* file) const;
     std::string root_;
 };
