@@ -146,11 +146,6 @@ FrameId Machine::alloc_frame(FrameKind kind, Pid for_pid, bool may_oom, bool* oo
     }
 }
 
-FrameId Machine::alloc_huge_frame() {
-    FrameId f = frames_.alloc_huge();
-    return f;
-}
-
 // Drop one PTE mapping of a frame; free it when nothing holds it any more.
 void Machine::put_frame(FrameId f) {
     Frame& fr = frames_[f];

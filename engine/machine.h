@@ -137,7 +137,6 @@ private:
     // process. kNoFrame when none; *oom_self is set if pid itself is the victim
     // (the caller unwinds, then kills it).
     FrameId alloc_frame(FrameKind kind, Pid for_pid, bool may_oom, bool* oom_self);
-    FrameId alloc_huge_frame();
     void put_frame(FrameId f);           // drop one mapping; free when nothing maps it
     bool reclaim(u64 want);
     bool oom_kill(Pid faulting, bool* oom_self);
