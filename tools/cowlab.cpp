@@ -178,7 +178,7 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
                     format_value(double(m.time_ns), "ms").c_str());
         for (auto& [e, v] : m.shown) std::printf("  %s = %s\n", e.c_str(), format_value(v, "").c_str());
     }
-    if (as_json) std::printf("%s\n", out.dump(2).c_str());
+    if (as_json) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     if (!ok) {
         std::fprintf(stderr, "%s", problems.c_str());
         return 1;

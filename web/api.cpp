@@ -19,7 +19,7 @@ const char* keep(std::string s) {
 const char* status_json(const cow::Status& st) {
     if (st) return keep(R"({"ok":true})");
     cowlab::app().notices.push_back(st.message);
-    return keep(nlohmann::json{{"error", st.message}}.dump());
+    return keep(nlohmann::json{{"error", st.message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -34,7 +34,7 @@ const char* cowlab_lessons_json() {
     nlohmann::json j = nlohmann::json::array();
     for (const cowlab::LessonInfo& l : cowlab::Player::catalogue())
         j.push_back({{"id", l.id}, {"title", l.title}, {"summary", l.summary}, {"level", l.level}});
-    return keep(j.dump());
+    return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // id: a built-in lesson; params_json: {"name": number, ...} or ""; step: 1-based.
@@ -57,7 +57,7 @@ const char* cowlab_load_lesson_text(const char* json_text, const char* name) {
 
 const char* cowlab_open_query(const char* query) {
     cowlab::app().open_query(query ? query : "");
-    return keep(nlohmann::json{{"notices", cowlab::app().notices}}.dump());
+    return keep(nlohmann::json{{"notices", cowlab::app().notices}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 const char* cowlab_set_param(const char* name, double value) {
@@ -82,7 +82,7 @@ const char* cowlab_frame_stats_json() {
                         {"max_ms", a.frame_ms_max}};
     a.frame_ms_total = a.frame_ms_max = 0;
     a.frame_ms_count = 0;
-    return keep(j.dump());
+    return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // Cells of the physical-memory map, in CSS pixels per frame (1 .. 48).

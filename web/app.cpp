@@ -183,7 +183,7 @@ std::string App::info_json() const {
         {"notices", notices},
     };
     if (!gl_error.empty()) j["gl_error"] = gl_error;
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void announce(const std::string& text, const std::string& event_json) {

@@ -92,7 +92,7 @@ std::string metrics_json(const Player& p) {
     nlohmann::json j = {{"state", nlohmann::json::parse(p.state_json())},
                         {"metrics", nlohmann::json::parse(p.metrics_json())},
                         {"history", history}};
-    return j.dump(2);
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string save_text(const std::string& filename, const std::string& mime, const std::string& text) {

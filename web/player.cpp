@@ -181,7 +181,7 @@ std::string Player::narrative() const {
 }
 
 std::string Player::state_json() const {
-    if (!loaded_) return json{{"loaded", false}}.dump();
+    if (!loaded_) return json{{"loaded", false}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     json cps = json::array();
     for (const CheckpointView& c : checkpoints()) {
         json j = {{"question", c.question}, {"kind", c.kind}, {"unit", c.unit}, {"choices", c.choices}, {"revealed", c.revealed}};
@@ -208,7 +208,7 @@ std::string Player::state_json() const {
               {"params", params_},
               {"outcomes", run_.outcomes()}};
     if (!error_.empty()) j["error"] = error_;
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 const cow::StepMetrics& Player::metrics() const {
@@ -239,7 +239,7 @@ std::string Player::metrics_json() const {
                              {"committed_as", m.meminfo.committed_as}, {"commit_limit", m.meminfo.commit_limit}}},
                 {"processes", procs},
                 {"show", shown}}
-        .dump();
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string Player::share_query() const {

@@ -145,12 +145,12 @@ async function mouse(browser, url) {
 }
 
 async function badUrl(browser, url) {
-  const { context, page, problems } = await openLab(browser, `${url}?lesson=no-such&step=99&ints=abc&colour=red`);
+  const { context, page, problems } = await openLab(browser, `${url}?lesson=no-such%FF&step=99&ints=abc&colour=red&%FE=%FD`);
   try {
     await check('a URL with bad parameters is reported and ignored', async () => {
       const info = await page.evaluate(() => cowlab.info());
       const notices = info.notices.join(' | ');
-      assert(/no lesson 'no-such'/.test(notices), notices);
+      assert(/no lesson 'no-such/.test(notices), notices);   // with an invalid UTF-8 byte, shown replaced
       assert(/step=99/.test(notices) && /not a number/.test(notices) && /no parameter 'colour'/.test(notices), notices);
       const s = await page.evaluate(() => cowlab.state());
       assert(s.lesson === 'fork-basics' && s.step === 0, `fell back to ${s.lesson} step ${s.step + 1}`);

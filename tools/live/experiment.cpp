@@ -266,7 +266,7 @@ int experiment_main(const std::vector<std::string>& a) {
                             {"rows", nlohmann::json::array()}};
         for (const Row& r : rows)
             j["rows"].push_back({{"name", r.name}, {"measured", r.measured}, {"predicted", r.predicted}, {"unit", r.unit}});
-        std::printf("%s\n", j.dump(2).c_str());
+        std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
     std::printf("fork experiment: %s buffer, %llu of %llu pages written (%s) by the %s, %ld child(ren), THP %s\n",

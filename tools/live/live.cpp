@@ -156,7 +156,7 @@ int live_main(const std::vector<std::string>& a) {
             std::printf("%s\n", nlohmann::json{{"t_ms", t_ms}, {"sample_ms", cost_ms}, {"processes", jrows},
                                                {"totals", {{"rss", total.rss}, {"pss", total.pss}, {"uss", total.uss()},
                                                            {"private_dirty", total.private_dirty}}}}
-                                    .dump()
+                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                                     .c_str());
         }
         std::fflush(stdout);
