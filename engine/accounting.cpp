@@ -211,12 +211,12 @@ Result<u32> Machine::peek(Pid pid, u64 addr) const {
         if (e & pte::special) return u32{0};
         FrameId f = pte::pfn(e);
         if (e & pte::huge) f += pte_index(addr);
-        return frames_[f].content;
+        return frames_.content(f);
     }
     if (v->is_anon()) return u32{0};
     const File& file = files_[v->file];
     const u64 index = v->pgoff + ((addr - v->start) >> kPageShift);
-    if (file.cache[index] != kNoFrame) return frames_[file.cache[index]].content;
+    if (file.cache[index] != kNoFrame) return u32{frames_.content(file.cache[index])};
     return file.shmem ? u32{0} : file_page_content(file, index);
 }
 

@@ -146,7 +146,7 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
                     if (write) {
                         *pmd |= pte::dirty | pte::soft_dirty;
                         FrameId f = pte::pfn(*pmd) + pte_index(a);
-                        for (u64 i = 0; i < n; ++i) frames_[f + FrameId(i)].content = next_content();
+                        for (u64 i = 0; i < n; ++i) frames_.content(f + FrameId(i)) = next_content();
                     }
                     r.pages += n;
                     a = chunk_end;
@@ -160,7 +160,7 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
                     e |= pte::accessed;
                     if (write) {
                         e |= pte::dirty | pte::soft_dirty;
-                        frames_[pte::pfn(e)].content = next_content();
+                        frames_.content(pte::pfn(e)) = next_content();
                     }
                     ++r.pages;
                 }
@@ -266,7 +266,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         if (f == kNoFrame) {
             f = alloc_frame(file.shmem ? FrameKind::shmem : FrameKind::file, pid, true, &oom_self);
             if (f == kNoFrame) return FaultOutcome::killed;
-            frames_[f].content = file.shmem ? 0 : file_page_content(file, index);
+            frames_.content(f) = file.shmem ? 0 : file_page_content(file, index);
             files_[vma.file].cache[index] = f;
             if (!file.shmem) {
                 major = true;
@@ -282,7 +282,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
             // do_cow_fault(): a private copy of the file page.
             FrameId nf = alloc_frame(FrameKind::anon, pid, true, &oom_self);
             if (nf == kNoFrame) return FaultOutcome::killed;
-            frames_[nf].content = frames_[f].content;
+            frames_.content(nf) = frames_.content(f);
             frames_.map(nf);
             *pte = pte::make(nf, pte::present | pte::user | pte::accessed | pte::writable | pte::dirty | pte::soft_dirty);
             mm.rss_anon++;
@@ -342,7 +342,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
     // wp_page_copy(): copy into a new page, then drop the old mapping.
     FrameId f = alloc_frame(FrameKind::anon, pid, true, &oom_self);
     if (f == kNoFrame) return FaultOutcome::killed;
-    frames_[f].content = frames_[old].content;
+    frames_.content(f) = frames_.content(old);
     frames_.map(f);
     *pte = pte::make(f, (e & ~pte::pfn_mask) | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed);
     const bool from_file = kind_old == FrameKind::file;
@@ -385,7 +385,7 @@ Machine::FaultOutcome Machine::fault_huge(Pid pid, Mm& mm, Vma& vma, u64 a, u64*
     if (cfg_.thp_cow == ThpCow::copy_huge) {
         FrameId nh = frames_.alloc_huge();
         if (nh != kNoFrame) {
-            for (u32 i = 0; i < kPagesPerHuge; ++i) frames_[nh + i].content = frames_[head + i].content;
+            for (u32 i = 0; i < kPagesPerHuge; ++i) frames_.content(nh + i) = frames_.content(head + i);
             frames_.pmd_map(nh);
             *pmd = pte::make(nh, (*pmd & ~pte::pfn_mask) | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed);
             frames_.pmd_unmap(head);

@@ -28,7 +28,7 @@ const char* to_string(FrameKind k) {
     return "?";
 }
 
-FrameTable::FrameTable(u64 frame_count) : frames_(frame_count) {
+FrameTable::FrameTable(u64 frame_count) : frames_(frame_count), content_(frame_count, 0) {
     u64 nblocks = (frame_count + kPagesPerHuge - 1) / kPagesPerHuge;
     blocks_.resize(nblocks);
     pmd_maps_.assign(nblocks, 0);
@@ -81,6 +81,7 @@ FrameId FrameTable::alloc(FrameKind kind) {
         --free_;
         FrameId f = b * u32(kPagesPerHuge) + i;
         frames_[f] = Frame{};
+        content_[f] = 0;
         frames_[f].set_kind(kind);
         return f;
     }
@@ -98,6 +99,7 @@ FrameId FrameTable::alloc_huge(FrameKind head_kind, FrameKind tail_kind) {
     FrameId head = b * u32(kPagesPerHuge);
     for (u32 i = 0; i < kPagesPerHuge; ++i) {
         frames_[head + i] = Frame{};
+        content_[head + i] = 0;
         frames_[head + i].set_kind(i == 0 ? head_kind : tail_kind);
     }
     pmd_maps_[b] = 0;
@@ -166,7 +168,7 @@ u32 FrameTable::refcount(FrameId f) const {
 }
 
 u64 FrameTable::host_bytes() const {
-    return frames_.capacity() * sizeof(Frame) + blocks_.capacity() * sizeof(Block) +
+    return frames_.capacity() * sizeof(Frame) + content_.capacity() * sizeof(Content) + blocks_.capacity() * sizeof(Block) +
            (pmd_maps_.capacity() + pte_maps_.capacity()) * sizeof(u32) + (free_blocks_.capacity() + partial_.capacity()) * sizeof(u32);
 }
 

@@ -1,11 +1,11 @@
 // frames.h: physical memory: 4 KiB frames, their counts, and the allocator.
 //
-// Each frame is 8 bytes of state:
+// Each frame is 6 bytes of state: 4 of counts and kind, 2 of content.
 //
-//   63            32 31        8 7    4 3    0
-//   +--------------+-----------+------+------+
-//   |   content    |  mapcount | kind | flag |
-//   +--------------+-----------+------+------+
+//   31                        8 7    4 3    0      15             0
+//   +-------------------------+------+------+     +---------------+
+//   |         mapcount        | kind | flag |     |    content    |
+//   +-------------------------+------+------+     +---------------+
 //
 //   mapcount  how many page-table entries map this frame (page_mapcount for a
 //             small page; for a subpage of a huge page, its PTE mappings: the
@@ -14,7 +14,8 @@
 //             huge head / huge tail (an anonymous transparent huge page)
 //   flags     dirty (PG_dirty: a page-cache page that must be written back)
 //   content   a version number standing for the page's bytes: a write stores
-//             a fresh number, a copy copies it, a zeroed page holds 0
+//             a fresh number (16 bits, never 0; it wraps after 65,535 writes),
+//             a copy copies it, a zeroed page holds 0
 //
 // The reference count is derived, as the kernel's is for these pages:
 // mapcount plus one for the page cache (file/shmem) plus one for the kernel's
@@ -47,9 +48,10 @@ enum class FrameKind : u8 {
 constexpr int kFrameKindCount = 10;
 const char* to_string(FrameKind k);
 
+using Content = u16;
+
 struct Frame {
     u32 bits = 0;     // mapcount << 8 | kind << 4 | flags
-    u32 content = 0;
 
     static constexpr u32 kDirty = 1;
 
@@ -62,7 +64,7 @@ struct Frame {
     void set_kind(FrameKind k) { bits = (bits & ~0xf0u) | (u32(k) << 4); }
     void set_dirty(bool d) { bits = d ? (bits | kDirty) : (bits & ~kDirty); }
 };
-static_assert(sizeof(Frame) == 8);
+static_assert(sizeof(Frame) == 4);
 
 constexpr u32 kMaxMapcount = (1u << 24) - 1;
 
@@ -86,6 +88,8 @@ public:
 
     Frame& operator[](FrameId f) { return frames_[f]; }
     const Frame& operator[](FrameId f) const { return frames_[f]; }
+    Content& content(FrameId f) { return content_[f]; }
+    Content content(FrameId f) const { return content_[f]; }
 
     // Add / drop one PTE mapping of a frame (a subpage of a huge page also
     // counts toward its huge page's PTE mappings).
@@ -132,6 +136,7 @@ private:
     void set_used(FrameId f);
 
     std::vector<Frame> frames_;
+    std::vector<Content> content_;   // apart from frames_, so that a frame costs 6 bytes, not 8
     std::vector<Block> blocks_;
     std::vector<u32> pmd_maps_;      // per 2 MiB block
     std::vector<u32> pte_maps_;      // per 2 MiB block: PTE mappings of a huge page's subpages

@@ -295,9 +295,9 @@ u32 Machine::new_mm() {
     return id;
 }
 
-u32 Machine::file_page_content(const File& f, u64 index) const {
+Content Machine::file_page_content(const File& f, u64 index) const {
     // Stands for the file's bytes on disk: fixed per file and page, never 0.
-    return (f.seed * 2654435761u) ^ u32(index * 40503u) ^ 0x80000000u;
+    return Content(((f.seed * 2654435761u) ^ u32(index * 40503u)) | 0x8000u);
 }
 
 u64 Machine::host_bytes() const {

@@ -148,8 +148,11 @@ private:
     Status charge(Mm& mm, u64 pages, const Mm* reserve_mm = nullptr);
     void uncharge(Mm& mm, u64 pages);
     Status check_pid(Pid pid, const char* op, bool need_running = true) const;
-    u32 next_content() { return ++content_seq_; }
-    u32 file_page_content(const File& f, u64 index) const;
+    Content next_content() {   // 1 .. 65535, then around again: a written page never reads as zeros
+        content_seq_ = content_seq_ == 0xffff ? 1 : content_seq_ + 1;
+        return Content(content_seq_);
+    }
+    Content file_page_content(const File& f, u64 index) const;
     u32 new_mm();
     void release_mm(u32 mm);
 

@@ -245,7 +245,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
                     return copied;
                 }
                 FrameId oh = pte::pfn(*sp);
-                for (u32 i = 0; i < kPagesPerHuge; ++i) frames_[nh + i].content = frames_[oh + i].content;
+                for (u32 i = 0; i < kPagesPerHuge; ++i) frames_.content(nh + i) = frames_.content(oh + i);
                 frames_.pmd_map(nh);
                 *dpmd = pte::make(nh, (*sp & ~pte::pfn_mask) | pte::dirty);
                 dst.rss_anon += kPagesPerHuge;
@@ -291,7 +291,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
                     return copied;
                 }
                 emit(EventKind::frame_alloc, child, 0, nf);
-                frames_[nf].content = frames_[f].content;
+                frames_.content(nf) = frames_.content(f);
                 frames_.map(nf);
                 u64 flags = (e & ~pte::pfn_mask & ~pte::accessed) | pte::dirty;
                 if (vma.prot & prot::write) flags |= pte::writable;

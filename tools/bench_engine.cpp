@@ -87,7 +87,7 @@ EngineRun run_engine(u64 bytes) {
     r.mappings = 2 * pages;
     r.host_bytes = m.host_bytes();
     // What grows with mapped pages: one PTE per mapping, one frame per page in use.
-    r.core_bytes = m.tables().live() * kPageSize + m.frames().used_count() * sizeof(Frame);
+    r.core_bytes = m.tables().live() * kPageSize + m.frames().used_count() * (sizeof(Frame) + sizeof(Content));
     return r;
 }
 

@@ -17,7 +17,7 @@ using namespace test;
 namespace {
 
 struct RefPage {
-    u32 content = 0;
+    u32 content = 0;   // the engine's rule: 1 .. 65535, then around again
     u64 token = 0;
 };
 
@@ -46,6 +46,11 @@ struct Reference {
     std::vector<RefShm> shms;
     u32 next_content = 0;
     u64 next_token = 0;
+
+    u32 new_content() {
+        next_content = next_content == 0xffff ? 1 : next_content + 1;
+        return next_content;
+    }
 
     RefProc* find(Pid pid) {
         for (RefProc& p : procs)
@@ -81,10 +86,10 @@ struct Reference {
                 p.touched.insert(a);
                 RefPage* pg = shm_page(v, a);
                 if (pg->token == 0) pg->token = ++next_token;
-                if (write) pg->content = ++next_content;
+                if (write) pg->content = new_content();
             } else if (write) {
                 RefPage& pg = p.priv[a];
-                pg.content = ++next_content;
+                pg.content = new_content();
                 pg.token = ++next_token;
             }
         }
