@@ -14,6 +14,8 @@
 //   framemap.h    one byte per frame, for the page map
 //   expr.h        the arithmetic of lesson files
 //   lesson.h      lesson files: parsing, validating, running
+//   redis.h       workload: a Redis 7 + jemalloc dataset, SETs and BGSAVE
+//   gcheap.h      workload: CPython, Ruby and copying-collector heaps after fork
 #pragma once
 
 #include "accounting.h"
@@ -23,10 +25,12 @@
 #include "expr.h"
 #include "framemap.h"
 #include "frames.h"
+#include "gcheap.h"
 #include "lesson.h"
 #include "machine.h"
 #include "pagetable.h"
 #include "process.h"
+#include "redis.h"
 #include "types.h"
 #include "vma.h"
 
