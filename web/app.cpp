@@ -53,7 +53,6 @@ void App::open_query(const std::string& query) {
     std::vector<std::pair<std::string, std::string>> rest;
     std::string q = query.size() > 4096 ? query.substr(0, 4096) : query;
     if (!q.empty() && q[0] == '?') q.erase(0, 1);
-    bool lesson_given = false;
     for (size_t at = 0; at <= q.size();) {
         size_t amp = q.find('&', at);
         if (amp == std::string::npos) amp = q.size();
@@ -62,7 +61,7 @@ void App::open_query(const std::string& query) {
         if (part.empty()) continue;
         size_t eq = part.find('=');
         std::string key = url_decode(part.substr(0, eq)), value = eq == std::string::npos ? "" : url_decode(part.substr(eq + 1));
-        if (key == "lesson") { lesson = value; lesson_given = true; }
+        if (key == "lesson") lesson = value;
         else if (key == "step") step_text = value;
         else if (key == "embed") embed = value == "1" || value == "true";
         else if (key == "view") {
@@ -78,7 +77,6 @@ void App::open_query(const std::string& query) {
     if (!known) {
         notices.push_back("URL: there is no lesson '" + lesson + "'; showing " + kDefaultLesson + " instead");
         lesson = kDefaultLesson;
-        lesson_given = false;
     }
     // Load with defaults first to learn the parameters, then apply the valid ones.
     if (cow::Status st = player.load(lesson, {}); !st) {
@@ -109,7 +107,6 @@ void App::open_query(const std::string& query) {
         notices.push_back("URL: " + st.message + "; using the lesson's defaults");
         if (cow::Status again = player.load(lesson, {}); !again) notices.push_back(again.message);
     }
-    (void)lesson_given;
 }
 
 void App::draw() {

@@ -37,15 +37,19 @@ Problem ProcFs::problem_of(const Status& st) {
     }
 }
 
+namespace {
+// Why a file of /proc/<pid>/ would not open: the process is gone, or not ours to read.
+Status open_failed(const std::string& path, int e) {
+    if (e == ENOENT || e == ESRCH) return fail(Errc::no_such_process, path + ": no such process");
+    if (e == EACCES || e == EPERM) return fail(Errc::not_permitted, path + ": not permitted");
+    return fail(Errc::invalid_argument, path + ": " + std::strerror(e));
+}
+}  // namespace
+
 Result<std::string> ProcFs::read(int pid, const char* file) const {
     const std::string path = root_ + "/" + std::to_string(pid) + "/" + file;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int e = errno;
-        if (e == ENOENT || e == ESRCH) return fail(Errc::no_such_process, path + ": no such process");
-        if (e == EACCES || e == EPERM) return fail(Errc::not_permitted, path + ": not permitted");
-        return fail(Errc::invalid_argument, path + ": " + std::strerror(e));
-    }
+    if (fd < 0) return open_failed(path, errno);
     std::string out;
     char buf[65536];
     for (;;) {
@@ -193,12 +197,7 @@ Result<ProcSample> ProcFs::sample_range(int pid, u64 start, u64 len) const {
 Result<PageShare> ProcFs::pages(int pid, u64 start, u64 len) const {
     const std::string path = root_ + "/" + std::to_string(pid) + "/pagemap";
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int e = errno;
-        if (e == ENOENT || e == ESRCH) return fail(Errc::no_such_process, path + ": no such process");
-        if (e == EACCES || e == EPERM) return fail(Errc::not_permitted, path + ": not permitted");
-        return fail(Errc::invalid_argument, path + ": " + std::strerror(e));
-    }
+    if (fd < 0) return open_failed(path, errno);
     PageShare r;
     const u64 first = start / 4096, count = (len + 4095) / 4096;
     std::vector<u64> entries(std::min<u64>(count, 65536));
