@@ -7,9 +7,10 @@
 //       parameters and checks every checkpoint's golden value
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
 //       samples real processes' memory from /proc (tools/live/)
-//   cowlab experiment fork --size 256M --write 10% [--pattern seq|random] [--thp on|off]
-//                          [--children N] [--writer child|parent] [--json]
-//       a real fork measured beside the engine's prediction
+//   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
+//       real experiments measured beside the engine's prediction (tools/live/exp_*.cpp)
+//   cowlab calibrate [--json]
+//       measures the cost model's constants on this machine
 //   cowlab version
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "engine.h"
+#include "live/calibrate.h"
 #include "live/experiment.h"
 #include "live/live.h"
 
@@ -34,8 +36,8 @@ int usage() {
                  "usage: cowlab lesson run FILE [--param NAME=VALUE]... [--json]\n"
                  "       cowlab lesson check FILE...\n"
                  "       cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]\n"
-                 "       cowlab experiment fork --size 256M --write 10%% [--pattern seq|random] [--thp on|off]\n"
-                 "                              [--children N] [--writer child|parent] [--json]\n"
+                 "       cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]\n"
+                 "       cowlab calibrate [--json]\n"
                  "       cowlab version\n");
     return 2;
 }
@@ -235,6 +237,7 @@ int main(int argc, char** argv) {
     if (a.empty()) return usage();
     if (a[0] == "live") return cowlab::live::live_main(std::vector<std::string>(a.begin() + 1, a.end()));
     if (a[0] == "experiment") return cowlab::live::experiment_main(std::vector<std::string>(a.begin() + 1, a.end()));
+    if (a[0] == "calibrate") return cowlab::live::calibrate_main(std::vector<std::string>(a.begin() + 1, a.end()));
     if (a[0] == "version") {
         std::printf("cowlab %s\n", version());
         return 0;

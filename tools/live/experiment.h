@@ -1,4 +1,4 @@
-// experiment.h: `cowlab experiment fork`: a real fork beside the engine's prediction.
+// experiment.h: `cowlab experiment`: real experiments beside the engine's prediction.
 #pragma once
 
 #include <string>

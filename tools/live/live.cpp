@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "procfs.h"
+#include "record.h"
 
 namespace cowlab::live {
 
@@ -21,7 +22,7 @@ volatile std::sig_atomic_t g_stop = 0;
 int usage() {
     std::fprintf(stderr,
                  "usage: cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N]\n"
-                 "                   [--json | --csv] [--proc-root DIR]\n");
+                 "                   [--json | --csv] [--record FILE] [--proc-root DIR]\n");
     return 2;
 }
 
@@ -42,7 +43,7 @@ int live_main(const std::vector<std::string>& a) {
     std::vector<std::string> names;
     long interval_ms = 0, count = 1;
     bool count_given = false;
-    std::string format = "table", root = "/proc";
+    std::string format = "table", root = "/proc", record;
     for (size_t i = 0; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
         long v = 0;
@@ -63,6 +64,8 @@ int live_main(const std::vector<std::string>& a) {
             format = "json";
         } else if (a[i] == "--csv") {
             format = "csv";
+        } else if (a[i] == "--record" && has) {
+            record = a[++i];
         } else if (a[i] == "--proc-root" && has) {
             root = a[++i];
         } else {
@@ -74,6 +77,17 @@ int live_main(const std::vector<std::string>& a) {
     std::signal(SIGINT, [](int) { g_stop = 1; });
     std::signal(SIGTERM, [](int) { g_stop = 1; });
 
+    Recorder rec;
+    if (!record.empty()) {
+        std::string command = "cowlab live";
+        for (const std::string& x : a) command += " " + x;
+        Result<Recorder> opened = Recorder::open(record, "live", command);
+        if (!opened) {
+            std::fprintf(stderr, "cowlab live: %s\n", opened.message().c_str());
+            return 1;
+        }
+        rec = std::move(opened.value());
+    }
     ProcFs fs(root);
     std::map<int, ProcSample> previous;
     auto t_prev = std::chrono::steady_clock::now();
@@ -96,6 +110,11 @@ int live_main(const std::vector<std::string>& a) {
         std::vector<std::pair<int, Result<ProcSample>>> rows;
         for (int p : targets) rows.push_back({p, fs.sample(p)});
         const double cost_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
+        if (rec.is_open())
+            if (Status st = rec.sample(t_ms / 1000.0, rows); !st) {
+                std::fprintf(stderr, "cowlab live: %s\n", st.message.c_str());
+                return 1;
+            }
         ProcSample total;
         int ok = 0;
         nlohmann::json jrows = nlohmann::json::array();
@@ -161,6 +180,11 @@ int live_main(const std::vector<std::string>& a) {
         }
         std::fflush(stdout);
     }
+    if (rec.is_open())
+        if (Status st = rec.close(); !st) {
+            std::fprintf(stderr, "cowlab live: %s\n", st.message.c_str());
+            return 1;
+        }
     return any_ok ? 0 : 1;
 }
 

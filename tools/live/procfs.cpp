@@ -214,10 +214,18 @@ Result<PageShare> ProcFs::pages(int pid, u64 start, u64 len) const {
         for (u64 i = 0; i < u64(got) / 8; ++i) {
             const u64 e = entries[i];
             ++r.pages;
-            if (e & (u64{1} << 62)) ++r.swapped;
-            if (!(e & (u64{1} << 63))) continue;
+            if (e & (u64{1} << 62)) {
+                ++r.swapped;
+                r.states += 'w';
+            }
+            if (!(e & (u64{1} << 63))) {
+                if (!(e & (u64{1} << 62))) r.states += '.';
+                continue;
+            }
             ++r.present;
-            if (e & (u64{1} << 56)) ++r.exclusive;     // "page exclusively mapped" (Linux 4.2+)
+            const bool exclusive = e & (u64{1} << 56);   // "page exclusively mapped" (Linux 4.2+)
+            r.exclusive += exclusive;
+            r.states += exclusive ? 'x' : 's';
             const u64 pfn = e & ((u64{1} << 55) - 1);
             if (pfn) {
                 r.pfns_visible = true;

@@ -48,6 +48,7 @@ struct PageShare {
     u64 pages = 0, present = 0, exclusive = 0, swapped = 0;
     bool pfns_visible = false;
     std::vector<u64> pfns;          // present pages' frame numbers (when visible)
+    std::string states;             // per page: '.' absent, 'x' exclusive, 's' shared, 'w' swapped
 };
 
 class ProcFs {
