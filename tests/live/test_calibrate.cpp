@@ -1,0 +1,2 @@
+// test_calibrate.cpp: (being written)
+#include <doctest/doctest.h>
