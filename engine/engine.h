@@ -30,6 +30,7 @@
 #include "machine.h"
 #include "pagetable.h"
 #include "process.h"
+#include "recording.h"
 #include "redis.h"
 #include "types.h"
 #include "vma.h"

@@ -22,7 +22,7 @@ APT_PACKAGES=(
   emscripten libsdl2-dev libgl-dev
   doctest-dev nlohmann-json3-dev libstb-dev
   chromium fonts-dejavu-core
-  python3 redis-server
+  python3 redis-server libhiredis-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // api.cpp: the C functions the page calls (window.cowlab in web/static/).
 // A returned string stays valid until the next call of any of them (ccall copies it).
 // Actions return {"ok": true} or {"error": "why"}; they never abort.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -85,6 +86,66 @@ const char* cowlab_frame_stats_json() {
     return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// A recording's text (bytes, not NUL-terminated: the page passes a file's
+// contents through the heap) replayed in place of the lesson.
+const char* cowlab_open_recording(const char* bytes, int length, const char* name) {
+    if (!bytes || length < 0) return status_json(cow::fail(cow::Errc::invalid_argument, "no recording was given"));
+    return status_json(cowlab::app().open_recording(std::string(bytes, size_t(length)), name && *name ? name : "recording.jsonl"));
+}
+// A message shown in the lab (the page reports its own problems this way).
+const char* cowlab_notice(const char* text) {
+    cowlab::app().notices.push_back(text ? text : "");
+    return status_json({});
+}
+const char* cowlab_close_recording() {
+    cowlab::app().close_recording();
+    return status_json({});
+}
+// Seeks the replay (seconds from its first sample) and selects a process (0: keep).
+const char* cowlab_replay_seek(double t, int pid) {
+    cowlab::App::Replay& r = cowlab::app().replay;
+    if (!r.open) return status_json(cow::fail(cow::Errc::invalid_argument, "no recording is open"));
+    if (!(t >= 0) || !std::isfinite(t)) return status_json(cow::fail(cow::Errc::invalid_argument, "time must be 0 or more seconds"));
+    r.t = std::min(t, r.rec.duration_s());
+    r.playing = false;
+    if (pid) r.pid = pid;
+    ++r.version;
+    return status_json({});
+}
+// What the replay shows: {open, file, source, t, duration_s, sample, samples, pid, processes, experiments, warnings}.
+const char* cowlab_recording_json() {
+    const cowlab::App::Replay& r = cowlab::app().replay;
+    nlohmann::json j = {{"open", r.open}};
+    if (r.open) {
+        const cow::Recording& rec = r.rec;
+        j["file"] = rec.file;
+        j["source"] = rec.source;
+        j["command"] = rec.command;
+        j["host"] = rec.host;
+        j["t"] = r.t;
+        j["duration_s"] = rec.duration_s();
+        j["samples"] = rec.samples.size();
+        j["pid"] = r.pid;
+        j["warnings"] = rec.warnings;
+        nlohmann::json procs = nlohmann::json::array();
+        if (!rec.samples.empty()) {
+            const size_t i = rec.sample_at(rec.samples.front().t_s + r.t);
+            j["sample"] = i;
+            for (const cow::RecProc& p : rec.samples[i].procs)
+                procs.push_back({{"pid", p.pid}, {"ppid", p.ppid}, {"name", p.name}, {"rss", p.rss}, {"pss", p.pss},
+                                 {"uss", p.uss}, {"private_dirty", p.private_dirty}, {"problem", p.problem}});
+        }
+        j["processes"] = procs;
+        cow::u64 pages = 0;
+        for (const cow::RecPages* p : rec.pages_at(r.pid, (rec.samples.empty() ? 0 : rec.samples.front().t_s) + r.t)) pages += p->states.size();
+        j["pages_shown"] = pages;
+        nlohmann::json exps = nlohmann::json::array();
+        for (const cow::RecExperiment& e : rec.experiments) exps.push_back({{"name", e.name}, {"rows", e.rows.size()}});
+        j["experiments"] = exps;
+    }
+    return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 // Cells of the physical-memory map, in CSS pixels per frame (1 .. 48).
 const char* cowlab_set_zoom(double px) {
     if (!(px >= 1 && px <= 48)) return status_json(cow::fail(cow::Errc::invalid_argument, "zoom must be 1 .. 48 pixels per frame"));
@@ -96,6 +157,11 @@ const char* cowlab_set_zoom(double px) {
 // view: "memory", "address", "metrics" or "events": the tab shown beside the lesson.
 const char* cowlab_show_view(const char* view) {
     const std::string v = view ? view : "";
+    if (cowlab::app().replay.open) {
+        if (v != "pages" && v != "metrics") return status_json(cow::fail(cow::Errc::invalid_argument, "a recording shows the views pages and metrics, not '" + v + "'"));
+        cowlab::app().show_view = v == "pages" ? "Pages" : "Metrics";
+        return status_json({});
+    }
     const char* label = v == "memory" ? "Physical memory" : v == "address" ? "Address space" : v == "metrics" ? "Metrics" : v == "events" ? "Events" : nullptr;
     if (!label) return status_json(cow::fail(cow::Errc::invalid_argument, "no view '" + v + "' (memory, address, metrics, events)"));
     cowlab::app().show_view = label;

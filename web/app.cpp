@@ -62,6 +62,7 @@ void App::open_query(const std::string& query) {
         size_t eq = part.find('=');
         std::string key = url_decode(part.substr(0, eq)), value = eq == std::string::npos ? "" : url_decode(part.substr(eq + 1));
         if (key == "lesson") lesson = value;
+        else if (key == "recording") continue;   // the page fetches it (cowlab-page.js)
         else if (key == "step") step_text = value;
         else if (key == "embed") embed = value == "1" || value == "true";
         else if (key == "view") {
@@ -109,6 +110,29 @@ void App::open_query(const std::string& query) {
     }
 }
 
+cow::Status App::open_recording(const std::string& text, const std::string& name) {
+    cow::Result<cow::Recording> r = cow::Recording::parse(text, name);
+    if (!r) return r.status();
+    replay = Replay{};
+    replay.rec = std::move(r.value());
+    replay.open = true;
+    if (!replay.rec.samples.empty() && !replay.rec.samples.front().procs.empty()) replay.pid = replay.rec.samples.front().procs.front().pid;
+    if (!replay.rec.pages.empty()) replay.pid = replay.rec.pages.front().pid;
+    replay.version = 1;
+    page_map_version = -1;
+    std::string text_out = "Opened the recording " + name + ": " + std::to_string(replay.rec.samples.size()) + " samples";
+    if (!replay.rec.experiments.empty()) text_out += ", experiment " + replay.rec.experiments.front().name;
+    announce(text_out + ".", nlohmann::json{{"type", "recording-opened"}, {"file", name}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return {};
+}
+
+void App::close_recording() {
+    if (!replay.open) return;
+    replay = Replay{};
+    page_map_version = -1;
+    announced_version = -1;   // tell the page about the lesson again
+}
+
 void App::draw() {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
     const float pad = embed ? 2.0f : 8.0f;
@@ -121,7 +145,11 @@ void App::draw() {
     ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + pad, vp->WorkPos.y + pad), ImGuiCond_Always);
     ImGui::SetNextWindowSize(wide ? ImVec2(left_w - 1.5f * pad, H - 2 * pad) : ImVec2(W - 2 * pad, H * 0.5f - 1.5f * pad),
                              ImGuiCond_Always);
-    if (ImGui::Begin("Lesson", nullptr, fixed)) draw_lesson_window(*this);
+    const bool rec = replay.open;
+    if (ImGui::Begin(rec ? "Recording###left" : "Lesson###left", nullptr, fixed)) {
+        if (rec) draw_recording_window(*this);
+        else draw_lesson_window(*this);
+    }
     ImGui::End();
     const ImVec2 right_pos = wide ? ImVec2(vp->WorkPos.x + left_w + 0.5f * pad, vp->WorkPos.y + pad)
                                   : ImVec2(vp->WorkPos.x + pad, vp->WorkPos.y + H * 0.5f + 0.5f * pad);
@@ -129,15 +157,20 @@ void App::draw() {
     const float proc_h = std::floor(right_size.y * 0.42f);
     ImGui::SetNextWindowPos(right_pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, proc_h - 0.5f * pad), ImGuiCond_Always);
-    if (ImGui::Begin("Processes", nullptr, fixed)) draw_processes_window(*this);
+    if (ImGui::Begin("Processes", nullptr, fixed)) {
+        if (rec) draw_recording_processes(*this);
+        else draw_processes_window(*this);
+    }
     ImGui::End();
     ImGui::SetNextWindowPos(ImVec2(right_pos.x, right_pos.y + proc_h + 0.5f * pad), ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, right_size.y - proc_h - 0.5f * pad), ImGuiCond_Always);
     if (ImGui::Begin("Memory", nullptr, fixed) && ImGui::BeginTabBar("views")) {
-        static const std::pair<const char*, void (*)(App&)> views[] = {
+        static const std::vector<std::pair<const char*, void (*)(App&)>> lesson_views = {
             {"Physical memory", draw_memory_window}, {"Address space", draw_address_window},
             {"Metrics", draw_metrics_window}, {"Events", draw_events_window}};
-        for (const auto& [label, fn] : views) {
+        static const std::vector<std::pair<const char*, void (*)(App&)>> recording_views = {
+            {"Pages", draw_recording_pages}, {"Metrics", draw_recording_metrics}};
+        for (const auto& [label, fn] : rec ? recording_views : lesson_views) {
             const ImGuiTabItemFlags f = show_view == label ? ImGuiTabItemFlags_SetSelected : 0;
             if (ImGui::BeginTabItem(label, nullptr, f)) {
                 fn(*this);
@@ -149,7 +182,7 @@ void App::draw() {
     }
     ImGui::End();
 
-    if (player.version() != announced_version) {
+    if (!rec && player.version() != announced_version) {
         announced_version = player.version();
         std::string text;
         if (player.loaded()) {

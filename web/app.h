@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,23 @@ struct App {
         ++frame_ms_count;
     }
 
+    // A recording replayed instead of the lesson (File > Open in the page, or
+    // live mode natively: then `live_sampler` adds a sample every `live_interval_s`).
+    struct Replay {
+        cow::Recording rec;
+        bool open = false;
+        double t = 0;                   // the time shown, seconds since the first sample
+        bool playing = false;
+        int pid = 0;                    // the process selected (its pages are drawn)
+        long version = 0;               // changes whenever what is shown does
+        long pages_version = -1;        // the page map shows this version
+        std::function<cow::Status(cow::Recording&)> live_sampler;
+        double live_interval_s = 1.0, live_clock = 0;
+        bool follow = true;             // live: show the newest sample
+    } replay;
+    cow::Status open_recording(const std::string& text, const std::string& name);
+    void close_recording();
+
     void init();                        // after the GL context exists
     void draw();                        // all windows of one frame
     // ?lesson=fork-basics&step=3&ints=100: bad parts become notices and are ignored.
@@ -54,6 +72,13 @@ void draw_memory_window(App& app);
 void draw_address_window(App& app);
 void draw_events_window(App& app);
 void draw_metrics_window(App& app);
+// In place of the lesson's windows while a recording is open (recording_window.cpp).
+void draw_recording_window(App& app);
+void draw_recording_processes(App& app);
+void draw_recording_pages(App& app);
+void draw_recording_metrics(App& app);
+// Asks the page for a file to open (web), or says how (native).
+void pick_recording(App& app);
 
 // Mirrors text into the page's ARIA live region and notifies an embedding page (web only).
 void announce(const std::string& text, const std::string& event_json);

@@ -127,8 +127,11 @@ void draw_lesson_window(App& app) {
         ImGui::SameLine();
         if (ImGui::Button("Share")) share(app);
         ImGui::SameLine();
-        if (ImGui::Button("Export")) ImGui::OpenPopup("export");
-        if (ImGui::BeginPopup("export")) {
+        if (ImGui::Button("File")) ImGui::OpenPopup("file");
+        if (ImGui::BeginPopup("file")) {
+            if (ImGui::Selectable("Open a recording...")) pick_recording(app);
+            ImGui::Separator();
+            ImGui::TextDisabled("Export");
             if (ImGui::Selectable("Metrics as CSV")) app.notices.push_back(save_text("cowlab-" + L.id + ".csv", "text/csv", metrics_csv(P)));
             if (ImGui::Selectable("Metrics as JSON")) app.notices.push_back(save_text("cowlab-" + L.id + ".json", "application/json", metrics_json(P)));
             if (ImGui::Selectable("This view as PNG")) app.capture_requested = true;

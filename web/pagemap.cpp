@@ -69,6 +69,12 @@ bool PageMap::init(std::string* error) {
 
 void PageMap::upload(const cow::Machine& m) {
     cow::fill_frame_map(m, codes_);
+    upload_codes(codes_);
+}
+
+void PageMap::upload_codes(const std::vector<cow::u8>& codes) {
+    if (&codes != &codes_) codes_ = codes;
+    has_selection_ = false;
     total_ = long(codes_.size());
     tex_height_ = int((codes_.size() + size_t(tex_width_) - 1) / size_t(tex_width_));
     codes_.resize(size_t(tex_width_) * size_t(tex_height_), 0);

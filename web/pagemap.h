@@ -21,6 +21,8 @@ class PageMap {
 public:
     bool init(std::string* error);
     void upload(const cow::Machine& m);
+    // Any picture in the same codes (engine/framemap.h): one byte per cell.
+    void upload_codes(const std::vector<cow::u8>& codes);
     // Frames the selected process maps are drawn bright, the others dimmed; none selected: all bright.
     void upload_selection(const cow::Machine& m, cow::Pid pid);
     // Draws the map filling `height` pixels of the current window. Returns the

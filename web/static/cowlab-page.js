@@ -13,6 +13,10 @@
 //   cowlab.state();          // {lesson, step, ran, narrative, checkpoints, params, ...}
 //   cowlab.metrics();        // {meminfo, processes: [{name, rss, pss, uss, ...}], ...}
 //   cowlab.showView('events')          // memory, address, metrics or events, beside the lesson
+//   cowlab.openRecording(text, 'bgsave.jsonl')   // a recording (cowlab live --record), replayed
+//   cowlab.replay(); cowlab.seek(1.5, pid); cowlab.closeRecording()
+//   ?recording=URL opens a recording from the same site; File > Open a recording, or a file
+//   dropped on the lab, opens one from disk
 // Actions return {ok: true} or {error: "why"}. The page also reads ?lesson=&step=&<param>=
 // from its URL, and when it is inside an iframe it posts {source: 'cowlab', type, ...}
 // messages to its parent: lesson-loaded, step-changed, checkpoint-answered.
@@ -64,8 +68,75 @@
     showView: (view) => call('cowlab_show_view', ['string'], [String(view)]),
     setZoom: (px) => call('cowlab_set_zoom', ['number'], [Number(px)]),
     frameStats: () => call('cowlab_frame_stats_json'),
+    openRecording: (content, name) => openRecording(content, name),
+    closeRecording: () => call('cowlab_close_recording'),
+    replay: () => call('cowlab_recording_json'),
+    seek: (t, pid) => call('cowlab_replay_seek', ['number', 'number'], [Number(t), Number(pid || 0)]),
     shareUrl: () => location.origin + location.pathname + need().ccall('cowlab_share_query', 'string', [], []),
   };
+
+  const MAX_RECORDING = 512 * 1024 * 1024; // engine/recording.h: Recording::kMaxBytes
+
+  // Hands a recording's bytes to the lab through its heap (a file may be far larger than the stack).
+  function openRecording(content, name) {
+    const M = need();
+    const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : new Uint8Array(content);
+    if (bytes.length > MAX_RECORDING) {
+      return call('cowlab_notice', ['string'], [`${name}: ${Math.round(bytes.length / 1048576)} MiB is more than a recording may be (512 MiB)`]);
+    }
+    const ptr = M._malloc(Math.max(1, bytes.length));
+    if (!ptr) return call('cowlab_notice', ['string'], [`${name}: not enough memory to open it`]);
+    try {
+      M.HEAPU8.set(bytes, ptr);
+      return JSON.parse(M.ccall('cowlab_open_recording', 'string', ['number', 'number', 'string'], [ptr, bytes.length, String(name || 'recording.jsonl')]));
+    } finally {
+      M._free(ptr);
+    }
+  }
+
+  async function openFile(file) {
+    if (file.size > MAX_RECORDING) {
+      call('cowlab_notice', ['string'], [`${file.name}: ${Math.round(file.size / 1048576)} MiB is more than a recording may be (512 MiB)`]);
+      return;
+    }
+    try {
+      openRecording(await file.arrayBuffer(), file.name);
+    } catch (e) {
+      call('cowlab_notice', ['string'], [`${file.name}: ${reason(e)}`]);
+    }
+  }
+
+  // File > Open a recording: the browser's file chooser.
+  function pickRecording() {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.jsonl,.json,.txt,application/json,text/plain';
+    input.addEventListener('change', () => { if (input.files && input.files[0]) openFile(input.files[0]); });
+    input.click();
+  }
+
+  // ?recording=URL: a recording published beside the lab (same site), e.g. by a course page.
+  async function openRecordingUrl(url) {
+    let target;
+    try {
+      target = new URL(url, location.href);
+      if (target.origin !== location.origin) throw new Error('only recordings from this site can be opened by URL');
+      const response = await fetch(target);
+      if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`);
+      const length = Number(response.headers.get('content-length') || 0);
+      if (length > MAX_RECORDING) throw new Error(`${Math.round(length / 1048576)} MiB is more than a recording may be (512 MiB)`);
+      openRecording(await response.arrayBuffer(), target.pathname.split('/').pop() || 'recording.jsonl');
+    } catch (e) {
+      call('cowlab_notice', ['string'], [`URL: recording=${url}: ${reason(e)}`]);
+    }
+  }
+
+  canvas.addEventListener('dragover', (e) => { e.preventDefault(); });
+  canvas.addEventListener('drop', (e) => {
+    e.preventDefault();
+    const file = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
+    if (file && Module) openFile(file);
+  });
 
   // Calls an exported function that returns JSON.
   function call(name, types, args) {
@@ -209,12 +280,15 @@
       onAbort: (what) => fail('cowlab stopped with an error.', reason(what), RELOAD_HINT),
     };
     options.onLessonEvent = onLessonEvent;
+    options.cowlabPickRecording = pickRecording;
     window.createCowlab(options).then(
       (module) => {
         Module = module;
         // ?lesson=&step=&<param>=: bad values are reported in the lab and ignored.
         try {
           module.ccall('cowlab_open_query', 'string', ['string'], [location.search]);
+          const recording = new URLSearchParams(location.search).get('recording');
+          if (recording) openRecordingUrl(recording);
         } catch (e) {
           fail('cowlab stopped with an error.', reason(e), RELOAD_HINT);
           return;
