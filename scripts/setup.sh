@@ -22,6 +22,7 @@ APT_PACKAGES=(
   emscripten libsdl2-dev libgl-dev
   doctest-dev nlohmann-json3-dev libstb-dev
   chromium fonts-dejavu-core
+  xvfb xauth libgl1-mesa-dri
   python3 redis-server libhiredis-dev
 )
 

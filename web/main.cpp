@@ -16,6 +16,16 @@
 #include <string>
 
 #include "app.h"
+#ifndef __EMSCRIPTEN__
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "live/feed.h"
+#include "live/record.h"
+#endif
 #include "export.h"
 #include "gl.h"
 #include "imgui.h"
@@ -27,6 +37,9 @@
 #include <emscripten/html5.h>
 #endif
 
+extern "C" const char* cowlab_recording_json();   // api.cpp
+extern "C" const char* cowlab_state_json();
+
 namespace {
 
 SDL_Window* g_window = nullptr;
@@ -34,6 +47,8 @@ SDL_GLContext g_gl = nullptr;
 bool g_quit = false;
 long g_frame_limit = -1;
 std::string g_query;   // native: --query "?lesson=...&step=..." (the page passes location.search itself)
+std::string g_screenshot;   // native: --screenshot FILE: the last frame (with --frames) as PNG
+bool g_print_state = false;  // native: --print-state: what the lab showed, as JSON on stdout at the end
 
 #ifdef __EMSCRIPTEN__
 // The canvas's CSS size decides the window size; its backing store follows
@@ -115,6 +130,8 @@ void frame() {
     glClearColor(0.07f, 0.07f, 0.08f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    const bool last_frame = g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit;
+    if (last_frame && !g_screenshot.empty()) std::printf("%s\n", cowlab::save_framebuffer_png(fb_w, fb_h, g_screenshot).c_str());
     if (cowlab::app().capture_requested) {
         cowlab::app().capture_requested = false;
         cowlab::app().notices.push_back(cowlab::save_framebuffer_png(fb_w, fb_h, "cowlab-" + cowlab::app().player.lesson().id + ".png"));
@@ -132,7 +149,58 @@ int fail(const char* what, const char* detail) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifndef __EMSCRIPTEN__
+    std::string recording;
+    cowlab::live::Targets live_targets;
+    bool live = false;
+    long interval_ms = 1000;
+    std::string proc_root = "/proc";
+    auto number = [&](int& i, long lo, long hi, long& out) {
+        char* end = nullptr;
+        out = std::strtol(argv[++i], &end, 10);
+        return end && !*end && out >= lo && out <= hi;
+    };
+#endif
     for (int i = 1; i < argc; ++i) {
+#ifndef __EMSCRIPTEN__
+        long v = 0;
+        if (std::strcmp(argv[i], "--recording") == 0 && i + 1 < argc) {
+            recording = argv[++i];
+            continue;
+        }
+        if (std::strcmp(argv[i], "--screenshot") == 0 && i + 1 < argc) {
+            g_screenshot = argv[++i];
+            continue;
+        }
+        if (std::strcmp(argv[i], "--print-state") == 0) {
+            g_print_state = true;
+            continue;
+        }
+        if (std::strcmp(argv[i], "--live") == 0) {
+            live = true;
+            continue;
+        }
+        if (std::strcmp(argv[i], "--proc-root") == 0 && i + 1 < argc) {
+            proc_root = argv[++i];
+            continue;
+        }
+        if ((std::strcmp(argv[i], "-p") == 0 || std::strcmp(argv[i], "--pid") == 0 || std::strcmp(argv[i], "--tree") == 0) && i + 1 < argc) {
+            const bool tree = std::strcmp(argv[i], "--tree") == 0;
+            if (!number(i, 1, 1L << 30, v)) return fail(argv[i - 1], "expects a process id");
+            (tree ? live_targets.trees : live_targets.pids).push_back(int(v));
+            live = true;
+            continue;
+        }
+        if (std::strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+            live_targets.names.push_back(argv[++i]);
+            live = true;
+            continue;
+        }
+        if (std::strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+            if (!number(i, 100, 3600000, interval_ms)) return fail("--interval", "expects 100 .. 3600000 ms");
+            continue;
+        }
+#endif
         if (std::strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
             char* end = nullptr;
             g_frame_limit = std::strtol(argv[++i], &end, 10);
@@ -140,7 +208,11 @@ int main(int argc, char** argv) {
         } else if (std::strcmp(argv[i], "--query") == 0 && i + 1 < argc) {
             g_query = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: %s [--frames N] [--query '?lesson=ID&step=N&param=value']\n", argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--frames N] [--screenshot FILE] [--query '?lesson=ID&step=N&param=value']\n"
+                         "       %s --recording FILE        replays a recording (cowlab live --record, cowlab experiment --record)\n"
+                         "       %s --live [-p PID]... [--tree PID] [--name NAME] [--interval MS]   real processes, live\n",
+                         argv[0], argv[0], argv[0]);
             return 2;
         }
     }
@@ -175,11 +247,51 @@ int main(int argc, char** argv) {
 
     cowlab::app().init();
     if (!g_query.empty()) cowlab::app().open_query(g_query);
+#ifndef __EMSCRIPTEN__
+    if (!recording.empty()) {
+        std::FILE* f = std::fopen(recording.c_str(), "rb");
+        std::string text;
+        if (f) {
+            char buf[65536];
+            size_t n = 0;
+            while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() <= cow::Recording::kMaxBytes) text.append(buf, n);
+            std::fclose(f);
+        }
+        cow::Status st = f ? cowlab::app().open_recording(text, recording)
+                           : cow::fail(cow::Errc::invalid_argument, recording + ": cannot be read: " + std::strerror(errno));
+        if (!st) {
+            std::fprintf(stderr, "cowlab: %s\n", st.message.c_str());
+            cowlab::app().notices.push_back(st.message);
+        }
+    } else if (live) {
+        if (live_targets.pids.empty() && live_targets.trees.empty() && live_targets.names.empty())
+            live_targets.trees.push_back(int(getppid()));
+        std::string command = "cowlab-lab";
+        for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+        std::string header = nlohmann::json{{"type", "header"}, {"format", "cowlab-recording"}, {"version", 1}, {"source", "live"},
+                                            {"command", command}, {"host", cowlab::live::host_json()}}
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (cow::Status st = cowlab::app().open_recording(header + "\n", "this machine"); !st) return fail("live", st.message.c_str());
+        cowlab::App::Replay& r = cowlab::app().replay;
+        r.rec.warnings.clear();
+        auto feed = std::make_shared<cowlab::live::LiveFeed>(live_targets, proc_root);
+        const auto t0 = std::chrono::steady_clock::now();
+        r.live_interval_s = double(interval_ms) / 1000.0;
+        r.live_sampler = [feed, t0](cow::Recording& rec) -> cow::Status {
+            const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            cowlab::App::Replay& rp = cowlab::app().replay;
+            cow::Status st = feed->sample(rec, t, rp.pid);
+            if (rp.pid == 0 && !rec.samples.empty() && !rec.samples.back().procs.empty()) rp.pid = rec.samples.back().procs.front().pid;
+            return st;
+        };
+    }
+#endif
 
 #ifdef __EMSCRIPTEN__
     emscripten_set_main_loop(frame, 0, true);
 #else
     while (!g_quit) frame();
+    if (g_print_state) std::printf("%s\n", cowlab::app().replay.open ? cowlab_recording_json() : cowlab_state_json());
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplSDL2_Shutdown();
     ImGui::DestroyContext();

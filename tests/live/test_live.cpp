@@ -10,7 +10,9 @@
 
 #include <cstring>
 
+#include "live/feed.h"
 #include "live/procfs.h"
+#include "live/record.h"
 
 using namespace cowlab::live;
 
@@ -153,4 +155,71 @@ TEST_CASE("a forked child that writes K pages shows exactly K pages more Private
     REQUIRE_MESSAGE(shared_after.ok(), shared_after.message());
     CHECK(shared_after->present == kPages);
     CHECK(shared_after->exclusive - shared_before->exclusive == kWrites);
+}
+
+TEST_CASE("what a recording writes, the lab reads back: samples, problems and page states") {
+    char path[] = "/tmp/cowlab-recording-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    {
+        Result<Recorder> rec = Recorder::open(path, "live", "cowlab live -p 1");
+        REQUIRE_MESSAGE(rec.ok(), rec.message());
+        ProcFs fs;
+        std::vector<std::pair<int, Result<ProcSample>>> rows;
+        rows.push_back({int(getpid()), fs.sample(int(getpid()))});
+        rows.push_back({999999999, fs.sample(999999999)});
+        REQUIRE(rec->sample(0.25, rows).ok());
+        REQUIRE(rec->line({{"type", "pages"}, {"t_s", 0.25}, {"pid", getpid()}, {"start", 4096}, {"map", encode_runs("xxs..w")}}).ok());
+        REQUIRE(rec->close().ok());
+    }
+    std::FILE* f = std::fopen(path, "r");
+    REQUIRE(f);
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    unlink(path);
+    Result<cow::Recording> r = cow::Recording::parse(text, path);
+    REQUIRE_MESSAGE(r.ok(), r.message());
+    CHECK(r->ended);
+    CHECK(r->warnings.empty());
+    REQUIRE(r->samples.size() == 1);
+    const cow::RecProc* me = r->samples[0].find(int(getpid()));
+    REQUIRE(me);
+    CHECK(me->rss > 0);
+    CHECK(me->name == "cowlab-live-tes");   // the kernel's comm: 15 characters
+    CHECK(r->samples[0].find(999999999)->problem == "no such process");
+    REQUIRE(r->pages.size() == 1);
+    CHECK(r->pages[0].states == "xxs..w");
+}
+
+TEST_CASE("maps: the anonymous private regions are where copy-on-write happens") {
+    void* p = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    std::memset(p, 1, 1 << 20);
+    ProcFs fs;
+    Result<std::vector<Region>> maps = read_maps(fs, int(getpid()));
+    REQUIRE_MESSAGE(maps.ok(), maps.message());
+    bool found = false;
+    for (const Region& r : *maps)
+        if (r.start <= reinterpret_cast<u64>(p) && r.end > reinterpret_cast<u64>(p)) found = r.anonymous_private();
+    CHECK(found);
+    CHECK_FALSE(Region{0, 4096, "r-xp", "/usr/bin/true"}.anonymous_private());
+    CHECK_FALSE(Region{0, 4096, "rw-s", ""}.anonymous_private());
+    CHECK(Region{0, 4096, "rw-p", "[heap]"}.anonymous_private());
+    CHECK(read_maps(fs, 999999999).status().err == cow::Errc::no_such_process);
+    // The feed samples this process and the page states of its anonymous memory.
+    LiveFeed feed({.pids = {int(getpid())}}, "/proc");
+    cow::Recording rec;
+    REQUIRE(feed.sample(rec, 0, int(getpid())).ok());
+    REQUIRE(rec.samples.size() == 1);
+    u64 exclusive = 0;
+    for (const cow::RecPages& pg : rec.pages)
+        for (char c : pg.states) exclusive += c == 'x';
+    CHECK(exclusive >= 256);   // the megabyte just written, at least
+    REQUIRE(feed.sample(rec, 1, int(getpid())).ok());
+    CHECK(rec.samples.size() == 2);
+    for (const cow::RecPages& pg : rec.pages) CHECK(pg.t_s == 1);   // live mode keeps the newest states only
+    munmap(p, 1 << 20);
 }

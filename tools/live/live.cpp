@@ -1,7 +1,12 @@
 // live.cpp: the sampler's command line: which processes, how often, which format.
 #include "live.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <algorithm>
+#include <cstring>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +16,7 @@
 
 #include "engine.h"
 #include "procfs.h"
+#include "feed.h"
 #include "record.h"
 
 namespace cowlab::live {
@@ -22,7 +28,8 @@ volatile std::sig_atomic_t g_stop = 0;
 int usage() {
     std::fprintf(stderr,
                  "usage: cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N]\n"
-                 "                   [--json | --csv] [--record FILE] [--proc-root DIR]\n");
+                 "                   [--json | --csv] [--record FILE [--pages]] [--proc-root DIR] [--ui]\n"
+                 "  --ui opens the lab's window on the same processes (the process tree, the pages they share)\n");
     return 2;
 }
 
@@ -37,12 +44,47 @@ unsigned long long ull(u64 v) { return v; }
 
 }  // namespace
 
+namespace {
+// --ui: the native lab (cowlab-lab, built beside cowlab) in live mode on the same processes.
+int open_ui(const std::vector<std::string>& a) {
+    std::vector<std::string> args = {"cowlab-lab", "--live"};
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == "--ui") continue;
+        if ((a[i] == "-p" || a[i] == "--pid" || a[i] == "--tree" || a[i] == "--name" || a[i] == "--interval" ||
+             a[i] == "--proc-root" || a[i] == "--frames" || a[i] == "--screenshot") && i + 1 < a.size()) {
+            args.push_back(a[i]);   // --frames N --screenshot FILE: the window closes after N frames, saved as PNG
+            args.push_back(a[++i]);
+        } else if (a[i] == "--print-state") {
+            args.push_back(a[i]);
+        } else if (a[i] == "--count" && i + 1 < a.size()) {
+            ++i;   // the window runs until closed
+        } else {
+            std::fprintf(stderr, "cowlab live --ui: %s is for the table output, not the window\n", a[i].c_str());
+            return 2;
+        }
+    }
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, size_t(n)) : std::string();
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    const std::string lab = dir + "cowlab-lab";
+    std::vector<char*> argv;
+    for (std::string& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    execv(lab.c_str(), argv.data());
+    std::fprintf(stderr, "cowlab live --ui: cannot start %s: %s (build it with scripts/build.sh native)\n", lab.c_str(), std::strerror(errno));
+    return 1;
+}
+}  // namespace
+
 int live_main(const std::vector<std::string>& a) {
+    for (const std::string& x : a)
+        if (x == "--ui") return open_ui(a);
     std::vector<int> pids;
     std::vector<int> trees;
     std::vector<std::string> names;
     long interval_ms = 0, count = 1;
-    bool count_given = false;
+    bool count_given = false, pages = false;
     std::string format = "table", root = "/proc", record;
     for (size_t i = 0; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
@@ -66,6 +108,8 @@ int live_main(const std::vector<std::string>& a) {
             format = "csv";
         } else if (a[i] == "--record" && has) {
             record = a[++i];
+        } else if (a[i] == "--pages") {
+            pages = true;
         } else if (a[i] == "--proc-root" && has) {
             root = a[++i];
         } else {
@@ -110,11 +154,27 @@ int live_main(const std::vector<std::string>& a) {
         std::vector<std::pair<int, Result<ProcSample>>> rows;
         for (int p : targets) rows.push_back({p, fs.sample(p)});
         const double cost_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
-        if (rec.is_open())
-            if (Status st = rec.sample(t_ms / 1000.0, rows); !st) {
+        if (rec.is_open()) {
+            Status st = rec.sample(t_ms / 1000.0, rows);
+            // --pages: which anonymous pages each process still shares (at most 1 Mi pages each).
+            for (auto& [p, r] : rows) {
+                if (!pages || !st || !r) continue;
+                Result<std::vector<Region>> maps = read_maps(fs, p);
+                u64 budget = u64{1} << 20;
+                for (const Region& reg : maps ? *maps : std::vector<Region>{}) {
+                    if (!reg.anonymous_private() || !budget) continue;
+                    Result<PageShare> ps = fs.pages(p, reg.start, std::min(reg.end - reg.start, budget * 4096));
+                    if (!ps) break;
+                    budget -= std::min<u64>(budget, ps->states.size());
+                    st = rec.line({{"type", "pages"}, {"t_s", t_ms / 1000.0}, {"pid", p}, {"start", reg.start}, {"map", encode_runs(ps->states)}});
+                    if (!st) break;
+                }
+            }
+            if (!st) {
                 std::fprintf(stderr, "cowlab live: %s\n", st.message.c_str());
                 return 1;
             }
+        }
         ProcSample total;
         int ok = 0;
         nlohmann::json jrows = nlohmann::json::array();

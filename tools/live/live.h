@@ -1,7 +1,7 @@
 // live.h: `cowlab live`: sample real processes' memory figures from /proc.
 //
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N]
-//               [--json | --csv] [--record FILE] [--proc-root DIR]
+//               [--json | --csv] [--record FILE [--pages]] [--proc-root DIR] [--ui]
 #pragma once
 
 #include <string>
