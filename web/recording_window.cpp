@@ -219,8 +219,8 @@ void draw_recording_processes(App& app) {
         pss += p.pss;
         uss += p.uss;
     }
-    ImGui::TextWrapped("t = %.2f s: %zu processes; Rss %s in all (shared pages counted once per process), Pss %s (counted once), USS %s",
-                       s->t_s - rec.samples.front().t_s, s->procs.size(), cow::format_bytes(rss).c_str(),
+    ImGui::TextWrapped("t = %.2f s: %zu process%s; Rss %s in all (shared pages counted once per process), Pss %s (counted once), USS %s",
+                       s->t_s - rec.samples.front().t_s, s->procs.size(), s->procs.size() == 1 ? "" : "es", cow::format_bytes(rss).c_str(),
                        cow::format_bytes(pss).c_str(), cow::format_bytes(uss).c_str());
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingFixedFit;
