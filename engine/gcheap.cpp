@@ -11,9 +11,23 @@ Result<ManagedHeap> ManagedHeap::create(Machine& m, Pid pid, const HeapSpec& spe
     h.spec_ = spec;
     h.objects_ = spec.objects;
     h.salt_ = seed * 0x9E3779B97F4A7C15ull + 7;
-    // CPython reserves the PyGC_Head of every object in a pool of containers; sizes round to 8 bytes.
-    const u64 raw = spec.object_bytes + (spec.runtime == Runtime::cpython ? 16 : 0);
-    h.stride_ = (raw + 7) & ~u64{7};
+    if (spec.side_bytes > 65536) return fail(Errc::limit, "heap: side_bytes must be 0 .. 65536");
+    auto page_up = [](u64 n) { return (n + kPageSize - 1) & ~(kPageSize - 1); };
+    if (spec.runtime == Runtime::cpython) {
+        // pymalloc: a block is the object and its PyGC_Head, in a size class of 16 bytes.
+        auto round16 = [](u64 n) { return (n + kPyAlignment - 1) & ~(kPyAlignment - 1); };
+        auto pools = [&](u64 block, u64* per_pool) {
+            *per_pool = block <= kPySmallRequest ? (kPyPoolSize - kPyPoolHeader) / block : 0;
+            return *per_pool ? (h.objects_ + *per_pool - 1) / *per_pool * kPyPoolSize : page_up(h.objects_ * block);
+        };
+        h.block_ = round16(u64{spec.object_bytes} + 16);
+        h.objects_len_ = pools(h.block_, &h.per_pool_);
+        u64 side_per_pool = 0;
+        h.side_len_ = spec.side_bytes ? pools(round16(spec.side_bytes), &side_per_pool) : 0;
+    } else {
+        h.block_ = (u64{spec.object_bytes} + 7) & ~u64{7};
+        h.objects_len_ = page_up(h.objects_ * h.block_);
+    }
     const char* name = spec.runtime == Runtime::cpython ? "python heap" : spec.runtime == Runtime::ruby ? "ruby heap" : "gc heap";
     Result<u64> base = m.mmap(pid, {.len = h.bytes(), .name = name});
     if (!base) return fail(base.code(), std::string("heap: ") + base.message());
@@ -38,6 +52,11 @@ void ManagedHeap::inherit(Pid parent, Pid child) {
     if (State* s = state(parent)) states_[child] = *s;
 }
 
+u64 ManagedHeap::offset(u64 i) const {
+    if (per_pool_ == 0) return i * block_;
+    return i / per_pool_ * kPyPoolSize + kPyPoolHeader + i % per_pool_ * block_;
+}
+
 bool ManagedHeap::tracked(u64 i) const {
     u64 z = (i + salt_) * 0xBF58476D1CE4E5B9ull;
     z ^= z >> 31;
@@ -55,10 +74,10 @@ Status ManagedHeap::touch(Machine& m, Pid pid, double fraction) {
     if (!(fraction >= 0 && fraction <= 1)) return fail(Errc::invalid_argument, "heap: fraction must be 0 .. 1");
     const u64 n = u64(double(objects_) * fraction);
     if (n == 0) return {};
-    const u64 len = (n * stride_ + kPageSize - 1) & ~(kPageSize - 1);
+    const u64 len = (offset(n - 1) + block_ + kPageSize - 1) & ~(kPageSize - 1);
     // Reading an object in CPython is Py_INCREF / Py_DECREF on it: a write, unless it is immortal.
     const bool writes = spec_.runtime == Runtime::cpython && !s->immortal;
-    return m.access(pid, s->base, std::min(len, bytes()), writes ? Access::write : Access::read).status();
+    return m.access(pid, s->base, std::min(len, objects_len_), writes ? Access::write : Access::read).status();
 }
 
 Status ManagedHeap::collect(Machine& m, Pid pid) {
@@ -72,7 +91,7 @@ Status ManagedHeap::collect(Machine& m, Pid pid) {
             u64 last = ~u64{0};
             for (u64 i = 0; i < objects_; ++i) {
                 if (!tracked(i)) continue;
-                const u64 p = (s->base + i * stride_) & ~(kPageSize - 1);
+                const u64 p = (s->base + offset(i)) & ~(kPageSize - 1);
                 if (p != last) pages.push_back(last = p);
             }
             return write_pages(m, pid, pages);

@@ -4,7 +4,19 @@
 // only emits operations (mmap, munmap, reads, writes).
 //
 // The heap is `objects` objects of `object_bytes`, packed in allocation order
-// (pymalloc pools / Ruby heap pages / a copying collector's space):
+// (pymalloc pools / Ruby heap pages / a copying collector's space).
+//
+// CPython's layout is pymalloc's, as in CPython 3.11 on 64-bit Linux (what
+// sys._debugmallocstats() prints there): a block is the object plus the
+// 16-byte PyGC_Head in front, rounded up to a size class of 16 bytes; blocks
+// of one class fill 16 KiB pools whose first 48 bytes are the pool header;
+// pools come from 1 MiB arenas. Requests over 512 bytes go to malloc and are
+// laid out back to back. An object's second allocation (`side_bytes`: a
+// dict's keys table, a 3.11 instance's inline values array) lives in pools of
+// its own size class, after the objects' pools; neither reads, reference
+// counts nor collections write it:
+//
+//   | pool hdr 48 | GC 16 | object ... | GC 16 | object ... | ... | 16 KiB pool, then the next
 //
 //   cpython  every object starts with its reference count: merely using an
 //            object (a read, an iteration) writes its page. Container
@@ -36,7 +48,11 @@ struct HeapSpec {
     u64 objects = 1'000'000;
     u32 object_bytes = 64;
     double tracked = 0.5;          // cpython: share of objects the cyclic GC tracks (containers)
+    u32 side_bytes = 0;            // cpython: a second allocation per object that nothing here writes
 };
+
+// pymalloc's geometry in CPython 3.11 (64-bit, radix tree on: large arenas and pools).
+inline constexpr u64 kPyPoolSize = 16 * KiB, kPyPoolHeader = 48, kPyAlignment = 16, kPySmallRequest = 512;
 
 class ManagedHeap {
 public:
@@ -53,7 +69,9 @@ public:
     // The child inherits its parent's collector state at fork.
     void inherit(Pid parent, Pid child);
 
-    u64 bytes() const { return objects_ * stride_; }
+    u64 bytes() const { return objects_len_ + side_len_; }
+    u64 objects_len() const { return objects_len_; }   // the objects' pools (or space), page aligned
+    u64 block_bytes() const { return block_; }         // one object's block (PyGC_Head included)
     u64 base(Pid pid) const {
         auto it = states_.find(pid);
         return it == states_.end() ? 0 : it->second.base;
@@ -69,9 +87,11 @@ private:
     State* state(Pid pid);
     bool tracked(u64 i) const;
     Status write_pages(Machine& m, Pid pid, const std::vector<u64>& pages);
+    u64 offset(u64 i) const;       // object i's block, from the heap's base
 
     HeapSpec spec_;
-    u64 objects_ = 0, stride_ = 0;
+    u64 objects_ = 0, block_ = 0, per_pool_ = 0;   // per_pool_ 0: back to back (no pools)
+    u64 objects_len_ = 0, side_len_ = 0;
     u64 bitmap_ = 0, bitmap_len_ = 0;    // ruby: mark bitmaps, outside the objects
     std::map<Pid, State> states_;
     u64 salt_ = 0;

@@ -9,7 +9,7 @@
 //       samples real processes' memory from /proc (tools/live/)
 //   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
 //       real experiments measured beside the engine's prediction (tools/live/exp_*.cpp)
-//   cowlab calibrate [--json]
+//   cowlab calibrate [--json] [--quick]
 //       measures the cost model's constants on this machine
 //   cowlab version
 #include <cmath>
@@ -37,7 +37,7 @@ int usage() {
                  "       cowlab lesson check FILE...\n"
                  "       cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]\n"
                  "       cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]\n"
-                 "       cowlab calibrate [--json]\n"
+                 "       cowlab calibrate [--json] [--quick]\n"
                  "       cowlab version\n");
     return 2;
 }

@@ -70,11 +70,30 @@ def main():
               f"pid {state['pid']}, {state['pages_shown']} pages")
         check("the window's screenshot was saved", os.path.getsize(shot) > 10000)
 
+        out = subprocess.run([cowlab, "live", "--tree", str(parent.pid), "--shared", "--json"],
+                             capture_output=True, text=True, timeout=60)
+        sharing = {x["pid"]: x for x in json.loads(out.stdout)["sharing"]}
+        c = sharing.get(child, {})
+        # 64 MiB touched, 16 MiB of it rewritten by the child: 12288 pages still shared, plus the
+        # interpreter's own heap pages that neither process has written since the fork.
+        check("--shared counts the pages the child still shares", 12288 <= c.get("shared", 0) <= 12288 + 4096,
+              json.dumps(c))
+        check("--shared counts the pages the child copied as its own", 4096 <= c.get("alone", 0) <= 4096 + 1024,
+              json.dumps(c))
+        if "same_frame_as_parent" in c:   # frame numbers are visible (root)
+            check("as root, the shared pages are the parent's very frames", c["same_frame_as_parent"] == c["shared"],
+                  json.dumps(c))
+
         rec = os.path.join(artifacts, "live-ui-tree.jsonl")
         subprocess.run([cowlab, "live", "--tree", str(parent.pid), "--count", "2", "--interval", "100", "--record", rec],
                        capture_output=True, check=True, timeout=60)
     finally:
-        parent.kill()
+        for pid in (parent.pid, child if "child" in locals() else 0):
+            if pid:
+                try:
+                    os.kill(pid, 9)   # the child too: it holds the test's output open
+                except ProcessLookupError:
+                    pass
         parent.wait()
     out = subprocess.run(xvfb + [lab, "--recording", rec, "--frames", "5", "--print-state"],
                          capture_output=True, text=True, timeout=120)

@@ -1,13 +1,410 @@
-// exp_python.cpp: (being written)
-#include <cstdio>
-
+// exp_python.cpp: `cowlab experiment python-gc`: what a forked CPython child
+// copies when it uses or collects objects its parent made, measured on the
+// system's python3 beside the engine's ManagedHeap (runtime cpython).
+//
+//   cowlab experiment python-gc --objects N --kind dict|instance --child none|iterate|collect
+//                               [--freeze] [--json] [--record FILE]
+//
+// Real: python3 -c SCRIPT builds N objects (small dicts, or instances of a
+// plain class), forks, and the child stops at a barrier (a line on stdin)
+// so that its Private_Dirty can be read before it acts; after its action it
+// waits again to be read. The parent python waits for the child, so the
+// objects' pages stay shared until both readings are done.
+//
+//   cowlab ──stdin "go"──▶ python child ──acts──▶ stdout {"event":"done"} ──▶ cowlab reads /proc
+//
+// With --freeze the script follows the pre-fork pattern of gc.freeze()'s
+// documentation (what Instagram's servers do): gc.disable() early in the
+// parent, gc.freeze() just before fork(), gc.enable() first thing in the child.
+// Without it the collector runs as it does by default.
+//
+// Engine: the same object count in a ManagedHeap laid out as CPython 3.11's
+// pymalloc does, forked, and the child's action. Both python processes are
+// ended and reaped also on Ctrl-C; the script is passed with -c, so no file
+// is left behind.
+#include "experiment.h"
 #include "exp_common.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine.h"
+#include "procfs.h"
 
 namespace cowlab::live {
 
-int experiment_python_gc(const std::vector<std::string>&, Output) {
-    std::fprintf(stderr, "cowlab experiment: not available yet\n");
+namespace {
+
+using cow::u64;
+using Clock = std::chrono::steady_clock;
+
+// argv: N dict|instance none|iterate|collect freeze|nofreeze. One JSON line per event on stdout.
+constexpr const char* kScript = R"PY(
+import gc, json, os, signal, sys, time, tracemalloc
+signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C ends the script quietly; cowlab reaps it
+N, KIND, ACTION, FREEZE = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "freeze"
+
+def say(**kw):
+    sys.stdout.write(json.dumps(kw) + "\n")
+    sys.stdout.flush()
+
+def rss_anon():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return -1
+
+if FREEZE:
+    gc.disable()          # early in the parent: no collection leaves holes in the pools
+
+# Every object refers to one shared list, so the cyclic GC tracks each of them (a dict of
+# atomic values alone would stay untracked); the other values are small ints, which are
+# shared, so the N objects are the only allocations per object.
+shared = []
+
+class Record:
+    def __init__(self, i):
+        self.a = i & 127
+        self.b = i & 127
+        self.c = shared
+
+def make(i):
+    if KIND == "dict":
+        return {"a": i & 127, "b": i & 127, "c": shared}
+    return Record(i)
+
+# The 200 objects made first empty the dict and keys free lists (whose blocks would not
+# count as new memory) and let the class's shared keys settle to their size.
+hold = [make(i) for i in range(200)]
+objs = [None] * N
+rss0 = rss_anon()
+t = time.perf_counter()
+for i in range(N):
+    objs[i] = make(i)
+build_s = time.perf_counter() - t
+rss1 = rss_anon()
+# Bytes per object as tracemalloc counts them (requested sizes), after the build (so that
+# the probe's freed blocks do not count in its RSS growth).
+probe = [None] * 4000
+tracemalloc.start()
+t0 = tracemalloc.get_traced_memory()[0]
+for i in range(4000):
+    probe[i] = make(i)
+per_object = (tracemalloc.get_traced_memory()[0] - t0) / 4000
+tracemalloc.stop()
+del probe
+
+pages = set()
+for o in objs:
+    pages.add(id(o) >> 12)     # the page of each object's header (its reference count)
+header_pages = len(pages)
+del pages
+tracked = sum(1 for o in objs if gc.is_tracked(o))
+if FREEZE:
+    gc.freeze()           # just before fork: every tracked object into the permanent generation
+say(event="built", per_object=per_object, rss_growth=rss1 - rss0, header_pages=header_pages,
+    tracked=tracked, frozen=gc.get_freeze_count(), build_s=build_s, version=list(sys.version_info[:3]))
+
+def iterate():
+    if KIND == "dict":
+        for o in objs:
+            o["a"]; o["b"]
+    else:
+        for o in objs:
+            o.a; o.b
+
+pid = os.fork()
+if pid == 0:
+    if FREEZE:
+        gc.enable()
+    say(event="ready", pid=os.getpid())
+    if sys.stdin.readline().strip() != "go":
+        os._exit(1)
+    t = time.perf_counter()
+    if ACTION == "iterate":
+        iterate()
+    elif ACTION == "collect":
+        gc.collect()
+    ms = (time.perf_counter() - t) * 1000
+    say(event="done", ms=ms)
+    sys.stdin.readline()  # stay (sharing the parent's pages) until cowlab has read /proc
+    os._exit(0)
+os.waitpid(pid, 0)
+)PY";
+
+// CPython 3.11 (64-bit) sizes of one object of each kind, as this workload makes them.
+// Checked with tracemalloc and sys.getsizeof on 3.11.7: a dict 64 + 120 bytes, an instance 56 + 40.
+struct Layout {
+    cow::u32 object_bytes;   // the object without its 16-byte PyGC_Head
+    cow::u32 side_bytes;     // its second allocation
+};
+Layout layout_311(bool dict) {
+    // PyDictObject: ob_refcnt, ob_type, ma_used, ma_version_tag, ma_keys, ma_values = 48 bytes.
+    // Its keys table (3 str keys, a literal presized to 8 slots): a 32-byte header, 8 one-byte
+    // indices, 5 usable entries of 16 bytes (key, value) = 120 bytes.
+    if (dict) return {48, 120};
+    // An instance: ob_refcnt, ob_type and the __weakref__ slot (tp_basicsize 24), after the
+    // 16-byte pre-header of a managed dict (dict and values pointers) = 40 bytes. Its inline
+    // values array, once the class's shared keys stop growing: an 8-byte prefix and 4 slots
+    // (the 3 attributes and one spare) = 40 bytes.
+    return {40, 40};
+}
+
+int usage() {
+    std::fprintf(stderr, "usage: cowlab experiment python-gc --objects N --kind dict|instance --child none|iterate|collect\n"
+                         "                                  [--freeze] [--json] [--record FILE]\n");
     return 2;
+}
+
+std::string find_python() {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    std::string d;
+    while (std::getline(dirs, d, ':')) {
+        const std::string p = (d.empty() ? "." : d) + "/python3";
+        if (access(p.c_str(), X_OK) == 0) return p;
+    }
+    return "";
+}
+
+u64 mem_available() {
+    std::ifstream f("/proc/meminfo");
+    std::string key;
+    u64 kb = 0;
+    while (f >> key >> kb) {
+        if (key == "MemAvailable:") return kb * 1024;
+        f.ignore(256, '\n');
+    }
+    return 0;
+}
+
+// The python parent and child, with the pipes to them.
+struct Python {
+    pid_t pid = -1, child = -1;
+    FILE* from = nullptr;   // its stdout
+    int to = -1;            // its stdin
+
+    // The next JSON line whose "event" is `event`; a discarded value at end of file.
+    nlohmann::json next(const char* event) {
+        char* line = nullptr;
+        size_t cap = 0;
+        nlohmann::json j(nlohmann::json::value_t::discarded);
+        while (getline(&line, &cap, from) > 0) {
+            nlohmann::json l = nlohmann::json::parse(line, nullptr, false);
+            if (!l.is_discarded() && l.is_object() && l.value("event", "") == event) {
+                j = std::move(l);
+                break;
+            }
+        }
+        std::free(line);
+        return j;
+    }
+    bool say(const char* s) const { return write(to, s, std::strlen(s)) == ssize_t(std::strlen(s)); }
+    // Ends both processes (the parent exits when its child has) and reaps the parent.
+    void finish() {
+        if (to >= 0) close(to);
+        to = -1;
+        cleanup::run();
+        if (from) std::fclose(from);
+        from = nullptr;
+    }
+};
+
+}  // namespace
+
+int experiment_python_gc(const std::vector<std::string>& a, Output out) {
+    long long objects = 200'000;
+    std::string kind = "dict", action = "iterate";
+    bool freeze = false;
+    for (size_t i = 1; i < a.size(); ++i) {
+        const bool has = i + 1 < a.size();
+        if (a[i] == "--objects" && has) {
+            if (!parse_count(a[++i], 1, 100'000'000, objects)) {
+                std::fprintf(stderr, "cowlab experiment python-gc: --objects %s: use a whole number 1 .. 100000000\n", a[i].c_str());
+                return 2;
+            }
+        } else if (a[i] == "--kind" && has) {
+            kind = a[++i];
+            if (kind != "dict" && kind != "instance") {
+                std::fprintf(stderr, "cowlab experiment python-gc: --kind %s: use dict or instance\n", kind.c_str());
+                return 2;
+            }
+        } else if (a[i] == "--child" && has) {
+            action = a[++i];
+            if (action != "none" && action != "iterate" && action != "collect") {
+                std::fprintf(stderr, "cowlab experiment python-gc: --child %s: use none, iterate or collect\n", action.c_str());
+                return 2;
+            }
+        } else if (a[i] == "--freeze") {
+            freeze = true;
+        } else if (!parse_output(a, i, out)) {
+            return usage();
+        }
+    }
+    const Layout lay = layout_311(kind == "dict");
+    const u64 n = u64(objects);
+
+    // ---------------------------------------------------------------- the engine
+    // Run first: it also gives the memory the real run needs.
+    cow::HeapSpec spec;
+    spec.runtime = cow::Runtime::cpython;
+    spec.objects = n;
+    spec.object_bytes = lay.object_bytes;
+    spec.side_bytes = lay.side_bytes;
+    spec.tracked = 1.0;   // every object refers to a container (see the script)
+    // Sized without a heap first: pools of 16 KiB hold (16384 - 48) / block objects.
+    const u64 block = (lay.object_bytes + 16 + 15) & ~u64{15}, side = (lay.side_bytes + 15) & ~u64{15};
+    const u64 est_heap = n / ((cow::kPyPoolSize - cow::kPyPoolHeader) / block) * cow::kPyPoolSize +
+                         n / ((cow::kPyPoolSize - cow::kPyPoolHeader) / side) * cow::kPyPoolSize + 2 * cow::kPyPoolSize;
+    // Real: the objects and the list of them in the parent, a copy of the objects' pools in the
+    // child (iterate and collect copy them), and the interpreters.
+    const u64 need = est_heap + 8 * n + est_heap * block / (block + side) + 64 * cow::MiB;
+    if (const u64 avail = mem_available(); avail && need > avail / 10 * 8) {
+        std::fprintf(stderr, "cowlab experiment python-gc: --objects %lld needs about %s (the objects, and the child's copy of their pages), "
+                             "but MemAvailable is %s\n", objects, cow::format_bytes(need).c_str(), cow::format_bytes(avail).c_str());
+        return 2;
+    }
+    cow::MachineConfig cfg;
+    cfg.ram_bytes = ((est_heap * 3 + 512 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1);
+    cfg.overcommit = cow::Overcommit::always;
+    cfg.thp = cow::ThpMode::never;   // pymalloc's 1 MiB arenas are never huge pages
+    cow::Result<cow::Machine> made = cow::Machine::create(cfg);
+    if (!made) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", made.message().c_str()); return 1; }
+    cow::Machine m = std::move(made.value());
+    cow::Pid sim_parent = *m.spawn(cow::default_image("python3"));
+    cow::Result<cow::ManagedHeap> heap = cow::ManagedHeap::create(m, sim_parent, spec, cfg.seed);
+    if (!heap) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", heap.message().c_str()); return 1; }
+    if (freeze) (void)heap->freeze(sim_parent);
+    cow::Result<cow::ForkResult> f = m.fork(sim_parent);
+    if (!f) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", f.message().c_str()); return 1; }
+    const cow::Pid sim_child = f->child;
+    heap->inherit(sim_parent, sim_child);
+    const u64 sim_pd0 = m.smaps_rollup(sim_child)->private_dirty, sim_flt0 = m.process(sim_child)->counters.min_flt;
+    const u64 sim_t0 = m.now_ns();
+    cow::Status acted = action == "iterate" ? heap->touch(m, sim_child, 1.0) : action == "collect" ? heap->collect(m, sim_child) : cow::Status{};
+    if (!acted) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", acted.message.c_str()); return 1; }
+    const double sim_ms = double(m.now_ns() - sim_t0) / 1e6;
+    const u64 sim_growth = m.smaps_rollup(sim_child)->private_dirty - sim_pd0;
+    const u64 sim_faults = m.process(sim_child)->counters.min_flt - sim_flt0;
+
+    // ---------------------------------------------------------------- the real python3
+    const std::string python = find_python();
+    if (python.empty()) {
+        std::fprintf(stderr, "cowlab experiment python-gc: python3 is not on PATH (this experiment runs CPython; install python3)\n");
+        return 1;
+    }
+    cleanup::install();
+    std::signal(SIGPIPE, SIG_IGN);   // a python that died: writes fail with EPIPE
+    // The python child is our grandchild: if its parent dies first it becomes ours, so that
+    // cleanup can wait for it (and SIGKILL it if it lingers).
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int in[2], outp[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) { std::fprintf(stderr, "cowlab experiment python-gc: pipe: %s\n", std::strerror(errno)); return 1; }
+    const std::string count = std::to_string(objects), fr = freeze ? "freeze" : "nofreeze";
+    const pid_t parent_self = getpid();
+    Python py;
+    py.pid = fork();
+    if (py.pid < 0) { std::fprintf(stderr, "cowlab experiment python-gc: fork: %s\n", std::strerror(errno)); return 1; }
+    if (py.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   // cowlab killed outright: the python parent goes too (its child reads EOF)
+        if (getppid() != parent_self) _exit(127);
+        dup2(in[0], 0);
+        dup2(outp[1], 1);
+        const char* argv[] = {"python3", "-c", kScript, count.c_str(), kind.c_str(), action.c_str(), fr.c_str(), nullptr};
+        execv(python.c_str(), const_cast<char* const*>(argv));
+        std::fprintf(stderr, "cowlab experiment python-gc: cannot run %s: %s\n", python.c_str(), std::strerror(errno));
+        _exit(127);
+    }
+    cleanup::add_pid(py.pid);
+    close(in[0]);
+    close(outp[1]);
+    py.to = in[1];
+    py.from = fdopen(outp[0], "r");
+    auto failed = [&](const char* what) {
+        py.finish();
+        std::fprintf(stderr, "cowlab experiment python-gc: %s\n", what);
+        return 1;
+    };
+    if (!py.from) return failed("fdopen failed");
+    const nlohmann::json built = py.next("built");
+    if (built.is_discarded()) return failed("python3 exited before building the objects (its error is above)");
+    const auto t_fork = Clock::now();
+    const nlohmann::json ready = py.next("ready");
+    if (ready.is_discarded() || !ready.contains("pid") || !ready["pid"].is_number_integer()) return failed("the python child did not start");
+    py.child = ready["pid"].get<pid_t>();
+    cleanup::add_pid(py.child);
+    ProcFs fs;
+    Result<ProcSample> child_before = fs.sample(int(py.child)), parent_before = fs.sample(int(py.pid));
+    auto sample_line = [&](const Result<ProcSample>& p, const Result<ProcSample>& c) {
+        nlohmann::json procs = nlohmann::json::array();
+        procs.push_back(sample_json(int(py.pid), p));
+        procs.push_back(sample_json(int(py.child), c));
+        return nlohmann::json{{"type", "sample"}, {"t_s", std::chrono::duration<double>(Clock::now() - t_fork).count()}, {"processes", procs}};
+    };
+    std::vector<nlohmann::json> recorded;
+    recorded.push_back(sample_line(parent_before, child_before));
+    if (!py.say("go\n")) return failed("the python child went away");
+    const nlohmann::json done = py.next("done");
+    if (done.is_discarded()) return failed("the python child exited during its action");
+    Result<ProcSample> child_after = fs.sample(int(py.child)), parent_after = fs.sample(int(py.pid));
+    recorded.push_back(sample_line(parent_after, child_after));
+    (void)py.say("exit\n");
+    // Both exit now: the child on the line, the parent when its child has.
+    int status = 0;
+    for (int waited = 0; waited < 5000; waited += 10) {
+        if (waitpid(py.pid, &status, WNOHANG) == py.pid) {
+            cleanup::forget_pid(py.pid);
+            cleanup::forget_pid(py.child);
+            break;
+        }
+        usleep(10000);
+    }
+    py.finish();
+    if (!child_before || !child_after) {
+        std::fprintf(stderr, "cowlab experiment python-gc: reading the python child's /proc: %s%s\n", child_before.message().c_str(), child_after.message().c_str());
+        return 1;
+    }
+    const double real_growth = double(child_after->private_dirty) - double(child_before->private_dirty);
+    const double real_faults = double(child_after->min_flt) - double(child_before->min_flt);
+
+    // ---------------------------------------------------------------- side by side
+    Report r;
+    r.experiment = "python-gc";
+    std::string version;
+    for (const auto& v : built.value("version", nlohmann::json::array())) version += (version.empty() ? "" : ".") + std::to_string(v.get<int>());
+    char title[256];
+    std::snprintf(title, sizeof title, "python-gc experiment: %lld %s objects, the forked child %s%s (python %s)", objects,
+                  kind == "dict" ? "small dict" : "instance", action == "none" ? "does nothing" : action == "iterate" ? "reads every object" : "runs gc.collect()",
+                  freeze ? ", after gc.freeze()" : "", version.c_str());
+    r.title = title;
+    r.params = {{"objects", objects}, {"kind", kind}, {"child", action}, {"freeze", freeze}, {"python", version},
+                {"tracked", built.value("tracked", 0)}, {"frozen", built.value("frozen", 0)}, {"build_s", built.value("build_s", 0.0)},
+                {"child_private_dirty_before", child_before->private_dirty}};
+    r.rows = {
+        {"child Private_Dirty growth", real_growth, double(sim_growth), "B"},
+        {"child minor faults", real_faults, double(sim_faults), ""},
+        {"bytes per object (tracemalloc)", built.value("per_object", 0.0), double(lay.object_bytes + 16 + lay.side_bytes), ""},
+        {"object memory (RssAnon growth)", built.value("rss_growth", 0.0), double(heap->bytes()), "B"},
+        {"pages holding object headers", built.value("header_pages", 0.0), double(heap->objects_len() / 4096), ""},
+        {"objects the GC tracks", built.value("tracked", 0.0), double(spec.tracked) * double(n), ""},
+        {"child action time", done.value("ms", 0.0), sim_ms, "ms"},
+    };
+    r.notes.push_back("the engine lays objects out as CPython 3.11's pymalloc does: 16 KiB pools, 16-byte size classes");
+    r.notes.push_back("time: the engine counts the page copies only, not the interpreter's own work");
+    if (version.compare(0, 5, "3.11.") != 0) r.notes.push_back("the engine's object sizes are CPython 3.11's; this python is " + version);
+    return emit(r, out, out.record.empty() ? std::vector<nlohmann::json>{} : recorded);
 }
 
 }  // namespace cowlab::live

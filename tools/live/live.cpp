@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -28,7 +29,9 @@ volatile std::sig_atomic_t g_stop = 0;
 int usage() {
     std::fprintf(stderr,
                  "usage: cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N]\n"
-                 "                   [--json | --csv] [--record FILE [--pages]] [--proc-root DIR] [--ui]\n"
+                 "                   [--json | --csv] [--shared] [--record FILE [--pages]] [--proc-root DIR] [--ui]\n"
+                 "  --shared: per process, its anonymous pages mapped alone or shared, and (as root) the frames it\n"
+                 "            still shares with its parent and how many processes map them\n"
                  "  --ui opens the lab's window on the same processes (the process tree, the pages they share)\n");
     return 2;
 }
@@ -75,6 +78,70 @@ int open_ui(const std::vector<std::string>& a) {
     std::fprintf(stderr, "cowlab live --ui: cannot start %s: %s (build it with scripts/build.sh native)\n", lab.c_str(), std::strerror(errno));
     return 1;
 }
+// --shared: which anonymous pages each process still shares, and (with frame
+// numbers visible, i.e. as root) which of them are the very frames of its parent.
+struct Sharing {
+    int pid = 0, ppid = 0;
+    u64 present = 0, alone = 0, shared = 0, with_parent = 0, mapped2 = 0, mapped3 = 0;
+    bool pfns = false, counts = false;
+    std::string problem;
+};
+
+std::vector<Sharing> sharing(const ProcFs& fs, const std::vector<std::pair<int, Result<ProcSample>>>& rows, u64 max_pages) {
+    std::vector<Sharing> out;
+    std::map<int, std::vector<u64>> frames;   // pid -> sorted PFNs of its anonymous pages
+    for (const auto& [p, r] : rows) {
+        if (!r) continue;
+        Sharing sh;
+        sh.pid = p;
+        sh.ppid = r->ppid;
+        Result<std::vector<Region>> maps = read_maps(fs, p);
+        if (!maps) {
+            sh.problem = maps.message();
+            out.push_back(sh);
+            continue;
+        }
+        u64 budget = max_pages;
+        std::vector<u64>& pf = frames[p];
+        for (const Region& reg : *maps) {
+            if (!reg.anonymous_private() || !budget) continue;
+            Result<PageShare> ps = fs.pages(p, reg.start, std::min(reg.end - reg.start, budget * 4096));
+            if (!ps) {
+                sh.problem = ps.message();
+                break;
+            }
+            budget -= std::min<u64>(budget, ps->pages);
+            sh.present += ps->present;
+            sh.alone += ps->exclusive;
+            sh.pfns |= ps->pfns_visible;
+            pf.insert(pf.end(), ps->pfns.begin(), ps->pfns.end());
+        }
+        sh.shared = sh.present - sh.alone;
+        std::sort(pf.begin(), pf.end());
+        if (sh.pfns) {
+            // How many processes map each shared frame (/proc/kpagecount, root only).
+            std::vector<u64> shared_pfns;
+            for (u64 f : pf) shared_pfns.push_back(f);
+            if (Result<std::vector<u64>> c = fs.page_counts(shared_pfns); c) {
+                sh.counts = true;
+                for (u64 n : *c) {
+                    sh.mapped2 += n == 2;
+                    sh.mapped3 += n >= 3;
+                }
+            }
+        }
+        out.push_back(sh);
+    }
+    for (Sharing& sh : out) {
+        auto me = frames.find(sh.pid), parent = frames.find(sh.ppid);
+        if (!sh.pfns || me == frames.end() || parent == frames.end()) continue;
+        std::vector<u64> both;
+        std::set_intersection(me->second.begin(), me->second.end(), parent->second.begin(), parent->second.end(), std::back_inserter(both));
+        sh.with_parent = both.size();
+    }
+    return out;
+}
+
 }  // namespace
 
 int live_main(const std::vector<std::string>& a) {
@@ -84,7 +151,7 @@ int live_main(const std::vector<std::string>& a) {
     std::vector<int> trees;
     std::vector<std::string> names;
     long interval_ms = 0, count = 1;
-    bool count_given = false, pages = false;
+    bool count_given = false, pages = false, shared = false;
     std::string format = "table", root = "/proc", record;
     for (size_t i = 0; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
@@ -110,6 +177,8 @@ int live_main(const std::vector<std::string>& a) {
             record = a[++i];
         } else if (a[i] == "--pages") {
             pages = true;
+        } else if (a[i] == "--shared") {
+            shared = true;
         } else if (a[i] == "--proc-root" && has) {
             root = a[++i];
         } else {
@@ -231,12 +300,56 @@ int live_main(const std::vector<std::string>& a) {
                         mib(total.uss()).c_str(), mib(total.shared()).c_str(), mib(total.private_dirty).c_str());
             std::printf("sampled %zu processes in %.2f ms (the Rss total counts a shared page once per process that maps it; the Pss total counts it once)\n",
                         rows.size(), cost_ms);
-        } else if (format == "json") {
-            std::printf("%s\n", nlohmann::json{{"t_ms", t_ms}, {"sample_ms", cost_ms}, {"processes", jrows},
-                                               {"totals", {{"rss", total.rss}, {"pss", total.pss}, {"uss", total.uss()},
-                                                           {"private_dirty", total.private_dirty}}}}
-                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                    .c_str());
+        }
+        std::vector<Sharing> sh;
+        double share_ms = 0;
+        if (shared) {
+            const auto t_share = std::chrono::steady_clock::now();
+            sh = sharing(fs, rows, u64{1} << 20);
+            share_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_share).count();
+        }
+        if (shared && format == "table") {
+            std::printf("%8s %12s %12s %12s %16s %10s %10s   (anonymous private pages, from pagemap)\n", "PID", "present", "alone",
+                        "shared", "same as parent", "mapped 2x", "3x+");
+            bool hidden = false;
+            for (const Sharing& x : sh) {
+                if (!x.problem.empty()) {
+                    std::printf("%8d %s\n", x.pid, x.problem.c_str());
+                    continue;
+                }
+                hidden |= !x.pfns;
+                auto frames_only = [&](u64 v, bool known) { return known ? std::to_string(v) : std::string("-"); };
+                std::printf("%8d %12llu %12llu %12llu %16s %10s %10s\n", x.pid, ull(x.present), ull(x.alone), ull(x.shared),
+                            frames_only(x.with_parent, x.pfns).c_str(), frames_only(x.mapped2, x.counts).c_str(),
+                            frames_only(x.mapped3, x.counts).c_str());
+            }
+            std::printf("read pagemap in %.2f ms%s\n", share_ms,
+                        hidden ? "; frame numbers are hidden from this user (root sees them): \"same as parent\" and the map counts need them" : "");
+        }
+        if (format == "json") {
+            nlohmann::json j = {{"t_ms", t_ms}, {"sample_ms", cost_ms}, {"processes", jrows},
+                                {"totals", {{"rss", total.rss}, {"pss", total.pss}, {"uss", total.uss()}, {"private_dirty", total.private_dirty}}}};
+            if (shared) {
+                nlohmann::json js = nlohmann::json::array();
+                for (const Sharing& x : sh) {
+                    nlohmann::json o = {{"pid", x.pid}, {"ppid", x.ppid}};
+                    if (!x.problem.empty()) o["problem"] = x.problem;
+                    else {
+                        o["present"] = x.present;
+                        o["alone"] = x.alone;
+                        o["shared"] = x.shared;
+                        if (x.pfns) o["same_frame_as_parent"] = x.with_parent;
+                        if (x.counts) {
+                            o["mapped_2x"] = x.mapped2;
+                            o["mapped_3x_or_more"] = x.mapped3;
+                        }
+                    }
+                    js.push_back(o);
+                }
+                j["sharing"] = js;
+                j["sharing_ms"] = share_ms;
+            }
+            std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         }
         std::fflush(stdout);
     }

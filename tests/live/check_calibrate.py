@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""`cowlab calibrate --quick`: the constants it measures are usable, and the model refitted with
+them reproduces the measurements it was fitted to.
+
+    python3 tests/live/check_calibrate.py build/native/cowlab
+
+Fork time per GiB and the child's COW fault come straight out of the fitted constants, so the
+engine with the measured constants must land within 15 % of the measurement (quick runs here:
+0.1 % and 0 %; the full run: 0.1 % and 0 %). Other rows (exec, THP) are known model limits and
+only printed.
+"""
+
+import json
+import math
+import subprocess
+import sys
+
+failures = 0
+
+
+def check(name, ok, detail=""):
+    global failures
+    print(f"{'ok' if ok else 'not ok'} - {name}{': ' + detail if detail and not ok else ''}")
+    failures += not ok
+
+
+def main():
+    cowlab = sys.argv[1]
+    out = subprocess.run([cowlab, "calibrate", "--quick", "--json"], capture_output=True, text=True, timeout=600)
+    check("calibrate --quick runs", out.returncode == 0, out.stderr[-400:])
+    if out.returncode != 0:
+        return 1
+    j = json.loads(out.stdout)
+    for c in j["constants"]:
+        v = c["measured"]
+        check(f"{c['name']} is a positive figure within its spread", math.isfinite(v) and v > 0 and c["min"] <= v <= c["max"],
+              json.dumps(c))
+    derived = {d["name"]: d for d in j["derived"]}
+    for name in ("fork per GiB, 4 KiB pages", "COW fault, the child copies"):
+        d = derived[name]
+        err = abs(d["engine_measured"] - d["measured"]) / d["measured"]
+        check(f"the refitted model reproduces '{name}' within 15 %", err <= 0.15,
+              f"measured {d['measured']:.3f}, engine {d['engine_measured']:.3f} {d['unit']}")
+    for d in j["derived"]:
+        print(f"# {d['name']}: measured {d['measured']:.3f}, engine (measured constants) {d['engine_measured']:.3f} {d['unit']}")
+    check("the machine is described", j["machine"]["kernel"] != "" and j["machine"]["cpus"] >= 1)
+    bad = subprocess.run([cowlab, "calibrate", "--rounds"], capture_output=True, text=True, timeout=30)
+    check("an unknown option is refused with the usage", bad.returncode == 2 and "usage" in bad.stderr, bad.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
