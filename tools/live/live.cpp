@@ -31,7 +31,7 @@ int usage() {
                  "usage: cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N]\n"
                  "                   [--json | --csv] [--shared] [--record FILE [--pages]] [--proc-root DIR] [--ui]\n"
                  "  --shared: per process, its anonymous pages mapped alone or shared, and (as root) the frames it\n"
-                 "            still shares with its parent and how many processes map them\n"
+                 "            still shares with its parent, how many processes map them, zero page and THP\n"
                  "  --ui opens the lab's window on the same processes (the process tree, the pages they share)\n");
     return 2;
 }
@@ -82,8 +82,8 @@ int open_ui(const std::vector<std::string>& a) {
 // numbers visible, i.e. as root) which of them are the very frames of its parent.
 struct Sharing {
     int pid = 0, ppid = 0;
-    u64 present = 0, alone = 0, shared = 0, with_parent = 0, mapped2 = 0, mapped3 = 0;
-    bool pfns = false, counts = false;
+    u64 present = 0, alone = 0, shared = 0, with_parent = 0, mapped2 = 0, mapped3 = 0, zero = 0, thp = 0;
+    bool pfns = false, counts = false, flags = false;
     std::string problem;
 };
 
@@ -119,15 +119,30 @@ std::vector<Sharing> sharing(const ProcFs& fs, const std::vector<std::pair<int, 
         sh.shared = sh.present - sh.alone;
         std::sort(pf.begin(), pf.end());
         if (sh.pfns) {
-            // How many processes map each shared frame (/proc/kpagecount, root only).
-            std::vector<u64> shared_pfns;
-            for (u64 f : pf) shared_pfns.push_back(f);
-            if (Result<std::vector<u64>> c = fs.page_counts(shared_pfns); c) {
-                sh.counts = true;
-                for (u64 n : *c) {
-                    sh.mapped2 += n == 2;
-                    sh.mapped3 += n >= 3;
+            // How many processes map each frame (/proc/kpagecount), and which frames are the
+            // shared zero page or part of a huge page (/proc/kpageflags): root only.
+            Result<std::vector<u64>> c = fs.page_counts(pf);
+            Result<std::vector<u64>> fl = fs.page_flags(pf);
+            sh.flags = fl.ok();
+            for (size_t i = 0; i < pf.size(); ++i) {
+                const u64 f = fl ? (*fl)[i] : 0;
+                if (f & ProcFs::kKpfZeroPage) {   // not data: every reader of untouched memory maps it
+                    ++sh.zero;
+                    continue;
                 }
+                sh.thp += (f & ProcFs::kKpfThp) != 0;
+                if (c) {
+                    sh.counts = true;
+                    sh.mapped2 += (*c)[i] == 2;
+                    sh.mapped3 += (*c)[i] >= 3;
+                }
+            }
+            // The zero page is never the parent's data: take it out of the frames compared.
+            if (fl) {
+                std::vector<u64> data;
+                for (size_t i = 0; i < pf.size(); ++i)
+                    if (!((*fl)[i] & ProcFs::kKpfZeroPage)) data.push_back(pf[i]);
+                pf = std::move(data);
             }
         }
         out.push_back(sh);
@@ -309,8 +324,8 @@ int live_main(const std::vector<std::string>& a) {
             share_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_share).count();
         }
         if (shared && format == "table") {
-            std::printf("%8s %12s %12s %12s %16s %10s %10s   (anonymous private pages, from pagemap)\n", "PID", "present", "alone",
-                        "shared", "same as parent", "mapped 2x", "3x+");
+            std::printf("%8s %12s %12s %12s %16s %10s %10s %10s %10s   (anonymous private pages, from pagemap)\n", "PID", "present",
+                        "alone", "shared", "same as parent", "mapped 2x", "3x+", "zero page", "in THP");
             bool hidden = false;
             for (const Sharing& x : sh) {
                 if (!x.problem.empty()) {
@@ -319,9 +334,10 @@ int live_main(const std::vector<std::string>& a) {
                 }
                 hidden |= !x.pfns;
                 auto frames_only = [&](u64 v, bool known) { return known ? std::to_string(v) : std::string("-"); };
-                std::printf("%8d %12llu %12llu %12llu %16s %10s %10s\n", x.pid, ull(x.present), ull(x.alone), ull(x.shared),
+                std::printf("%8d %12llu %12llu %12llu %16s %10s %10s %10s %10s\n", x.pid, ull(x.present), ull(x.alone), ull(x.shared),
                             frames_only(x.with_parent, x.pfns).c_str(), frames_only(x.mapped2, x.counts).c_str(),
-                            frames_only(x.mapped3, x.counts).c_str());
+                            frames_only(x.mapped3, x.counts).c_str(), frames_only(x.zero, x.flags).c_str(),
+                            frames_only(x.thp, x.flags).c_str());
             }
             std::printf("read pagemap in %.2f ms%s\n", share_ms,
                         hidden ? "; frame numbers are hidden from this user (root sees them): \"same as parent\" and the map counts need them" : "");
@@ -342,6 +358,10 @@ int live_main(const std::vector<std::string>& a) {
                         if (x.counts) {
                             o["mapped_2x"] = x.mapped2;
                             o["mapped_3x_or_more"] = x.mapped3;
+                        }
+                        if (x.flags) {
+                            o["zero_page"] = x.zero;
+                            o["in_thp"] = x.thp;
                         }
                     }
                     js.push_back(o);

@@ -239,8 +239,12 @@ Result<PageShare> ProcFs::pages(int pid, u64 start, u64 len) const {
     return r;
 }
 
-Result<std::vector<u64>> ProcFs::page_counts(const std::vector<u64>& pfns) const {
-    const std::string path = root_ + "/kpagecount";
+Result<std::vector<u64>> ProcFs::page_counts(const std::vector<u64>& pfns) const { return per_frame("kpagecount", pfns); }
+
+Result<std::vector<u64>> ProcFs::page_flags(const std::vector<u64>& pfns) const { return per_frame("kpageflags", pfns); }
+
+Result<std::vector<u64>> ProcFs::per_frame(const char* file, const std::vector<u64>& pfns) const {
+    const std::string path = root_ + "/" + file;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         const int e = errno;
@@ -260,7 +264,7 @@ Result<std::vector<u64>> ProcFs::page_counts(const std::vector<u64>& pfns) const
             const ssize_t got = ::pread(fd, window.data(), window.size() * 8, off_t(pfn * 8));
             if (got < 8) {
                 ::close(fd);
-                return fail(Errc::malformed, path + ": cannot read the count of frame " + std::to_string(pfn));
+                return fail(Errc::malformed, path + ": cannot read the entry of frame " + std::to_string(pfn));
             }
             have = u64(got) / 8;
         }

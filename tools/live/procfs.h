@@ -61,6 +61,9 @@ public:
     Result<ProcSample> sample_range(int pid, u64 start, u64 len) const;
     // Map counts of frames from /proc/kpagecount (root only).
     Result<std::vector<u64>> page_counts(const std::vector<u64>& pfns) const;
+    // Flags of frames from /proc/kpageflags (root only): KPF_THP, KPF_ZERO_PAGE, ...
+    Result<std::vector<u64>> page_flags(const std::vector<u64>& pfns) const;
+    static constexpr u64 kKpfThp = u64{1} << 22, kKpfZeroPage = u64{1} << 24;
     // Every process whose parent is pid, recursively (pid first).
     std::vector<int> tree(int pid) const;
     std::vector<int> by_name(const std::string& name) const;
@@ -75,6 +78,7 @@ private:
         std::string name;
     };
     std::vector<Entry> list() const;
+    Result<std::vector<u64>> per_frame(const char* file, const std::vector<u64>& pfns) const;
     Result<std::string> read(int pid, const char* file) const;
     std::string root_;
 };
