@@ -199,6 +199,19 @@ void App::draw() {
     ++frames_drawn;
 }
 
+void draw_notices(App& app) {
+    for (size_t i = 0; i < app.notices.size();) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
+        ImGui::TextWrapped("%s", app.notices[i].c_str());
+        ImGui::PopStyleColor();
+        ImGui::SameLine();
+        ImGui::PushID(int(i));
+        if (ImGui::SmallButton("dismiss")) app.notices.erase(app.notices.begin() + long(i));
+        else ++i;
+        ImGui::PopID();
+    }
+}
+
 std::string App::info_json() const {
     const cow::Machine& m = player.run().machine();
     const cow::MemInfo mi = m.meminfo();

@@ -77,6 +77,8 @@ void draw_recording_window(App& app);
 void draw_recording_processes(App& app);
 void draw_recording_pages(App& app);
 void draw_recording_metrics(App& app);
+// The notices, each with its dismiss button (at the top of the left window).
+void draw_notices(App& app);
 // Asks the page for a file to open (web), or says how (native).
 void pick_recording(App& app);
 

@@ -53,16 +53,7 @@ void share(App& app) {
 
 void draw_lesson_window(App& app) {
     Player& P = app.player;
-    for (size_t i = 0; i < app.notices.size();) {
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
-        ImGui::TextWrapped("%s", app.notices[i].c_str());
-        ImGui::PopStyleColor();
-        ImGui::SameLine();
-        ImGui::PushID(int(i));
-        if (ImGui::SmallButton("dismiss")) app.notices.erase(app.notices.begin() + long(i));
-        else ++i;
-        ImGui::PopID();
-    }
+    draw_notices(app);
     if (!app.gl_error.empty()) ImGui::TextWrapped("%s", app.gl_error.c_str());
     if (!P.loaded()) {
         ImGui::TextWrapped("No lesson is loaded.");

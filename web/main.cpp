@@ -48,7 +48,9 @@ bool g_quit = false;
 long g_frame_limit = -1;
 std::string g_query;   // native: --query "?lesson=...&step=..." (the page passes location.search itself)
 std::string g_screenshot;   // native: --screenshot FILE: the last frame (with --frames) as PNG
+#ifndef __EMSCRIPTEN__
 bool g_print_state = false;  // native: --print-state: what the lab showed, as JSON on stdout at the end
+#endif
 
 #ifdef __EMSCRIPTEN__
 // The canvas's CSS size decides the window size; its backing store follows

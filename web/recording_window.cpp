@@ -98,16 +98,7 @@ void pick_recording(App& app) {
 void draw_recording_window(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
-    for (size_t i = 0; i < app.notices.size();) {
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
-        ImGui::TextWrapped("%s", app.notices[i].c_str());
-        ImGui::PopStyleColor();
-        ImGui::SameLine();
-        ImGui::PushID(int(i));
-        if (ImGui::SmallButton("dismiss")) app.notices.erase(app.notices.begin() + long(i));
-        else ++i;
-        ImGui::PopID();
-    }
+    draw_notices(app);
     const bool live = bool(R.live_sampler);
     // Live mode: a new sample every interval.
     if (live) {

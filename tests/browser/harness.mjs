@@ -145,6 +145,16 @@ export async function waitReady(page) {
 }
 
 // Waits until the app has rendered `frames` more frames (so it has seen a resize).
+// A click on the lab's canvas as a person makes it: move, press and release on separate frames.
+export async function clickLab(page, x, y) {
+  await page.mouse.move(x, y);
+  await waitFrames(page, 2);
+  await page.mouse.down();
+  await waitFrames(page, 2);
+  await page.mouse.up();
+  await waitFrames(page, 3);
+}
+
 export async function waitFrames(page, frames) {
   const start = await page.evaluate(() => window.cowlab.frameCount());
   await page.waitForFunction((target) => window.cowlab.frameCount() >= target, start + frames,

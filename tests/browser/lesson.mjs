@@ -10,19 +10,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { assert, check, noProblems, runBrowserTest, waitFrames, waitReady, watchProblems } from './harness.mjs';
+import { assert, check, clickLab, noProblems, runBrowserTest, waitFrames, waitReady, watchProblems } from './harness.mjs';
 
 const VIEW = { width: 1280, height: 800 };
 
-// A click on the lab's canvas as a person makes it: move, press and release on separate frames.
-async function clickLab(page, x, y) {
-  await page.mouse.move(x, y);
-  await waitFrames(page, 2);
-  await page.mouse.down();
-  await waitFrames(page, 2);
-  await page.mouse.up();
-  await waitFrames(page, 3);
-}
 
 async function openLab(browser, url) {
   const context = await browser.newContext({ viewport: VIEW, deviceScaleFactor: 1 });

@@ -12,19 +12,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { REPO, assert, check, noProblems, runBrowserTest, waitFrames, waitReady, watchProblems } from './harness.mjs';
+import { REPO, assert, check, clickLab, noProblems, runBrowserTest, waitFrames, waitReady, watchProblems } from './harness.mjs';
 
 const VIEW = { width: 1280, height: 800 };
 const CLI = path.join(REPO, 'build', 'native', 'cowlab');
 
-async function clickLab(page, x, y) {
-  await page.mouse.move(x, y);
-  await waitFrames(page, 2);
-  await page.mouse.down();
-  await waitFrames(page, 2);
-  await page.mouse.up();
-  await waitFrames(page, 3);
-}
 
 // Real recordings, made now on this machine.
 function record(dir) {

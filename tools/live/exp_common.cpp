@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "engine.h"
 
@@ -49,6 +51,29 @@ bool parse_count(const std::string& s, long long lo, long long hi, long long& ou
     errno = 0;
     out = std::strtoll(s.c_str(), &end, 10);
     return !s.empty() && end && !*end && errno == 0 && out >= lo && out <= hi;
+}
+
+std::string find_program(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    std::string d;
+    while (std::getline(dirs, d, ':')) {
+        if (d.empty()) continue;
+        const std::string f = d + "/" + name;
+        if (access(f.c_str(), X_OK) == 0) return f;
+    }
+    return "";
+}
+
+u64 mem_available() {
+    std::ifstream f("/proc/meminfo");
+    std::string key;
+    u64 kb = 0;
+    while (f >> key >> kb) {
+        if (key == "MemAvailable:") return kb * 1024;
+        f.ignore(1 << 10, '\n');
+    }
+    return 0;
 }
 
 namespace {

@@ -55,6 +55,11 @@ bool parse_size(const std::string& s, u64& out);
 // A whole number in [lo, hi]; false otherwise.
 bool parse_count(const std::string& s, long long lo, long long hi, long long& out);
 
+// The executable `name` on PATH (or in /usr/local/bin, /usr/bin, /bin when PATH is unset), or "".
+std::string find_program(const std::string& name);
+// MemAvailable of /proc/meminfo in bytes, 0 when it cannot be read.
+u64 mem_available();
+
 // Cleanup that runs at most once, at the end or on SIGINT/SIGTERM/SIGHUP: every
 // registered process is sent SIGTERM (then SIGKILL after a grace period) and reaped,
 // every registered path removed (files; empty directories). Signal-safe.

@@ -168,28 +168,6 @@ int usage() {
     return 2;
 }
 
-std::string find_python() {
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-    std::string d;
-    while (std::getline(dirs, d, ':')) {
-        const std::string p = (d.empty() ? "." : d) + "/python3";
-        if (access(p.c_str(), X_OK) == 0) return p;
-    }
-    return "";
-}
-
-u64 mem_available() {
-    std::ifstream f("/proc/meminfo");
-    std::string key;
-    u64 kb = 0;
-    while (f >> key >> kb) {
-        if (key == "MemAvailable:") return kb * 1024;
-        f.ignore(256, '\n');
-    }
-    return 0;
-}
-
 // The python parent and child, with the pipes to them.
 struct Python {
     pid_t pid = -1, child = -1;
@@ -300,7 +278,7 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
     const u64 sim_faults = m.process(sim_child)->counters.min_flt - sim_flt0;
 
     // ---------------------------------------------------------------- the real python3
-    const std::string python = find_python();
+    const std::string python = find_program("python3");
     if (python.empty()) {
         std::fprintf(stderr, "cowlab experiment python-gc: python3 is not on PATH (this experiment runs CPython; install python3)\n");
         return 1;

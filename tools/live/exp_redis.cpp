@@ -72,30 +72,6 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
-// The redis-server executable on PATH, or "".
-std::string find_redis_server() {
-    const char* path = std::getenv("PATH");
-    std::stringstream ss(path ? path : "/usr/local/bin:/usr/bin");
-    std::string d;
-    while (std::getline(ss, d, ':')) {
-        if (d.empty()) continue;
-        const std::string f = d + "/redis-server";
-        if (access(f.c_str(), X_OK) == 0) return f;
-    }
-    return "";
-}
-
-u64 mem_available() {
-    std::ifstream f("/proc/meminfo");
-    std::string key;
-    u64 kb = 0;
-    while (f >> key >> kb) {
-        if (key == "MemAvailable:") return kb * 1024;
-        f.ignore(1 << 10, '\n');
-    }
-    return 0;
-}
-
 // A port on 127.0.0.1 free now (the kernel's choice), or whether `port` is free.
 int free_port(int port) {
     const int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -289,7 +265,7 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
     if (keys < 0 || value_bytes < 0 || rate < 0) return usage();
 
     // ---------------------------------------------------------------- preconditions
-    const std::string server_bin = find_redis_server();
+    const std::string server_bin = find_program("redis-server");
     if (server_bin.empty()) {
         std::fprintf(stderr, "cowlab experiment: redis-server not found on PATH; install it with scripts/setup.sh "
                              "(Debian package redis-server)\n");
