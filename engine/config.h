@@ -14,6 +14,9 @@
 //   zero_page       a read of untouched anonymous memory maps the shared zero
 //                   page; without it (mm_forbids_zeropage) a read allocates.
 //   overcommit      vm.overcommit_memory 0 / 1 / 2 with vm.overcommit_ratio.
+//   fault_around    a read fault on a file (or shmem) mapping also maps the
+//                   pages around it that are in the page cache, up to
+//                   fault_around_bytes (64 KiB, Linux >= 3.15; 4 KiB: off).
 #pragma once
 
 #include "cost.h"
@@ -37,6 +40,7 @@ struct MachineConfig {
     bool thp_use_zero_page = true;       // /sys/kernel/mm/transparent_hugepage/use_zero_page
     bool zero_page = true;
     bool align_anon_mmap_to_thp = true;  // Linux >= 6.7 aligns anonymous mmaps >= 2 MiB
+    u64 fault_around_bytes = 64 * KiB;   // /sys/kernel/debug/fault_around_bytes: 4 KiB .. 2 MiB, a power of two
 
     Overcommit overcommit = Overcommit::heuristic;
     u32 overcommit_ratio = 50;           // percent of RAM (vm.overcommit_ratio)

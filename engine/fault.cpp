@@ -7,7 +7,8 @@
 //                            write -> allocate a zeroed page
 //                            (THP-enabled, 2 MiB range inside the VMA: a huge
 //                            page, or the huge zero page for a read)
-//   not present, file        map the page-cache page (reading it from disk
+//   not present, file        (a read: first map the cached pages around it,
+//                            fault-around) map the page-cache page (reading it from disk
 //                            first: a major fault); a write to a private
 //                            mapping copies it into an anonymous page (a
 //                            file copy, counted apart from COW after fork)
@@ -261,6 +262,35 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         // File or shmem: find the page in the page cache, or bring it in.
         File& file = files_[vma.file];
         const u64 index = vma.pgoff + ((a - vma.start) >> kPageShift);
+        // do_read_fault(): first map what the page cache already holds around
+        // the address (do_fault_around -> filemap_map_pages), within the
+        // fault-around window, the VMA and this page table; no I/O.
+        if (!write && cfg_.fault_around_bytes > kPageSize) {
+            const u64 win = cfg_.fault_around_bytes;
+            // As do_fault_around(): from the aligned window's start (or the VMA's), nr pages on,
+            // clamped to the VMA and to the page table.
+            const u64 lo = std::max(a & ~(win - 1), vma.start);
+            const u64 hi = std::min({lo + win, vma.end, (a & ~(kHugeSize - 1)) + kHugeSize});
+            u64* table = pte - ((a - lo) >> kPageShift);
+            u64 around = 0;
+            for (u64 b = lo; b < hi; b += kPageSize, ++table) {
+                if (pte::is_present(*table)) continue;
+                const FrameId g = file.cache[vma.pgoff + ((b - vma.start) >> kPageShift)];
+                if (g == kNoFrame) continue;
+                frames_.map(g);
+                *table = pte::make(g, pte::present | pte::user | pte::accessed);
+                if (file.shmem) mm.rss_shmem++;
+                else mm.rss_file++;
+                if (b != a) ++around;
+                emit(EventKind::file_fault, pid, b, g);
+            }
+            advance(double(around) * k.per_pte_ns);
+            if (pte::is_present(*pte)) {   // the page itself was cached: one minor fault mapped them all
+                ++r.minor_faults;
+                ++r.file_faults;
+                return FaultOutcome::done;
+            }
+        }
         FrameId f = file.cache[index];
         bool major = false;
         if (f == kNoFrame) {

@@ -142,7 +142,8 @@ const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std:
 
 const std::vector<std::string> kImageFields = {"name", "text", "rodata", "data", "bss", "heap", "stack", "libs", "warm"};
 const std::vector<std::string> kMachineFields = {"ram", "swap", "kernel_reserved", "thp", "thp_cow", "cow_reuse",
-                                                 "zero_page", "thp_zero_page", "overcommit", "overcommit_ratio", "seed"};
+                                                 "zero_page", "thp_zero_page", "fault_around", "overcommit", "overcommit_ratio",
+                                                 "seed"};
 const std::set<std::string> kUnits = {"", "B", "KiB", "MiB", "GiB", "pages", "ns", "us", "ms", "s", "%", "x", "faults", "processes"};
 
 }  // namespace
@@ -396,6 +397,7 @@ Result<MachineConfig> Lesson::machine_config(const std::map<std::string, double>
     if (Status st = bytes("ram", c.ram_bytes); !st) return st;
     if (Status st = bytes("swap", c.swap_bytes); !st) return st;
     if (Status st = bytes("kernel_reserved", c.kernel_reserved_bytes); !st) return st;
+    if (Status st = bytes("fault_around", c.fault_around_bytes); !st) return st;
     int thp = int(c.thp), thp_cow = int(c.thp_cow), reuse = int(c.cow_reuse), oc = int(c.overcommit);
     if (Status st = choice("thp", {"always", "madvise", "never"}, thp); !st) return st;
     if (Status st = choice("thp_cow", {"split_pmd", "copy_huge"}, thp_cow); !st) return st;

@@ -84,6 +84,9 @@ Status validate(const MachineConfig& c) {
         return fail(Errc::invalid_argument, "overcommit_ratio: " + std::to_string(c.overcommit_ratio) +
                                                 " is above 1000 percent");
     if (u8(c.overcommit) > 2) return fail(Errc::invalid_argument, "overcommit: must be 0, 1 or 2");
+    if (c.fault_around_bytes < kPageSize || c.fault_around_bytes > kHugeSize ||
+        (c.fault_around_bytes & (c.fault_around_bytes - 1)))
+        return fail(Errc::invalid_argument, "fault_around_bytes: must be a power of two from 4 KiB to 2 MiB");
     if (c.event_capacity == 0 || c.event_capacity > (1u << 24))
         return fail(Errc::invalid_argument, "event_capacity: must be 1 .. 16777216");
     const CostModel& k = c.cost;

@@ -90,6 +90,61 @@ TEST_CASE("writing a private file mapping copies the page-cache page; a shared o
     CHECK(ss.private_dirty + ss.shared_dirty == kPageSize);
 }
 
+TEST_CASE("fault-around: a read of a cached file maps 16 pages per fault, within the window and the VMA") {
+    Lab lab;
+    Pid p = lab.spawn();
+    FileId f = lab.ok(lab.m.create_file("/usr/lib/libbig.so", 256 * KiB));
+    u64 first = lab.ok(lab.m.mmap(p, {.len = 256 * KiB, .prot = prot::read, .file = f}));
+    AccessResult cold = lab.read(p, first, 256 * KiB);
+    CHECK(cold.major_faults == 64);                    // nothing cached: every page is read from disk
+    CHECK(cold.minor_faults == 0);
+    Pid q = lab.spawn();
+    u64 b = lab.ok(lab.m.mmap(q, {.len = 256 * KiB, .prot = prot::read, .file = f}));
+    AccessResult warm = lab.read(q, b, 256 * KiB);
+    CHECK(warm.major_faults == 0);
+    // 64 cached pages, 16 (64 KiB) per fault; one more when the mapping does not start on a
+    // 64 KiB boundary (the first window then runs from the VMA's start, as do_fault_around()).
+    const u64 faults = (b & (64 * KiB - 1)) ? 5 : 4;
+    CHECK(warm.minor_faults == faults);
+    CHECK(warm.file_faults == faults);
+    CHECK(lab.vma_stats(q, b).rss == 256 * KiB);
+    // One read in the middle maps its whole 64 KiB window, not only the page read.
+    Pid r = lab.spawn();
+    u64 c = lab.ok(lab.m.mmap(r, {.len = 256 * KiB, .prot = prot::read, .file = f}));
+    AccessResult one = lab.read(r, c + 100 * KiB, 1);
+    CHECK(one.minor_faults == 1);
+    CHECK(lab.vma_stats(r, c).rss == 64 * KiB);
+    // The window stops at the VMA: a 12 KiB mapping maps at most its 3 pages.
+    Pid s = lab.spawn();
+    u64 d = lab.ok(lab.m.mmap(s, {.len = 12 * KiB, .prot = prot::read, .file = f, .offset = 16 * KiB}));
+    lab.read(s, d, 1);
+    CHECK(lab.vma_stats(s, d).rss == 12 * KiB);
+}
+
+TEST_CASE("fault-around maps only what is cached, never on a write, and can be turned off") {
+    MachineConfig off = small_config(256 * MiB);
+    off.fault_around_bytes = kPageSize;
+    for (const bool around : {true, false}) {
+        Lab lab(around ? small_config(256 * MiB) : off);
+        Pid p = lab.spawn();
+        FileId f = lab.ok(lab.m.create_file("/srv/data", 64 * KiB));
+        u64 a = lab.ok(lab.m.mmap(p, {.len = 64 * KiB, .prot = prot::read | prot::write, .file = f}));
+        lab.read(p, a + 8 * KiB, kPageSize);           // caches one page (a major fault)
+        Pid q = lab.spawn();
+        u64 b = lab.ok(lab.m.mmap(q, {.len = 64 * KiB, .prot = prot::read | prot::write, .file = f}));
+        AccessResult r = lab.read(q, b, kPageSize);    // page 0 is not cached: read from disk
+        CHECK(r.major_faults == 1);
+        // Page 2, cached, comes along: page 0's window runs 64 KiB from the VMA's start.
+        CHECK(lab.vma_stats(q, b).rss == (around ? 8 * KiB : 4 * KiB));
+        AccessResult w = lab.write(q, b + 32 * KiB, kPageSize);   // a write copies one page, maps nothing else
+        CHECK(w.file_copies == 1);
+        CHECK(lab.vma_stats(q, b).rss == (around ? 12 * KiB : 8 * KiB));
+    }
+    MachineConfig bad = small_config(256 * MiB);
+    bad.fault_around_bytes = 48 * KiB;
+    CHECK(Machine::create(bad).status().err == Errc::invalid_argument);
+}
+
 TEST_CASE("THP: a write to a huge-page region faults in 2 MiB at once") {
     MachineConfig cfg = small_config();
     cfg.thp = ThpMode::always;
