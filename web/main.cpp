@@ -218,6 +218,12 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+#ifndef __EMSCRIPTEN__
+    // Without a display SDL may still open a window nobody sees (on the console's DRM device).
+    if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") && !std::getenv("SDL_VIDEODRIVER"))
+        return fail("no display", "the lab's window needs one (DISPLAY or WAYLAND_DISPLAY; without, `cowlab live` "
+                                  "prints tables, and `xvfb-run cowlab-lab ...` runs the window on a virtual display)");
+#endif
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) return fail("SDL_Init", SDL_GetError());
 #ifdef __EMSCRIPTEN__
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_ES);

@@ -107,6 +107,10 @@ def main():
                          capture_output=True, text=True, timeout=120)
     check("a bad recording is named with the reason, and the lab still opens", out.returncode == 0 and
           "line 1 is not a JSON object" in out.stderr, out.stderr[-300:])
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    out = subprocess.run([cowlab, "live", "--ui"], capture_output=True, text=True, timeout=30, env=env)
+    check("without a display, --ui says so instead of opening a window nobody sees",
+          out.returncode == 1 and "no display" in out.stderr, out.stderr)
     out = subprocess.run([cowlab, "live", "--ui", "--json"], capture_output=True, text=True, timeout=30)
     check("live --ui with a table option says why it cannot", out.returncode == 2 and "--json" in out.stderr, out.stderr)
     out = subprocess.run(xvfb + [lab, "--live", "--tree", "nope"], capture_output=True, text=True, timeout=60)
