@@ -31,9 +31,11 @@ def main():
     if out.returncode != 0:
         return 1
     j = json.loads(out.stdout)
+    # (A fitted constant is the fit through the per-size medians and its spread the fits of each
+    # round alone, so it need not lie inside that spread: only its sign and finiteness are checked.)
     for c in j["constants"]:
         v = c["measured"]
-        check(f"{c['name']} is a positive figure within its spread", math.isfinite(v) and v > 0 and c["min"] <= v <= c["max"],
+        check(f"{c['name']} is a positive figure with a spread", math.isfinite(v) and v > 0 and 0 <= c["min"] <= c["max"],
               json.dumps(c))
     derived = {d["name"]: d for d in j["derived"]}
     for name in ("fork per GiB, 4 KiB pages", "COW fault, the child copies"):
