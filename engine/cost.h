@@ -15,6 +15,7 @@
 // was not measured. Rerun `cowlab calibrate` to get another machine's figures.
 //
 //   fork   = fork_base + vma * per_vma + pt_pages * per_pt_page + ptes * per_pte
+//            + huge_pmds * per_huge_pmd (a huge PMD counts apart from the tables and PTEs)
 //   fault  = fault_trap + (copy ? 4 KiB / copy_bw : 0) + (zero ? 4 KiB / zero_bw : 0)
 //   huge   = fault_trap + 2 MiB / copy_bw (copy) or 2 MiB / zero_bw (zero fill)
 #pragma once
@@ -28,6 +29,7 @@ struct CostModel {
     double per_vma_ns = 730;            // vm_area_dup + anon_vma_fork per VMA
     double per_pt_page_ns = 9'600;      // allocate and zero one page-table page
     double per_pte_ns = 142;            // copy_present_pte: read, write-protect, copy one PTE
+    double per_huge_pmd_ns = 1'680;     // copy_huge_pmd: one PMD entry and its deposited page table
     double fault_trap_ns = 14'700;      // exception entry, handle_mm_fault, return
     double copy_bytes_per_ns = 16.6;    // copy_mc_user_highpage bandwidth (16.6 GB/s)
     double zero_bytes_per_ns = 25.7;    // clear_page bandwidth (25.7 GB/s)

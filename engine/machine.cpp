@@ -90,7 +90,7 @@ Status validate(const MachineConfig& c) {
     if (c.event_capacity == 0 || c.event_capacity > (1u << 24))
         return fail(Errc::invalid_argument, "event_capacity: must be 1 .. 16777216");
     const CostModel& k = c.cost;
-    for (double v : {k.fork_base_ns, k.per_vma_ns, k.per_pt_page_ns, k.per_pte_ns, k.fault_trap_ns,
+    for (double v : {k.fork_base_ns, k.per_vma_ns, k.per_pt_page_ns, k.per_pte_ns, k.per_huge_pmd_ns, k.fault_trap_ns,
                      k.major_fault_ns, k.exec_ns, k.exit_base_ns, k.per_page_free_ns, k.vfork_ns, k.spawn_ns})
         if (!(v >= 0 && v < 1e12)) return fail(Errc::invalid_argument, "cost: a time constant is negative or absurd");
     if (!(k.copy_bytes_per_ns > 0 && k.copy_bytes_per_ns < 1e6) ||

@@ -70,6 +70,7 @@ struct ForkResult {
     u64 time_ns = 0;
     u64 ptes_copied = 0;           // present entries copied (4 KiB or PMD)
     u64 pt_pages = 0;              // page-table pages allocated for the child (PGD included)
+    u64 huge_pmds = 0;             // of the entries, huge PMDs (each with a page table deposited, in pt_pages)
     u64 pages_copied = 0;          // eager fork only
 };
 

@@ -258,6 +258,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
                 dst.rss_anon += kPagesPerHuge;
             }
             ++copied;
+            ++r.huge_pmds;
             r.pt_pages += dst.pt_pages - before;
             a = chunk_end;
             continue;

@@ -125,8 +125,9 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
     }
     if (cm.pgd != kNoTable) ++r.pt_pages;            // pgd_alloc(): not in VmPTE, but a page
     const CostModel& k = cfg_.cost;
-    advance(k.fork_base_ns + double(nvmas) * k.per_vma_ns + double(r.pt_pages) * k.per_pt_page_ns +
-            double(r.ptes_copied) * k.per_pte_ns);
+    // A huge PMD (copy_huge_pmd: the entry and the page table deposited beside it) has its own cost.
+    advance(k.fork_base_ns + double(nvmas) * k.per_vma_ns + double(r.pt_pages - r.huge_pmds) * k.per_pt_page_ns +
+            double(r.ptes_copied - r.huge_pmds) * k.per_pte_ns + double(r.huge_pmds) * k.per_huge_pmd_ns);
     Process& p = procs_.emplace_back();
     const Process& pp = procs_[parent];
     p.pid = child;

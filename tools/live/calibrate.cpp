@@ -817,6 +817,11 @@ int calibrate_main(const std::vector<std::string>& args) {
     const double own_share = own_vmas * per_vma + own_anon_pages * (per_pte + per_table / 512);
     const double fork_base = sp_fork.median - own_share;
 
+    // A huge PMD at fork (its entry and the page table deposited beside it): the THP fork's
+    // slope over sizes, per 2 MiB.
+    cow::Result<FitResult> fthp = thp ? fit_series(fork_thp, "THP fork over sizes") : cow::Result<FitResult>(cow::fail(cow::Errc::invalid_argument, "no THP"));
+    const double hpg = double(cow::GiB / kHuge);
+
     const cow::CostModel old{};
     std::vector<Constant> consts = {
         {"fork_base_ns", "ns", "fork of this process (no buffers, CPU), less its VMAs and pages",
@@ -844,6 +849,11 @@ int calibrate_main(const std::vector<std::string>& args) {
         {"spawn_ns", "ns", "posix_spawn() to its return, the child's exec included (wall, min)",
          sp_sc.min, sp_sc.min, sp_sc.max, old.spawn_ns},
     };
+    if (fthp)
+        consts.insert(consts.begin() + 4, Constant{"per_huge_pmd_ns", "ns", "slope of THP fork time over sizes, per 2 MiB huge page",
+                                                   fthp->fit.slope / hpg, fthp->slope.min / hpg, fthp->slope.max / hpg, old.per_huge_pmd_ns});
+    else
+        notes.push_back("per_huge_pmd_ns is not measured: THP is unavailable");
     notes.push_back("major_fault_ns is not measured (it needs a cold page cache and depends on the disk)");
     notes.push_back("per_vma_ns, per_pt_page_ns, per_pte_ns, per_page_free_ns: the fit through the per-size medians; spread = the fit of each round alone");
     notes.push_back("wall-clock constants (exec, exit, vfork, spawn) are the minimum of the repetitions: waiting for a CPU only adds");
@@ -858,6 +868,7 @@ int calibrate_main(const std::vector<std::string>& args) {
     fresh_k.per_vma_ns = clamp0(per_vma);
     fresh_k.per_pt_page_ns = per_table;
     fresh_k.per_pte_ns = per_pte;
+    if (fthp) fresh_k.per_huge_pmd_ns = clamp0(fthp->fit.slope / hpg);
     fresh_k.fault_trap_ns = clamp0(cow_c.median - double(kPage) / bw_c.median);
     fresh_k.copy_bytes_per_ns = bw_c.median;
     fresh_k.zero_bytes_per_ns = bw_z.median;
@@ -874,7 +885,7 @@ int calibrate_main(const std::vector<std::string>& args) {
     derived.push_back({"fork per GiB, 4 KiB pages", "ms", fd->fit.slope * gib_pages / 1e6, fd->slope.min * gib_pages / 1e6,
                        fd->slope.max * gib_pages / 1e6, eo->fork_gib_4k_ms, en->fork_gib_4k_ms});
     if (thp) {
-        cow::Result<FitResult> ft = fit_series(fork_thp, "THP fork over sizes");
+        const cow::Result<FitResult>& ft = fthp;
         cow::Result<FitResult> fh = fit_series(fill_thp, "THP zero fill over sizes");
         if (!ft || !fh) return failed(ft ? fh.message() : ft.message());
         derived.push_back({"fork per GiB, THP (MADV_HUGEPAGE)", "ms", ft->fit.slope / 1e6, ft->slope.min / 1e6, ft->slope.max / 1e6,
