@@ -31,12 +31,15 @@ def main():
     if out.returncode != 0:
         return 1
     j = json.loads(out.stdout)
-    # (A fitted constant is the fit through the per-size medians and its spread the fits of each
-    # round alone, so it need not lie inside that spread: only its sign and finiteness are checked.)
+    # A fitted constant is the fit through the per-size medians and its spread the fits of each
+    # round alone, so it need not lie inside that spread, and a round alone may fit a negative
+    # slope. A small slope (a huge PMD: 1-3 us per 2 MiB against a fork of 150 us and more) may
+    # come out negative under load in a --quick run: then calibrate must say so.
     for c in j["constants"]:
         v = c["measured"]
-        check(f"{c['name']} is a positive figure with a spread", math.isfinite(v) and v > 0 and 0 <= c["min"] <= c["max"],
-              json.dumps(c))
+        said = any(c["name"] in n and "negative" in n for n in j["notes"])
+        check(f"{c['name']} is a figure with a spread, positive or said to be noise",
+              math.isfinite(v) and (v > 0 or said) and c["min"] <= c["max"], json.dumps(c))
     derived = {d["name"]: d for d in j["derived"]}
     for name in ("fork per GiB, 4 KiB pages", "COW fault, the child copies"):
         d = derived[name]
