@@ -49,6 +49,9 @@ def main():
     for d in j["derived"]:
         print(f"# {d['name']}: measured {d['measured']:.3f}, engine (measured constants) {d['engine_measured']:.3f} {d['unit']}")
     check("the machine is described", j["machine"]["kernel"] != "" and j["machine"]["cpus"] >= 1)
+    zp = j["machine"].get("zero_page_on_read")
+    check("whether reads map the zero page is found out and said", isinstance(zp, bool) and
+          any("zero page" in n for n in j["notes"]), json.dumps(j["machine"]))
     bad = subprocess.run([cowlab, "calibrate", "--rounds"], capture_output=True, text=True, timeout=30)
     check("an unknown option is refused with the usage", bad.returncode == 2 and "usage" in bad.stderr, bad.stderr)
     return 1 if failures else 0

@@ -157,6 +157,23 @@ long long proc_kb(const std::string& text, const std::string& key) {
     return std::atoll(text.c_str() + p + key.size() + 1);
 }
 
+// Whether a read of untouched private anonymous memory maps the shared zero page
+// (mainline's do_anonymous_page) or allocates a page per read: read 4 MiB and
+// see whether RssAnon grew (engine: MachineConfig::zero_page).
+bool reads_map_zero_page(long long* grew_kb) {
+    const u64 len = 4 * cow::MiB;
+    char* p = map_anon(len, false);
+    if (!p) return true;
+    const long long before = proc_kb(read_file("/proc/self/status"), "RssAnon");
+    volatile const char* v = p;
+    int sum = 0;
+    for (u64 off = 0; off < len; off += kPage) sum += v[off];
+    const long long after = proc_kb(read_file("/proc/self/status"), "RssAnon");
+    munmap(p, len);
+    *grew_kb = after - before + sum;   // sum is 0: it keeps the reads
+    return *grew_kb < static_cast<long long>(len / 1024 / 2);
+}
+
 size_t count_lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
 
 // ---------------------------------------------------------------- one sample of each kind
@@ -580,6 +597,8 @@ int calibrate_main(const std::vector<std::string>& args) {
         if (a != std::string::npos && b != std::string::npos && b > a) thp_mode = t.substr(a + 1, b - a - 1);
     }
     const bool thp = thp_mode == "always" || thp_mode == "madvise";
+    long long zero_grew_kb = 0;
+    const bool zero_page = reads_map_zero_page(&zero_grew_kb);
     cleanup::install();
     std::vector<std::string> notes;
     auto progress = [&](const char* what) {
@@ -854,6 +873,10 @@ int calibrate_main(const std::vector<std::string>& args) {
                                                    fthp->fit.slope / hpg, fthp->slope.min / hpg, fthp->slope.max / hpg, old.per_huge_pmd_ns});
     else
         notes.push_back("per_huge_pmd_ns is not measured: THP is unavailable");
+    notes.push_back(zero_page ? "reads of untouched anonymous memory map the shared zero page, as in the engine (zero_page = true)"
+                              : "reads of untouched anonymous memory allocate pages here (4 MiB read: RssAnon grew " +
+                                    std::to_string(zero_grew_kb) + " kB): this kernel does not map the zero page; "
+                                    "the engine's zero_page = false models that");
     notes.push_back("major_fault_ns is not measured (it needs a cold page cache and depends on the disk)");
     notes.push_back("per_vma_ns, per_pt_page_ns, per_pte_ns, per_page_free_ns: the fit through the per-size medians; spread = the fit of each round alone");
     notes.push_back("wall-clock constants (exec, exit, vfork, spawn) are the minimum of the repetitions: waiting for a CPU only adds");
@@ -940,7 +963,8 @@ int calibrate_main(const std::vector<std::string>& args) {
         }
         nlohmann::json out = {
             {"machine", {{"kernel", un.release}, {"arch", un.machine}, {"cpus", cpus}, {"mem_available_kib", avail_kb},
-                         {"thp", thp_mode}, {"loadavg", loadavg.substr(0, loadavg.find('\n'))}}},
+                         {"thp", thp_mode}, {"zero_page_on_read", zero_page},
+                         {"loadavg", loadavg.substr(0, loadavg.find('\n'))}}},
             {"quick", quick}, {"rounds", plan.rounds}, {"peak_bytes", load_bytes},
             {"constants", cj}, {"derived", dj}, {"notes", notes}};
         std::printf("%s\n", out.dump(2).c_str());
