@@ -120,6 +120,7 @@ cow::Status App::open_recording(const std::string& text, const std::string& name
     if (!replay.rec.pages.empty()) replay.pid = replay.rec.pages.front().pid;
     replay.version = 1;
     page_map_version = -1;
+    show_view = replay.rec.pages.empty() ? "Metrics" : "Pages";   // what the recording has to show
     std::string text_out = "Opened the recording " + name + ": " + std::to_string(replay.rec.samples.size()) + " samples";
     if (!replay.rec.experiments.empty()) text_out += ", experiment " + replay.rec.experiments.front().name;
     announce(text_out + ".", nlohmann::json{{"type", "recording-opened"}, {"file", name}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -175,10 +175,19 @@ async function coursePage(browser, url, args) {
   try {
     await page.goto(`${url}course-example.html`);
     await check('the example course page hears both embedded lessons load', async () => {
-      await page.waitForFunction(() => document.querySelectorAll('#progress .lesson-loaded').length >= 2, null,
-        { timeout: 60_000 });
+      await page.waitForFunction(() => /lesson-fork: lesson-loaded/.test(document.getElementById('progress').textContent) &&
+        /lesson-redis: lesson-loaded/.test(document.getElementById('progress').textContent), null, { timeout: 60_000 });
       const text = await page.evaluate(() => document.getElementById('progress').textContent);
       assert(/lesson-fork: lesson-loaded fork-basics/.test(text) && /lesson-redis: lesson-loaded redis-bgsave/.test(text), text);
+      assert(!/recording-redis: lesson-loaded/.test(text), `the recording's frame spoke of a lesson: ${text}`);
+    });
+    await check('the example course page replays a recording of a real Redis and hears it open', async () => {
+      await page.waitForFunction(() => /recording-redis: recording-opened example-redis-bgsave\.jsonl/
+        .test(document.getElementById('progress').textContent), null, { timeout: 60_000 });
+      const frame = page.frame({ url: /recording=/ });
+      const r = await frame.evaluate(() => cowlab.replay());
+      assert(r.open && r.experiments.length === 1 && r.experiments[0].name === 'redis-bgsave' && r.samples > 10,
+        JSON.stringify(r).slice(0, 300));
     });
     await check('a step and an answer in an embedded lesson reach the course page', async () => {
       const frame = page.frame({ url: /lesson=fork-basics/ });

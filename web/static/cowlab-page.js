@@ -145,8 +145,14 @@
 
   // Tells an embedding page what the learner does (postMessage to the parent frame).
   let last = null;
+  const forRecording = new URLSearchParams(location.search).has('recording');
   function onLessonEvent(state) {
-    if (window.parent === window || !state || !state.loaded) { last = state; return; }
+    if (state && state.type === 'recording-opened') {
+      if (window.parent !== window) window.parent.postMessage({ source: 'cowlab', type: 'recording-opened', file: state.file }, '*');
+      return;
+    }
+    // A frame opened on a recording (?recording=) speaks of the recording, not of the lesson under it.
+    if (window.parent === window || !state || !state.loaded || forRecording) { last = state; return; }
     const post = (type, extra) => window.parent.postMessage(
       Object.assign({ source: 'cowlab', type, lesson: state.lesson, step: state.step + 1, steps: state.steps }, extra), '*');
     if (!last || last.lesson !== state.lesson) post('lesson-loaded', { title: state.title });
