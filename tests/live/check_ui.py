@@ -54,8 +54,8 @@ def main():
     try:
         child = int(parent.stdout.readline())
         shot = os.path.join(artifacts, "live-ui.png")
-        out = subprocess.run(xvfb + [cowlab, "live", "--ui", "--tree", str(parent.pid), "--interval", "200",
-                                     "--frames", "90", "--screenshot", shot, "--print-state"],
+        out = subprocess.run(xvfb + [cowlab, "live", "--ui", "--tree", str(parent.pid), "--interval", "100",
+                                     "--frames", "200", "--screenshot", shot, "--print-state"],
                              capture_output=True, text=True, timeout=180)
         check("cowlab live --ui runs the lab window", out.returncode == 0, out.stderr[-500:])
         state = json.loads(out.stdout.strip().splitlines()[-1])
