@@ -15,13 +15,7 @@ import math
 import subprocess
 import sys
 
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    print(f"{'ok' if ok else 'not ok'} - {name}{': ' + detail if detail and not ok else ''}")
-    failures += not ok
+from checks import check, status
 
 
 def main():
@@ -54,7 +48,7 @@ def main():
           any("zero page" in n for n in j["notes"]), json.dumps(j["machine"]))
     bad = subprocess.run([cowlab, "calibrate", "--rounds"], capture_output=True, text=True, timeout=30)
     check("an unknown option is refused with the usage", bad.returncode == 2 and "usage" in bad.stderr, bad.stderr)
-    return 1 if failures else 0
+    return status()
 
 
 if __name__ == "__main__":

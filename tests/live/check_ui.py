@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, status
+
 WORKLOAD = r"""
 import os, sys, time
 buf = bytearray(64 << 20)
@@ -31,14 +33,6 @@ os.read(r, 1)
 print(pid, flush=True)
 time.sleep(120)
 """
-
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    print(f"{'ok' if ok else 'not ok'} - {name}{': ' + detail if detail and not ok else ''}")
-    failures += not ok
 
 
 def main():
@@ -115,7 +109,7 @@ def main():
     check("live --ui with a table option says why it cannot", out.returncode == 2 and "--json" in out.stderr, out.stderr)
     out = subprocess.run(xvfb + [lab, "--live", "--tree", "nope"], capture_output=True, text=True, timeout=60)
     check("a pid that is not a number is refused", out.returncode != 0 and "process id" in out.stderr, out.stderr)
-    return 1 if failures else 0
+    return status()
 
 
 if __name__ == "__main__":

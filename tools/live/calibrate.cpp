@@ -646,49 +646,62 @@ int calibrate_main(const std::vector<std::string>& args) {
         unmap_dense.y.push_back(uy);
     }
 
+    // Rounds of forks over xs: for each x, `map` builds and touches the buffer (or says why it
+    // could not), a fork is timed, the buffer goes. Returns an error message, or "".
+    auto fork_series = [&](const std::vector<u64>& xs, auto&& map, SeriesData& out) -> std::string {
+        for (u64 x : xs) out.x.push_back(double(x));
+        for (int r = 0; r < plan.rounds; ++r) {
+            std::vector<double> y;
+            for (u64 x : xs) {
+                u64 len = 0;
+                std::string why;
+                char* buf = map(x, len, why);
+                if (!buf) return why;
+                ForkSample s;
+                const bool forked = fork_once(s);
+                const int e = errno;
+                munmap(buf, len);
+                if (!forked) return "fork failed: " + std::string(std::strerror(e));
+                y.push_back(s.fork_ns);
+            }
+            out.y.push_back(y);
+        }
+        return "";
+    };
+
     // ------------------------------------------------ fork series, one page per 2 MiB (one PTE per table)
     progress("fork over page-table counts (one page per 2 MiB)");
     SeriesData fork_sparse;
-    for (u64 t : plan.sparse_tables) fork_sparse.x.push_back(double(t));
-    for (int r = 0; r < plan.rounds; ++r) {
-        std::vector<double> y;
-        for (u64 t : plan.sparse_tables) {
-            const u64 len = t * kHuge;
-            char* buf = map_anon(len, false, true);
-            if (!buf) return failed("mmap of " + cow::format_bytes(len) + " (MAP_NORESERVE) failed");
-            touch(buf, len, kHuge);
-            ForkSample s;
-            if (!fork_once(s)) return failed("fork failed: " + std::string(std::strerror(errno)));
-            y.push_back(s.fork_ns);
-            munmap(buf, len);
-        }
-        fork_sparse.y.push_back(y);
-    }
+    const std::string sparse_error = fork_series(plan.sparse_tables, [](u64 t, u64& len, std::string& why) -> char* {
+        len = t * kHuge;
+        char* buf = map_anon(len, false, true);
+        if (!buf) why = "mmap of " + cow::format_bytes(len) + " (MAP_NORESERVE) failed";
+        else touch(buf, len, kHuge);
+        return buf;
+    }, fork_sparse);
+    if (!sparse_error.empty()) return failed(sparse_error);
 
     // ------------------------------------------------ fork series over VMA counts
     progress("fork over VMA counts");
     SeriesData fork_vmas;
-    for (u64 v : plan.vma_counts) fork_vmas.x.push_back(double(v));
-    for (int r = 0; r < plan.rounds; ++r) {
-        std::vector<double> y;
-        for (u64 v : plan.vma_counts) {
-            const u64 len = v * kPage;
-            char* buf = map_anon(len, false);
-            if (!buf) return failed("mmap of " + cow::format_bytes(len) + " failed");
-            touch(buf, len);
-            // Every other page read-only: v VMAs that cannot merge, each with its anon_vma.
-            for (u64 i = 1; i < v; i += 2)
-                if (mprotect(buf + i * kPage, kPage, PROT_READ) != 0) {
-                    munmap(buf, len);
-                    return failed("mprotect failed while splitting VMAs: " + std::string(std::strerror(errno)));
-                }
-            ForkSample s;
-            if (!fork_once(s)) return failed("fork failed: " + std::string(std::strerror(errno)));
-            y.push_back(s.fork_ns);
-            munmap(buf, len);
+    const std::string vma_error = fork_series(plan.vma_counts, [](u64 v, u64& len, std::string& why) -> char* {
+        len = v * kPage;
+        char* buf = map_anon(len, false);
+        if (!buf) {
+            why = "mmap of " + cow::format_bytes(len) + " failed";
+            return nullptr;
         }
-        fork_vmas.y.push_back(y);
-    }
+        touch(buf, len);
+        // Every other page read-only: v VMAs that cannot merge, each with its anon_vma.
+        for (u64 i = 1; i < v; i += 2)
+            if (mprotect(buf + i * kPage, kPage, PROT_READ) != 0) {
+                why = "mprotect failed while splitting VMAs: " + std::string(std::strerror(errno));
+                munmap(buf, len);
+                return nullptr;
+            }
+        return buf;
+    }, fork_vmas);
+    if (!vma_error.empty()) return failed(vma_error);
 
     // ------------------------------------------------ THP: fork and huge zero fill
     SeriesData fork_thp, fill_thp;

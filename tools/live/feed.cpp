@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "record.h"
+
 namespace cowlab::live {
 
 bool Region::anonymous_private() const {
@@ -40,33 +42,6 @@ Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid) {
     }
     std::fclose(f);
     return out;
-}
-
-cow::RecProc rec_proc(int pid, const Result<ProcSample>& r) {
-    cow::RecProc p;
-    p.pid = pid;
-    if (!r) {
-        p.problem = to_string(ProcFs::problem_of(r.status()));
-        p.error = r.message();
-        return p;
-    }
-    const ProcSample& s = *r;
-    p.ppid = s.ppid;
-    p.name = s.name;
-    p.state = std::string(1, s.state);
-    p.rss = s.rss;
-    p.pss = s.pss;
-    p.uss = s.uss();
-    p.shared_clean = s.shared_clean;
-    p.shared_dirty = s.shared_dirty;
-    p.private_clean = s.private_clean;
-    p.private_dirty = s.private_dirty;
-    p.anon_huge = s.anon_huge;
-    p.swap = s.swap;
-    p.vm_pte = s.vm_pte;
-    p.min_flt = s.min_flt;
-    p.maj_flt = s.maj_flt;
-    return p;
 }
 
 std::vector<int> LiveFeed::resolve() const {

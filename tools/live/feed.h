@@ -27,8 +27,6 @@ struct Region {
 };
 Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid);
 
-cow::RecProc rec_proc(int pid, const Result<ProcSample>& s);
-
 class LiveFeed {
 public:
     LiveFeed(Targets t, std::string root) : targets_(std::move(t)), fs_(std::move(root)) {}

@@ -14,25 +14,52 @@ namespace cowlab::live {
 using cow::Errc;
 using cow::fail;
 
-nlohmann::json sample_json(int pid, const Result<ProcSample>& r) {
-    if (!r) return {{"pid", pid}, {"problem", to_string(ProcFs::problem_of(r.status()))}, {"error", r.message()}};
+cow::RecProc rec_proc(int pid, const Result<ProcSample>& r) {
+    cow::RecProc p;
+    p.pid = pid;
+    if (!r) {
+        p.problem = to_string(ProcFs::problem_of(r.status()));
+        p.error = r.message();
+        return p;
+    }
     const ProcSample& s = *r;
+    p.ppid = s.ppid;
+    p.name = s.name;
+    p.state = std::string(1, s.state);
+    p.rss = s.rss;
+    p.pss = s.pss;
+    p.uss = s.uss();
+    p.shared_clean = s.shared_clean;
+    p.shared_dirty = s.shared_dirty;
+    p.private_clean = s.private_clean;
+    p.private_dirty = s.private_dirty;
+    p.anon_huge = s.anon_huge;
+    p.swap = s.swap;
+    p.vm_pte = s.vm_pte;
+    p.min_flt = s.min_flt;
+    p.maj_flt = s.maj_flt;
+    return p;
+}
+
+nlohmann::json sample_json(int pid, const Result<ProcSample>& r) {
+    const cow::RecProc p = rec_proc(pid, r);
+    if (!p.problem.empty()) return {{"pid", pid}, {"problem", p.problem}, {"error", p.error}};
     return {{"pid", pid},
-            {"ppid", s.ppid},
-            {"name", s.name},
-            {"state", std::string(1, s.state)},
-            {"rss", s.rss},
-            {"pss", s.pss},
-            {"uss", s.uss()},
-            {"shared_clean", s.shared_clean},
-            {"shared_dirty", s.shared_dirty},
-            {"private_clean", s.private_clean},
-            {"private_dirty", s.private_dirty},
-            {"anon_huge", s.anon_huge},
-            {"swap", s.swap},
-            {"vm_pte", s.vm_pte},
-            {"min_flt", s.min_flt},
-            {"maj_flt", s.maj_flt}};
+            {"ppid", p.ppid},
+            {"name", p.name},
+            {"state", p.state},
+            {"rss", p.rss},
+            {"pss", p.pss},
+            {"uss", p.uss},
+            {"shared_clean", p.shared_clean},
+            {"shared_dirty", p.shared_dirty},
+            {"private_clean", p.private_clean},
+            {"private_dirty", p.private_dirty},
+            {"anon_huge", p.anon_huge},
+            {"swap", p.swap},
+            {"vm_pte", p.vm_pte},
+            {"min_flt", p.min_flt},
+            {"maj_flt", p.maj_flt}};
 }
 
 nlohmann::json host_json() {

@@ -29,11 +29,13 @@
 #include <string>
 #include <vector>
 
+#include "engine.h"
 #include "procfs.h"
 
 namespace cowlab::live {
 
-// One process's row of a sample line, or its problem.
+// A process's figures as a recording holds them (or its problem), and as a sample line's row.
+cow::RecProc rec_proc(int pid, const Result<ProcSample>& s);
 nlohmann::json sample_json(int pid, const Result<ProcSample>& s);
 
 // What this machine is, for the header.
