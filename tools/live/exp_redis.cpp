@@ -444,7 +444,8 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
     for (;;) {
         const double t = seconds_since(t_fork);
         Result<ProcSample> cs = fs.sample(child);
-        if (!cs || cs->state == 'Z' || cs->state == 'X') {
+        // An exiting child has let go of its memory before it is a zombie: its smaps read empty.
+        if (!cs || cs->state == 'Z' || cs->state == 'X' || cs->rss == 0) {
             // The child is done. The save is taken to end when it was last seen saving, with
             // the SETs counted then: on a busy machine this loop may be late to see the end.
             end_gap = t - real.save_s;
