@@ -282,6 +282,7 @@ int main(int argc, char** argv) {
         if (cow::Status st = cowlab::app().open_recording(header + "\n", "this machine"); !st) return fail("live", st.message.c_str());
         cowlab::App::Replay& r = cowlab::app().replay;
         r.rec.warnings.clear();
+        cowlab::app().show_view = "Pages";   // the pages still shared: what live mode is for
         auto feed = std::make_shared<cowlab::live::LiveFeed>(live_targets, proc_root);
         const auto t0 = std::chrono::steady_clock::now();
         r.live_interval_s = double(interval_ms) / 1000.0;
