@@ -1,21 +1,29 @@
 // engine.h: the index of cowlab's engine, a model of Linux x86-64 virtual
 // memory with copy-on-write, and its accounting.
 //
-//   types.h       sizes, typed ids (FrameId, Pid), Status / Result<T> errors
-//   config.h      the machine and the kernel variant (COW reuse rule, THP, overcommit)
-//   cost.h        the cost model: simulated nanoseconds per kernel action
-//   frames.h      physical frames: map counts, kinds, the allocator
-//   pagetable.h   four-level page tables and the PTE bits
-//   vma.h         address spaces, VMAs, files and their page cache
-//   process.h     processes and the images they run
-//   events.h      the event list and its bounded ring
-//   accounting.h  smaps / status / meminfo figures, defined as /proc defines them
-//   machine.h     the machine: operations in, events and query results out
-//   framemap.h    one byte per frame, for the page map
-//   expr.h        the arithmetic of lesson files
-//   lesson.h      lesson files: parsing, validating, running
-//   redis.h       workload: a Redis 7 + jemalloc dataset, SETs and BGSAVE
-//   gcheap.h      workload: CPython, Ruby and copying-collector heaps after fork
+// The engine is four layers, each a library that links only the standard
+// library and the layers below it (engine/CMakeLists.txt):
+//
+//   kernel/       the simulated machine
+//     types.h       sizes, typed ids (FrameId, Pid), Status / Result<T> errors
+//     config.h      the machine and the kernel variant (COW reuse rule, THP, overcommit)
+//     cost.h        the cost model: simulated nanoseconds per kernel action
+//     frames.h      physical frames: map counts, kinds, the allocator
+//     pagetable.h   four-level page tables and the PTE bits
+//     vma.h         address spaces, VMAs, files and their page cache
+//     process.h     processes and the images they run
+//     events.h      the event list and its bounded ring
+//     accounting.h  smaps / status / meminfo figures, defined as /proc defines them
+//     machine.h     the machine: operations in, events and query results out
+//     framemap.h    one byte per frame, for the page map
+//   workloads/    generators that only emit operations on a machine
+//     redis.h       a Redis 7 + jemalloc dataset, SETs and BGSAVE
+//     gcheap.h      CPython, Ruby and copying-collector heaps after fork
+//   recording/    recordings of real processes
+//     recording.h   the format and its reader
+//   lesson/       lessons on top of the machine and the workloads
+//     expr.h        the arithmetic of lesson files
+//     lesson.h      lesson files: parsing, validating, running
 #pragma once
 
 #include "accounting.h"
@@ -34,8 +42,3 @@
 #include "redis.h"
 #include "types.h"
 #include "vma.h"
-
-namespace cow {
-// The engine's version ("0.1.0").
-const char* version();
-}  // namespace cow

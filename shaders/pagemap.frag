@@ -1,7 +1,7 @@
 // pagemap.frag: physical memory, one cell per 4 KiB frame.
 //
 // u_frames is an R8 texture of u_tex_width columns holding one FrameCode per
-// frame; its twin of the codes and colours is engine/framemap.h (keep them in
+// frame; its twin of the codes and colours is engine/kernel/framemap.h (keep them in
 // step). The view shows u_cols cells per row, starting at frame u_first, with
 // u_cell_px pixels per cell; cells get a 1 px gap when they are large enough.
 precision highp float;

@@ -6,9 +6,9 @@
 //       validates lesson files, runs each to the end at its default
 //       parameters and checks every checkpoint's golden value
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
-//       samples real processes' memory from /proc (tools/live/)
+//       samples real processes' memory from /proc (host/)
 //   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
-//       real experiments measured beside the engine's prediction (tools/live/exp_*.cpp)
+//       real experiments measured beside the engine's prediction (host/exp_*.cpp)
 //   cowlab calibrate [--json] [--quick]
 //       measures the cost model's constants on this machine
 //   cowlab version
@@ -22,9 +22,9 @@
 #include <string>
 
 #include "engine.h"
-#include "live/calibrate.h"
-#include "live/experiment.h"
-#include "live/live.h"
+#include "calibrate.h"
+#include "experiment.h"
+#include "live.h"
 
 using namespace cow;
 using nlohmann::json;

@@ -23,8 +23,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "live/feed.h"
-#include "live/record.h"
+#include "feed.h"
+#include "record.h"
 #endif
 #include "export.h"
 #include "gl.h"

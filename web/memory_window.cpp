@@ -7,7 +7,7 @@
 namespace cowlab {
 
 namespace {
-// Colours of engine/framemap.h's codes (the shader's twin: shaders/pagemap.frag).
+// Colours of engine/kernel/framemap.h's codes (the shader's twin: shaders/pagemap.frag).
 const ImVec4 kCodeColours[cow::kFrameCodeCount] = {
     {0.11f, 0.12f, 0.14f, 1}, {0.27f, 0.62f, 0.93f, 1}, {0.98f, 0.74f, 0.25f, 1}, {0.95f, 0.42f, 0.22f, 1},
     {0.55f, 0.55f, 0.60f, 1}, {0.30f, 0.36f, 0.42f, 1}, {0.70f, 0.45f, 0.90f, 1}, {0.25f, 0.78f, 0.55f, 1},

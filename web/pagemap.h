@@ -1,5 +1,5 @@
 // pagemap.h: the physical-memory picture: a shader draws one cell per frame
-// from a byte-per-frame texture that the engine fills (engine/framemap.h).
+// from a byte-per-frame texture that the engine fills (engine/kernel/framemap.h).
 //
 //   PageMap map;                      // once a GL context exists: map.init()
 //   map.upload(machine);              // after the machine changed
@@ -21,7 +21,7 @@ class PageMap {
 public:
     bool init(std::string* error);
     void upload(const cow::Machine& m);
-    // Any picture in the same codes (engine/framemap.h): one byte per cell.
+    // Any picture in the same codes (engine/kernel/framemap.h): one byte per cell.
     void upload_codes(const std::vector<cow::u8>& codes);
     // Frames the selected process maps are drawn bright, the others dimmed; none selected: all bright.
     void upload_selection(const cow::Machine& m, cow::Pid pid);

@@ -83,7 +83,7 @@ TEST_CASE("the cost model charges a COW fork of 1 GiB its page tables, and an ea
     ForkResult eager = lab.ok(lab.m.fork_eager(p));
     const CostModel& k = lab.m.config().cost;
     const double ptes = double(GiB / kPageSize), vmas = double(lab.m.address_space(p)->vmas.size());
-    // fork = base + VMAs + page-table pages + PTEs (engine/cost.h), and nothing for the data.
+    // fork = base + VMAs + page-table pages + PTEs (engine/kernel/cost.h), and nothing for the data.
     const double model = k.fork_base_ns + vmas * k.per_vma_ns + double(cow.pt_pages) * k.per_pt_page_ns + ptes * k.per_pte_ns;
     CHECK(double(cow.time_ns) >= ptes * k.per_pte_ns);
     CHECK(double(cow.time_ns) <= model * 1.01 + 1000);

@@ -7,7 +7,7 @@ Memory figures of the buffer (Rss, Pss, Shared_Dirty, Private_Dirty of child and
 match to the page: both count the same 4 KiB pages. Minor faults may differ by the few faults the
 measured processes take on their own stack and libc pages (at most 64, measured: 18 to 28 here).
 Times are not compared: they depend on the machine and its load, and the cost model's constants
-come from one machine (engine/cost.h); `cowlab calibrate` measures another.
+come from one machine (engine/kernel/cost.h); `cowlab calibrate` measures another.
 """
 
 import json

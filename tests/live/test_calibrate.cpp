@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "live/calibrate.h"
+#include "calibrate.h"
 
 using namespace cowlab::live;
 

@@ -10,9 +10,9 @@
 
 #include <cstring>
 
-#include "live/feed.h"
-#include "live/procfs.h"
-#include "live/record.h"
+#include "feed.h"
+#include "procfs.h"
+#include "record.h"
 
 using namespace cowlab::live;
 

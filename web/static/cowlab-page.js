@@ -75,7 +75,7 @@
     shareUrl: () => location.origin + location.pathname + need().ccall('cowlab_share_query', 'string', [], []),
   };
 
-  const MAX_RECORDING = 512 * 1024 * 1024; // engine/recording.h: Recording::kMaxBytes
+  const MAX_RECORDING = 512 * 1024 * 1024; // engine/recording/recording.h: Recording::kMaxBytes
 
   // Hands a recording's bytes to the lab through its heap (a file may be far larger than the stack).
   function openRecording(content, name) {

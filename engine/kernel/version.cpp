@@ -1,5 +1,5 @@
 // version.cpp: the engine's version, set by the build from the project version.
-#include "engine.h"
+#include "types.h"
 
 namespace cow {
 const char* version() { return COWLAB_VERSION; }

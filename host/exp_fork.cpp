@@ -260,7 +260,7 @@ int experiment_fork(const std::vector<std::string>& a, Output out) {
         {"fork time per child", real.fork_us, sim.fork_us, "us"},
         {"write time", real.write_ms, sim.write_ms, "ms"},
     };
-    r.notes.push_back("times: the engine's cost model (engine/cost.h) was calibrated on the machine named there; `cowlab calibrate` measures this one");
+    r.notes.push_back("times: the engine's cost model (engine/kernel/cost.h) was calibrated on the machine named there; `cowlab calibrate` measures this one");
     return emit(r, out, recorded);
 }
 

@@ -543,7 +543,7 @@ std::string num(double v) {
 
 int usage() {
     std::fprintf(stderr, "usage: cowlab calibrate [--json] [--quick]\n"
-                         "  measures the cost model's constants (engine/cost.h) on this machine;\n"
+                         "  measures the cost model's constants (engine/kernel/cost.h) on this machine;\n"
                          "  --quick: smaller sizes and fewer repetitions (about 128 MiB of memory)\n");
     return 2;
 }
@@ -1000,7 +1000,7 @@ int calibrate_main(const std::vector<std::string>& args) {
         std::printf("%-36s %10s %23s %10s %10s %5s\n", d.name.c_str(), m.c_str(), spread.c_str(), num(d.engine_old).c_str(),
                     num(d.engine_new).c_str(), d.unit.c_str());
     }
-    std::printf("  (engine now: the defaults in engine/cost.h; engine new: the same scenario with the measured constants)\n\n");
+    std::printf("  (engine now: the defaults in engine/kernel/cost.h; engine new: the same scenario with the measured constants)\n\n");
     for (const std::string& n : notes) std::printf("note: %s\n", n.c_str());
     return 0;
 }

@@ -5,7 +5,7 @@
 // Forks processes of several sizes, VMA counts and page-table counts, times
 // COW and zero-fill faults, memcpy/memset bandwidth, munmap, exit, vfork,
 // posix_spawn and exec with real syscalls, fits the linear fork model of
-// engine/cost.h by least squares, and prints each constant beside the
+// engine/kernel/cost.h by least squares, and prints each constant beside the
 // engine's default, with the spread over repetitions. The fitting helpers
 // below are pure functions, tested with synthetic data.
 #pragma once

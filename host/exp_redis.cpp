@@ -574,7 +574,7 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
     std::snprintf(note, sizeof note, "SETs during the save: %.0f/s achieved of %.0f/s asked; the engine applies them at the "
                   "achieved rate; used_memory_rss %s", achieved, rate, cow::format_bytes(u64(real.used_memory_rss)).c_str());
     r.notes.push_back(note);
-    r.notes.push_back("times: the engine's cost model (engine/cost.h) was calibrated on the machine named there; `cowlab calibrate` measures this one");
+    r.notes.push_back("times: the engine's cost model (engine/kernel/cost.h) was calibrated on the machine named there; `cowlab calibrate` measures this one");
     return emit(r, out, recorded);
 }
 

@@ -91,6 +91,9 @@ private:
 // and what broke, then abort.
 [[noreturn]] void invariant_broken(const char* function, const std::string& what);
 
+// The engine's version ("0.1.0"), set by the build from the project's.
+const char* version();
+
 // Human-readable byte count ("4 KiB", "1.5 GiB") for messages.
 std::string format_bytes(u64 bytes);
 

@@ -531,7 +531,7 @@ Result<double> LessonRun::call(const std::string& fn, const std::vector<ExprArg>
     if (fn == "fork_ns") return double(last_fork_.time_ns);
     if (fn == "fork_pt_pages") return double(last_fork_.pt_pages);
     if (fn == "fork_pages_copied") return double(last_fork_.pages_copied);
-    // The cost model's constants (engine/cost.h), for text that explains a time.
+    // The cost model's constants (engine/kernel/cost.h), for text that explains a time.
     if (fn == "cost_fork_base_ns") return m_.config().cost.fork_base_ns;
     if (fn == "cost_pte_ns") return m_.config().cost.per_pte_ns;
     if (fn == "cost_page_copy_ns") return m_.config().cost.copy_ns(kPageSize);

@@ -1,4 +1,4 @@
-// recording.h: a recording of real processes (tools/live/record.h writes the
+// recording.h: a recording of real processes (host/record.h writes the
 // format: JSON lines of a header, samples, page states, experiment results),
 // read back for the lab to replay, and filled sample by sample in live mode.
 //

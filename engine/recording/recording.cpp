@@ -1,4 +1,4 @@
-// recording.cpp: reading recordings (the format: tools/live/record.h).
+// recording.cpp: reading recordings (the format: host/record.h).
 #include "recording.h"
 
 #include <algorithm>
