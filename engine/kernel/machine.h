@@ -133,21 +133,23 @@ public:
 
 private:
 
-    // machine.cpp: frames for processes, OOM, events, time
+    // oom.cpp: frames for the kernel's paths, reclaim, the OOM killer, commit
     // A frame for pid's fault: reclaims, then (if may_oom) OOM-kills another
     // process. kNoFrame when none; *oom_self is set if pid itself is the victim
     // (the caller unwinds, then kills it).
     FrameId alloc_frame(FrameKind kind, Pid for_pid, bool may_oom, bool* oom_self);
-    void put_frame(FrameId f);           // drop one mapping; free when nothing maps it
     bool reclaim(u64 want);
     bool oom_kill(Pid faulting, bool* oom_self);
     long badness(const Process& p) const;
-    void emit(EventKind k, Pid pid, u64 addr = 0, FrameId frame = kNoFrame, u64 arg = 0);
-    void advance(double ns);
     // Charges pages to mm's commit; the mode 2 user reserve is taken from reserve_mm
     // (the kernel passes the parent's mm at fork).
     Status charge(Mm& mm, u64 pages, const Mm* reserve_mm = nullptr);
     void uncharge(Mm& mm, u64 pages);
+
+    // machine.cpp: events, time, frames dropped, address-space slots
+    void put_frame(FrameId f);           // drop one mapping; free when nothing maps it
+    void emit(EventKind k, Pid pid, u64 addr = 0, FrameId frame = kNoFrame, u64 arg = 0);
+    void advance(double ns);
     Status check_pid(Pid pid, const char* op, bool need_running = true) const;
     Content next_content() {   // 1 .. 65535, then around again: a written page never reads as zeros
         content_seq_ = content_seq_ == 0xffff ? 1 : content_seq_ + 1;
