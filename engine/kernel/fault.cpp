@@ -43,8 +43,7 @@ bool Machine::thp_enabled(const Vma& v) const {
     return false;
 }
 
-void Machine::segfault(Pid pid, u64 addr, const char* why) {
-    (void)why;
+void Machine::segfault(Pid pid, u64 addr) {
     emit(EventKind::segfault, pid, addr);
     kill_process(pid, 11);
 }
@@ -58,7 +57,7 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
     const u64 t0 = now_ns_;
     if (addr >= kUserTop || len > kUserTop - addr) {
         const u64 at = addr >= kUserTop ? addr : kUserTop;
-        segfault(pid, at, "beyond the user address space");
+        segfault(pid, at);
         return fail(Errc::killed, "SIGSEGV: access at " + hex(at) + " is beyond the user address space; process " +
                                       std::to_string(pid) + " killed");
     }
@@ -73,7 +72,7 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         else if (kind == Access::write && !(v->prot & prot::write)) why = "write to a mapping without PROT_WRITE";
         else if (kind == Access::read && v->prot == prot::none) why = "read of a PROT_NONE mapping";
         if (why) {
-            segfault(pid, a, why);
+            segfault(pid, a);
             result = fail(Errc::killed, std::string("SIGSEGV: ") + (kind == Access::write ? "write" : "read") +
                                             " at " + hex(a) + ": " + why + "; process " + std::to_string(pid) +
                                             " killed");
@@ -138,7 +137,7 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
     int repeats = 0;
     while (a < end) {
         const u64 chunk_end = std::min(end, (a & ~(kHugeSize - 1)) + kHugeSize);
-        u64* pmd = pmd_entry(mm, a, false, pid, false, nullptr);
+        u64* pmd = pmd_entry(mm, a);
         if (pmd && pte::is_present(*pmd)) {
             if (*pmd & pte::huge) {
                 if (!write || (*pmd & pte::writable)) {
@@ -184,17 +183,17 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
 Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Access kind, AccessResult& r) {
     const bool write = kind == Access::write;
     const CostModel& k = cfg_.cost;
-    bool oom_self = false;
-    u64* pmd = pmd_entry(mm, a, true, pid, true, &oom_self);
+    const Allocator alloc = fault_allocator(pid);
+    u64* pmd = pmd_alloc(mm, a, alloc);
     if (!pmd) return FaultOutcome::killed;
-    if (pte::is_present(*pmd) && (*pmd & pte::huge)) return fault_huge(pid, mm, vma, a, pmd, kind, r);
+    if (pte::is_present(*pmd) && (*pmd & pte::huge)) return fault_huge(pid, mm, a, pmd, kind, r);
 
     const u64 haddr = a & ~(kHugeSize - 1);
     if (!pte::is_present(*pmd) && thp_enabled(vma) && haddr >= vma.start && haddr + kHugeSize <= vma.end) {
         if (!write && cfg_.zero_page && cfg_.thp_use_zero_page) {
             if (huge_zero_ == kNoFrame) huge_zero_ = frames_.alloc_huge(FrameKind::huge_zero, FrameKind::huge_zero);
             if (huge_zero_ != kNoFrame) {
-                FrameId dep = alloc_frame(FrameKind::page_table, pid, true, &oom_self);
+                FrameId dep = alloc_frame(FrameKind::page_table, alloc);
                 if (dep == kNoFrame) return FaultOutcome::killed;
                 mm.deposited[haddr] = dep;
                 mm.pt_pages++;
@@ -209,7 +208,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         }
         FrameId head = frames_.alloc_huge();
         if (head != kNoFrame) {
-            FrameId dep = alloc_frame(FrameKind::page_table, pid, true, &oom_self);
+            FrameId dep = alloc_frame(FrameKind::page_table, alloc);
             if (dep == kNoFrame) {
                 frames_.free_huge(head);
                 return FaultOutcome::killed;
@@ -231,7 +230,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         // No free 2 MiB block: fall back to a 4 KiB page, as the kernel does.
     }
 
-    u64* pte = pte_entry(mm, a, true, pid, true, &oom_self);
+    u64* pte = pte_alloc(mm, a, alloc);
     if (!pte) return FaultOutcome::killed;
     const u64 e = *pte;
     advance(k.fault_trap_ns);
@@ -245,7 +244,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
                 emit(EventKind::zero_page_map, pid, a, zero_frame_);
                 return FaultOutcome::done;
             }
-            FrameId f = alloc_frame(FrameKind::anon, pid, true, &oom_self);
+            FrameId f = alloc_frame(FrameKind::anon, alloc);
             if (f == kNoFrame) return FaultOutcome::killed;
             frames_.map(f);
             u64 flags = pte::present | pte::user | pte::accessed | pte::soft_dirty;
@@ -294,7 +293,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         FrameId f = file.cache[index];
         bool major = false;
         if (f == kNoFrame) {
-            f = alloc_frame(file.shmem ? FrameKind::shmem : FrameKind::file, pid, true, &oom_self);
+            f = alloc_frame(file.shmem ? FrameKind::shmem : FrameKind::file, alloc);
             if (f == kNoFrame) return FaultOutcome::killed;
             frames_.content(f) = file.shmem ? 0 : file_page_content(file, index);
             files_[vma.file].cache[index] = f;
@@ -310,7 +309,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         else ++r.minor_faults;
         if (!vma.is_shared() && write) {
             // do_cow_fault(): a private copy of the file page.
-            FrameId nf = alloc_frame(FrameKind::anon, pid, true, &oom_self);
+            FrameId nf = alloc_frame(FrameKind::anon, alloc);
             if (nf == kNoFrame) return FaultOutcome::killed;
             frames_.content(nf) = frames_.content(f);
             frames_.map(nf);
@@ -350,7 +349,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
     const FrameId old = pte::pfn(e);
     if (e & pte::special) {
         // wp_page_copy() from the zero page: a freshly zeroed page.
-        FrameId f = alloc_frame(FrameKind::anon, pid, true, &oom_self);
+        FrameId f = alloc_frame(FrameKind::anon, alloc);
         if (f == kNoFrame) return FaultOutcome::killed;
         frames_.map(f);
         *pte = pte::make(f, pte::present | pte::user | pte::accessed | pte::writable | pte::dirty | pte::soft_dirty);
@@ -370,7 +369,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
         return FaultOutcome::done;
     }
     // wp_page_copy(): copy into a new page, then drop the old mapping.
-    FrameId f = alloc_frame(FrameKind::anon, pid, true, &oom_self);
+    FrameId f = alloc_frame(FrameKind::anon, alloc);
     if (f == kNoFrame) return FaultOutcome::killed;
     frames_.content(f) = frames_.content(old);
     frames_.map(f);
@@ -389,9 +388,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
 }
 
 // A write to a write-protected huge PMD (after fork), or to the huge zero page.
-Machine::FaultOutcome Machine::fault_huge(Pid pid, Mm& mm, Vma& vma, u64 a, u64* pmd, Access kind,
-                                          AccessResult& r) {
-    (void)vma;
+Machine::FaultOutcome Machine::fault_huge(Pid pid, Mm& mm, u64 a, u64* pmd, Access kind, AccessResult& r) {
     const CostModel& k = cfg_.cost;
     const u64 haddr = a & ~(kHugeSize - 1);
     if (kind != Access::write || (*pmd & pte::writable))

@@ -134,12 +134,25 @@ public:
 private:
 
     // oom.cpp: frames for the kernel's paths, reclaim, the OOM killer, commit
-    // A frame for pid's fault: reclaims, then (if may_oom) OOM-kills another
-    // process. kNoFrame when none; *oom_self is set if pid itself is the victim
-    // (the caller unwinds, then kills it).
-    FrameId alloc_frame(FrameKind kind, Pid for_pid, bool may_oom, bool* oom_self);
+    //
+    // A path that needs frames makes an Allocator and hands it down, as xv6's
+    // walk(pagetable, va, alloc) is handed `alloc`: the page-table walk
+    // allocates through it and holds no policy of its own. The allocator says
+    // whom the frames are for (the events carry that pid) and what it may do
+    // when memory is full: reclaim, then, a fault's, OOM-kill; fork's fails.
+    struct Allocator {
+        Pid pid = kNoPid;
+        bool may_oom = false;
+    };
+    static Allocator fault_allocator(Pid pid) { return {pid, true}; }
+    static Allocator fork_allocator(Pid child) { return {child, false}; }
+    // A frame, or kNoFrame: memory is full and the allocator may not OOM-kill,
+    // nothing is killable, or the OOM killer chose alloc.pid itself (the fault
+    // unwinds, then the process is killed).
+    FrameId alloc_frame(FrameKind kind, const Allocator& alloc);
     bool reclaim(u64 want);
-    bool oom_kill(Pid faulting, bool* oom_self);
+    enum class OomVictim : u8 { none, other, self };
+    OomVictim oom_kill(Pid faulting);
     long badness(const Process& p) const;
     // Charges pages to mm's commit; the mode 2 user reserve is taken from reserve_mm
     // (the kernel passes the parent's mm at fork).
@@ -162,15 +175,18 @@ private:
     Result<ForkResult> fork_impl(Pid parent, bool eager);
 
     // pagetable.cpp
-    // Tables for pid; may_oom as alloc_frame. nullptr / kNoTable: absent or no memory.
-    TableId alloc_table(Mm& mm, bool counted, Pid pid, bool may_oom, bool* oom_self);
-    u64* pmd_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self);
+    // The walk. pmd_entry looks up (nullptr: a level is missing); pmd_alloc and
+    // pte_alloc create the missing tables from the caller's allocator (nullptr:
+    // no memory).
+    u64* pmd_entry(Mm& mm, u64 addr);
     const u64* pmd_entry(const Mm& mm, u64 addr) const;
-    u64* pte_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self);
+    u64* pmd_alloc(Mm& mm, u64 addr, const Allocator& alloc);
+    u64* pte_alloc(Mm& mm, u64 addr, const Allocator& alloc);
+    TableId alloc_table(Mm& mm, bool counted, const Allocator& alloc);
     void zap_range(Mm& mm, u64 start, u64 end, Pid pid);       // unmap pages in [start,end)
     void free_tables(Mm& mm);
     void split_pmd(Mm& mm, u64 addr, Pid pid);
-    void unmap_leaf(Mm& mm, u64 entry, bool huge, Pid pid);
+    void unmap_leaf(Mm& mm, u64 entry, bool huge);
     u64 copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st);
 
     // vma.cpp
@@ -180,7 +196,7 @@ private:
     void insert_vma(Mm& mm, Vma v);
     void split_vma_at(Mm& mm, u64 addr);
     Status check_range(u64 addr, u64 len, const char* op) const;
-    Status load_image(Pid pid, Mm& mm, const Image& image);
+    Status load_image(Mm& mm, const Image& image);
     void drop_vma_object(const Vma& v);
     void free_unused_tables(Mm& mm, u64 start, u64 end);
     void warm_image(Pid pid, const Image& image);
@@ -191,9 +207,9 @@ private:
     enum class FaultOutcome : u8 { done, segv, killed };
     FaultOutcome access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u64 end, Access kind, AccessResult& r);
     FaultOutcome fault_page(Pid pid, Mm& mm, Vma& vma, u64 addr, Access kind, AccessResult& r);
-    FaultOutcome fault_huge(Pid pid, Mm& mm, Vma& vma, u64 addr, u64* pmd, Access kind, AccessResult& r);
+    FaultOutcome fault_huge(Pid pid, Mm& mm, u64 addr, u64* pmd, Access kind, AccessResult& r);
     bool thp_enabled(const Vma& vma) const;
-    void segfault(Pid pid, u64 addr, const char* why);
+    void segfault(Pid pid, u64 addr);
     void kill_process(Pid pid, int signal);
 
     // accounting.cpp

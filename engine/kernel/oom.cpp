@@ -24,15 +24,15 @@ namespace cow {
 
 // ---------------------------------------------------------------- frames, reclaim, OOM
 
-FrameId Machine::alloc_frame(FrameKind kind, Pid for_pid, bool may_oom, bool* oom_self) {
+FrameId Machine::alloc_frame(FrameKind kind, const Allocator& alloc) {
     for (;;) {
         FrameId f = frames_.alloc(kind);
         if (f != kNoFrame) {
-            emit(EventKind::frame_alloc, for_pid, 0, f);
+            emit(EventKind::frame_alloc, alloc.pid, 0, f);
             return f;
         }
         if (reclaim(64)) continue;
-        if (!may_oom || !oom_kill(for_pid, oom_self) || (oom_self && *oom_self)) return kNoFrame;
+        if (!alloc.may_oom || oom_kill(alloc.pid) != OomVictim::other) return kNoFrame;
     }
 }
 
@@ -82,23 +82,20 @@ long Machine::badness(const Process& p) const {
 }
 
 // Picks the process with the highest badness and kills it (SIGKILL). When the
-// victim is the faulting process itself, it is only marked: the fault unwinds
+// victim is the faulting process itself, it is only named: the fault unwinds
 // first, then the caller kills it.
-bool Machine::oom_kill(Pid faulting, bool* oom_self) {
+Machine::OomVictim Machine::oom_kill(Pid faulting) {
     Pid victim = kNoPid;
     long best = -1;
     for (Pid pid = 1; pid < procs_.size(); ++pid) {
         long b = badness(procs_[pid]);
         if (b > best) { best = b; victim = pid; }
     }
-    if (victim == kNoPid) return false;
+    if (victim == kNoPid) return OomVictim::none;
     emit(EventKind::oom_kill, victim, 0, kNoFrame, u64(best));
-    if (victim == faulting) {
-        if (oom_self) *oom_self = true;
-        return true;
-    }
+    if (victim == faulting) return OomVictim::self;
     kill_process(victim, 9);
-    return true;
+    return OomVictim::other;
 }
 
 // ---------------------------------------------------------------- commit accounting (overcommit)

@@ -1,4 +1,6 @@
 // pagetable.cpp: walking, filling, splitting, copying and tearing down page tables.
+#include <utility>
+
 #include "machine.h"
 
 namespace cow {
@@ -24,34 +26,16 @@ void PageTables::destroy(TableId id) {
     free_.push_back(id);
 }
 
-TableId Machine::alloc_table(Mm& mm, bool counted, Pid pid, bool may_oom, bool* oom_self) {
-    FrameId f = alloc_frame(FrameKind::page_table, pid, may_oom, oom_self);
+// A page-table page from the caller's allocator; counted: in VmPTE (all but the PGD).
+TableId Machine::alloc_table(Mm& mm, bool counted, const Allocator& alloc) {
+    FrameId f = alloc_frame(FrameKind::page_table, alloc);
     if (f == kNoFrame) return kNoTable;
     if (counted) ++mm.pt_pages;
-    emit(EventKind::pt_alloc, pid, 0, f);
+    emit(EventKind::pt_alloc, alloc.pid, 0, f);
     return tables_.create(f);
 }
 
-// The PMD entry for addr, creating the PGD, PUD and PMD tables on the way if asked.
-u64* Machine::pmd_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self) {
-    if (mm.pgd == kNoTable) {
-        if (!create) return nullptr;
-        mm.pgd = alloc_table(mm, false, pid, may_oom, oom_self);   // the PGD is not in VmPTE
-        if (mm.pgd == kNoTable) return nullptr;
-    }
-    u64* e = &tables_[mm.pgd][pgd_index(addr)];
-    for (int level = 0; level < 2; ++level) {                      // PGD -> PUD -> PMD
-        if (!pte::is_present(*e)) {
-            if (!create) return nullptr;
-            TableId t = alloc_table(mm, true, pid, may_oom, oom_self);
-            if (t == kNoTable) return nullptr;
-            *e = pte::make(t, pte::present | pte::writable | pte::user);
-        }
-        e = &tables_[pte::pfn(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
-    }
-    return e;
-}
-
+// The PMD entry for addr; nullptr if the PGD, PUD or PMD table is missing.
 const u64* Machine::pmd_entry(const Mm& mm, u64 addr) const {
     if (mm.pgd == kNoTable) return nullptr;
     const u64* e = &tables_[mm.pgd][pgd_index(addr)];
@@ -62,14 +46,36 @@ const u64* Machine::pmd_entry(const Mm& mm, u64 addr) const {
     return e;
 }
 
-// The PTE for addr; nullptr if a level is missing (and not created) or the
-// range is mapped by a huge PMD.
-u64* Machine::pte_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bool* oom_self) {
-    u64* pmd = pmd_entry(mm, addr, create, pid, may_oom, oom_self);
+u64* Machine::pmd_entry(Mm& mm, u64 addr) {
+    return const_cast<u64*>(std::as_const(*this).pmd_entry(std::as_const(mm), addr));
+}
+
+// xv6's walk(pagetable, va, alloc): the PMD entry for addr, the missing PGD,
+// PUD and PMD tables taken from alloc on the way; nullptr when it has none.
+u64* Machine::pmd_alloc(Mm& mm, u64 addr, const Allocator& alloc) {
+    if (mm.pgd == kNoTable) {
+        mm.pgd = alloc_table(mm, false, alloc);                    // the PGD is not in VmPTE
+        if (mm.pgd == kNoTable) return nullptr;
+    }
+    u64* e = &tables_[mm.pgd][pgd_index(addr)];
+    for (int level = 0; level < 2; ++level) {                      // PGD -> PUD -> PMD
+        if (!pte::is_present(*e)) {
+            TableId t = alloc_table(mm, true, alloc);
+            if (t == kNoTable) return nullptr;
+            *e = pte::make(t, pte::present | pte::writable | pte::user);
+        }
+        e = &tables_[pte::pfn(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
+    }
+    return e;
+}
+
+// The PTE for addr, its PTE table too taken from alloc; nullptr when alloc has
+// none, or the range is mapped by a huge PMD.
+u64* Machine::pte_alloc(Mm& mm, u64 addr, const Allocator& alloc) {
+    u64* pmd = pmd_alloc(mm, addr, alloc);
     if (!pmd) return nullptr;
     if (!pte::is_present(*pmd)) {
-        if (!create) return nullptr;
-        TableId t = alloc_table(mm, true, pid, may_oom, oom_self);
+        TableId t = alloc_table(mm, true, alloc);
         if (t == kNoTable) return nullptr;
         *pmd = pte::make(t, pte::present | pte::writable | pte::user);
     }
@@ -78,8 +84,7 @@ u64* Machine::pte_entry(Mm& mm, u64 addr, bool create, Pid pid, bool may_oom, bo
 }
 
 // Drops one leaf mapping (a PTE, or a huge PMD) and its counters.
-void Machine::unmap_leaf(Mm& mm, u64 e, bool huge, Pid pid) {
-    (void)pid;
+void Machine::unmap_leaf(Mm& mm, u64 e, bool huge) {
     if (e & pte::special) return;                  // zero page / huge zero page: nothing to count
     FrameId f = pte::pfn(e);
     if (huge) {
@@ -115,7 +120,7 @@ static void take_deposit(Mm& mm, u64 haddr, FrameId& out) {
 // __split_huge_pmd(): the huge PMD at addr becomes a PTE table (the deposited
 // one) of 512 entries mapping the same frames, read-only if the PMD was.
 void Machine::split_pmd(Mm& mm, u64 addr, Pid pid) {
-    u64* pmd = pmd_entry(mm, addr, false, pid, false, nullptr);
+    u64* pmd = pmd_entry(mm, addr);
     if (!pmd || !(*pmd & pte::huge)) invariant_broken("Machine::split_pmd", "no huge PMD to split");
     u64 haddr = addr & ~(kHugeSize - 1);
     u64 e = *pmd;
@@ -144,7 +149,7 @@ void Machine::split_pmd(Mm& mm, u64 addr, Pid pid) {
 void Machine::zap_range(Mm& mm, u64 start, u64 end, Pid pid) {
     for (u64 a = start; a < end;) {
         u64 chunk_end = std::min(end, (a & ~(kHugeSize - 1)) + kHugeSize);
-        u64* pmd = pmd_entry(mm, a, false, pid, false, nullptr);
+        u64* pmd = pmd_entry(mm, a);
         if (!pmd || !pte::is_present(*pmd)) {
             a = chunk_end;
             continue;
@@ -152,7 +157,7 @@ void Machine::zap_range(Mm& mm, u64 start, u64 end, Pid pid) {
         if (*pmd & pte::huge) {
             u64 haddr = a & ~(kHugeSize - 1);
             if (a == haddr && chunk_end == haddr + kHugeSize) {
-                unmap_leaf(mm, *pmd, true, pid);
+                unmap_leaf(mm, *pmd, true);
                 FrameId dep;
                 take_deposit(mm, haddr, dep);
                 mm.pt_pages--;
@@ -168,7 +173,7 @@ void Machine::zap_range(Mm& mm, u64 start, u64 end, Pid pid) {
         for (; a < chunk_end; a += kPageSize) {
             u64& e = pt[pte_index(a)];
             if (!pte::is_present(e)) continue;
-            unmap_leaf(mm, e, false, pid);
+            unmap_leaf(mm, e, false);
             e = 0;
         }
     }
@@ -212,24 +217,24 @@ void Machine::free_tables(Mm& mm) {
 // Returns the present entries copied; st is set on failure (no memory).
 u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st) {
     const bool cow = !vma.is_shared();
+    const Allocator alloc = fork_allocator(child);
     u64 copied = 0;
     for (u64 a = vma.start; a < vma.end;) {
         u64 chunk_end = std::min(vma.end, (a & ~(kHugeSize - 1)) + kHugeSize);
-        const u64* spmd = pmd_entry(static_cast<const Mm&>(src), a);
-        if (!spmd || !pte::is_present(*spmd)) {
+        u64* sp = pmd_entry(src, a);
+        if (!sp || !pte::is_present(*sp)) {
             a = chunk_end;
             continue;
         }
         u64 before = dst.pt_pages;
-        u64* dpmd = pmd_entry(dst, a, true, child, false, nullptr);
+        u64* dpmd = pmd_alloc(dst, a, alloc);
         if (!dpmd) {
             st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
             return copied;
         }
-        u64* sp = const_cast<u64*>(spmd);
         if (*sp & pte::huge) {
             u64 haddr = a & ~(kHugeSize - 1);
-            FrameId dep = alloc_frame(FrameKind::page_table, child, false, nullptr);
+            FrameId dep = alloc_frame(FrameKind::page_table, alloc);
             if (dep == kNoFrame) {
                 st = fail(Errc::no_memory, "fork: no memory for a deposited page table");
                 return copied;
@@ -264,7 +269,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
             continue;
         }
         if (!pte::is_present(*dpmd)) {
-            TableId t = alloc_table(dst, true, child, false, nullptr);
+            TableId t = alloc_table(dst, true, alloc);
             if (t == kNoTable) {
                 st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
                 return copied;
@@ -285,13 +290,11 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
             FrameId f = pte::pfn(e);
             FrameKind k = frames_[f].kind();
             if (eager && cow && (k == FrameKind::anon || k == FrameKind::huge_head || k == FrameKind::huge_tail)) {
-                FrameId nf = frames_.alloc(FrameKind::anon);
-                if (nf == kNoFrame && reclaim(64)) nf = frames_.alloc(FrameKind::anon);
+                FrameId nf = alloc_frame(FrameKind::anon, alloc);
                 if (nf == kNoFrame) {
                     st = fail(Errc::no_memory, "fork without COW: out of memory copying pages");
                     return copied;
                 }
-                emit(EventKind::frame_alloc, child, 0, nf);
                 frames_.content(nf) = frames_.content(f);
                 frames_.map(nf);
                 u64 flags = (e & ~pte::pfn_mask & ~pte::accessed) | pte::dirty;

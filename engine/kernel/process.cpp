@@ -53,7 +53,7 @@ Result<Pid> Machine::spawn(const Image& image, Pid parent) {
         return fail(Errc::limit, "spawn: the model's limit of " + std::to_string(MachineConfig::kMaxProcesses) +
                                      " processes is reached");
     u32 mmid = new_mm();
-    if (Status st = load_image(Pid(procs_.size()), mms_[mmid], image); !st) {
+    if (Status st = load_image(mms_[mmid], image); !st) {
         release_mm(mmid);
         return st;
     }
@@ -192,7 +192,7 @@ Result<ForkResult> Machine::posix_spawn(Pid parent, const Image& image) {
 Status Machine::exec(Pid pid, const Image& image) {
     if (Status st = check_pid(pid, "exec"); !st) return st;
     u32 nmm = new_mm();
-    if (Status st = load_image(pid, mms_[nmm], image); !st) {
+    if (Status st = load_image(mms_[nmm], image); !st) {
         release_mm(nmm);
         return fail(st.err, "exec: " + st.message);
     }

@@ -253,7 +253,7 @@ Status Machine::munmap(Pid pid, u64 addr, u64 len) {
 // free_pgtables(): PTE tables whose 2 MiB span no VMA touches any more.
 void Machine::free_unused_tables(Mm& mm, u64 start, u64 end) {
     for (u64 h = start & ~(kHugeSize - 1); h < end; h += kHugeSize) {
-        u64* pmd = pmd_entry(mm, h, false, kNoPid, false, nullptr);
+        u64* pmd = pmd_entry(mm, h);
         if (!pmd || !pte::is_present(*pmd) || (*pmd & pte::huge)) continue;
         auto it = std::lower_bound(mm.vmas.begin(), mm.vmas.end(), h,
                                    [](const Vma& v, u64 a) { return v.end <= a; });
@@ -312,7 +312,7 @@ Status Machine::mprotect(Pid pid, u64 addr, u64 len, u8 new_prot) {
         if (!(new_prot & prot::write)) {
             // Write-protect what is mapped; a later write faults (and, if allowed again, reuses).
             for (u64 a = v.start; a < v.end; a += kPageSize) {
-                u64* pmd = pmd_entry(mm, a, false, pid, false, nullptr);
+                u64* pmd = pmd_entry(mm, a);
                 if (!pmd || !pte::is_present(*pmd)) { a = (a & ~(kHugeSize - 1)) + kHugeSize - kPageSize; continue; }
                 if (*pmd & pte::huge) { *pmd &= ~pte::writable; continue; }
                 u64& e = tables_[pte::pfn(*pmd)][pte_index(a)];
@@ -362,8 +362,7 @@ Status Machine::madvise(Pid pid, u64 addr, u64 len, Advice advice) {
 
 // Maps an image's segments, its libraries and its stack into an empty mm.
 // Nothing is touched yet (see warm_image); fails if overcommit refuses.
-Status Machine::load_image(Pid pid, Mm& mm, const Image& im) {
-    (void)pid;
+Status Machine::load_image(Mm& mm, const Image& im) {
     const u64 limit = 64 * GiB;
     auto bad = [&](const char* what, u64 v) {
         return fail(Errc::limit, std::string("image ") + im.name + ": " + what + " of " + format_bytes(v) +
