@@ -1,23 +1,30 @@
 // fault.cpp: memory accesses and the page-fault handler.
 //
 // An access walks the page tables; an entry that is present (and writable, for
-// a write) is a hit. Anything else is a fault, handled as mm/memory.c does:
+// a write) is a hit. Anything else is a fault, handled as mm/memory.c does, by
+// one function per kind (fault_page dispatches):
 //
-//   not present, anonymous   read  -> map the shared zero page (do_anonymous_page)
-//                            write -> allocate a zeroed page
-//                            (THP-enabled, 2 MiB range inside the VMA: a huge
-//                            page, or the huge zero page for a read)
-//   not present, file        (a read: first map the cached pages around it,
-//                            fault-around) map the page-cache page (reading it from disk
-//                            first: a major fault); a write to a private
-//                            mapping copies it into an anonymous page (a
-//                            file copy, counted apart from COW after fork)
-//   present, write-protected shared mapping: mark dirty (write notify)
-//                            private: do_wp_page: reuse the page if the writer
-//                            alone maps it, else copy it (COW); the zero page
-//                            is replaced by a zeroed page
-//   huge PMD, write-protected  reuse if exclusive; else split the PMD and copy
-//                            one 4 KiB page (Linux >= 5.8) or copy all 2 MiB
+//   not present, anonymous   fault_anon: a read maps the shared zero page
+//                            (do_anonymous_page), a write allocates a zeroed page
+//   2 MiB range of a THP-enabled VMA, empty
+//                            fault_huge_anon: a huge page, or the huge zero
+//                            page for a read (none free: fault_anon's 4 KiB page)
+//   not present, file        fault_file: (a read: first fault_around, mapping the
+//                            cached pages around it) map the page-cache page,
+//                            reading it from disk first (a major fault); a write
+//                            to a private mapping copies it into an anonymous
+//                            page (fault_file_copy, counted apart from COW)
+//   present, write-protected shared mapping: fault_write_notify marks it dirty;
+//                            private: fault_cow (do_wp_page) reuses the page if
+//                            the writer alone maps it, else copies it (COW); the
+//                            zero page is replaced by a zeroed page
+//   huge PMD, write-protected  fault_huge_wp: reuse if exclusive; else split the
+//                            PMD and copy one 4 KiB page (Linux >= 5.8) or copy
+//                            all 2 MiB
+//
+// Every frame comes from the fault's allocator, which may reclaim and then
+// OOM-kill (oom.cpp); FaultOutcome::killed unwinds to access(), which kills
+// the faulting process when it was the one chosen or nothing was left to free.
 #include <algorithm>
 #include <cstdio>
 
@@ -180,237 +187,131 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
 }
 
 // One fault at page address a. Maps something; the caller retries the access.
+// Dispatched by kind: a write to a huge PMD; a new huge page; then, on a 4 KiB
+// entry, a missing page (anonymous or file) or a write-protected one (a shared
+// mapping's write notify, or copy-on-write).
 Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Access kind, AccessResult& r) {
-    const bool write = kind == Access::write;
-    const CostModel& k = cfg_.cost;
-    const Allocator alloc = fault_allocator(pid);
-    u64* pmd = pmd_alloc(mm, a, alloc);
+    Fault f{pid, mm, vma, a, kind == Access::write, r, fault_allocator(pid)};
+    u64* pmd = pmd_alloc(mm, a, f.alloc);
     if (!pmd) return FaultOutcome::killed;
-    if (pte::is_present(*pmd) && (*pmd & pte::huge)) return fault_huge(pid, mm, a, pmd, kind, r);
-
+    if (pte::is_present(*pmd) && (*pmd & pte::huge)) return fault_huge_wp(f, pmd);
     const u64 haddr = a & ~(kHugeSize - 1);
     if (!pte::is_present(*pmd) && thp_enabled(vma) && haddr >= vma.start && haddr + kHugeSize <= vma.end) {
-        if (!write && cfg_.zero_page && cfg_.thp_use_zero_page) {
-            if (huge_zero_ == kNoFrame) huge_zero_ = frames_.alloc_huge(FrameKind::huge_zero, FrameKind::huge_zero);
-            if (huge_zero_ != kNoFrame) {
-                FrameId dep = alloc_frame(FrameKind::page_table, alloc);
-                if (dep == kNoFrame) return FaultOutcome::killed;
-                mm.deposited[haddr] = dep;
-                mm.pt_pages++;
-                *pmd = pte::make(huge_zero_, pte::present | pte::user | pte::accessed | pte::huge | pte::special);
-                vma.flags |= vmf::anon_vma;
-                ++r.zero_page_maps;
-                ++r.minor_faults;
-                advance(k.fault_trap_ns);
-                emit(EventKind::zero_page_map, pid, haddr, huge_zero_, kHugeSize);
-                return FaultOutcome::done;
-            }
-        }
-        FrameId head = frames_.alloc_huge();
-        if (head != kNoFrame) {
-            FrameId dep = alloc_frame(FrameKind::page_table, alloc);
-            if (dep == kNoFrame) {
-                frames_.free_huge(head);
-                return FaultOutcome::killed;
-            }
-            mm.deposited[haddr] = dep;
-            mm.pt_pages++;
-            frames_.pmd_map(head);
-            u64 flags = pte::present | pte::user | pte::accessed | pte::huge | pte::dirty | pte::soft_dirty;
-            if (vma.prot & prot::write) flags |= pte::writable;
-            *pmd = pte::make(head, flags);
-            mm.rss_anon += kPagesPerHuge;
-            vma.flags |= vmf::anon_vma;
-            ++r.thp_faults;
-            ++r.minor_faults;
-            advance(k.fault_trap_ns + k.zero_ns(kHugeSize));
-            emit(EventKind::thp_fault, pid, haddr, head, kHugeSize);
-            return FaultOutcome::done;
-        }
-        // No free 2 MiB block: fall back to a 4 KiB page, as the kernel does.
+        const FaultOutcome o = fault_huge_anon(f, pmd);
+        if (o != FaultOutcome::fallback) return o;
     }
-
-    u64* pte = pte_alloc(mm, a, alloc);
+    u64* pte = pte_alloc(mm, a, f.alloc);
     if (!pte) return FaultOutcome::killed;
     const u64 e = *pte;
-    advance(k.fault_trap_ns);
-
-    if (!pte::is_present(e)) {
-        if (vma.is_anon()) {
-            if (!write && cfg_.zero_page) {
-                *pte = pte::make(zero_frame_, pte::present | pte::user | pte::accessed | pte::special);
-                ++r.zero_page_maps;
-                ++r.minor_faults;
-                emit(EventKind::zero_page_map, pid, a, zero_frame_);
-                return FaultOutcome::done;
-            }
-            FrameId f = alloc_frame(FrameKind::anon, alloc);
-            if (f == kNoFrame) return FaultOutcome::killed;
-            frames_.map(f);
-            u64 flags = pte::present | pte::user | pte::accessed | pte::soft_dirty;
-            if (vma.prot & prot::write) flags |= pte::writable | pte::dirty;
-            *pte = pte::make(f, flags);
-            mm.rss_anon++;
-            vma.flags |= vmf::anon_vma;
-            ++r.zero_fills;
-            ++r.minor_faults;
-            advance(k.zero_ns(kPageSize));
-            emit(EventKind::zero_fill, pid, a, f);
-            return FaultOutcome::done;
-        }
-        // File or shmem: find the page in the page cache, or bring it in.
-        File& file = files_[vma.file];
-        const u64 index = vma.pgoff + ((a - vma.start) >> kPageShift);
-        // do_read_fault(): first map what the page cache already holds around
-        // the address (do_fault_around -> filemap_map_pages), within the
-        // fault-around window, the VMA and this page table; no I/O.
-        if (!write && cfg_.fault_around_bytes > kPageSize) {
-            const u64 win = cfg_.fault_around_bytes;
-            // As do_fault_around(): from the aligned window's start (or the VMA's), nr pages on,
-            // clamped to the VMA and to the page table.
-            const u64 lo = std::max(a & ~(win - 1), vma.start);
-            const u64 hi = std::min({lo + win, vma.end, (a & ~(kHugeSize - 1)) + kHugeSize});
-            u64* table = pte - ((a - lo) >> kPageShift);
-            u64 around = 0;
-            for (u64 b = lo; b < hi; b += kPageSize, ++table) {
-                if (pte::is_present(*table)) continue;
-                const FrameId g = file.cache[vma.pgoff + ((b - vma.start) >> kPageShift)];
-                if (g == kNoFrame) continue;
-                frames_.map(g);
-                *table = pte::make(g, pte::present | pte::user | pte::accessed);
-                if (file.shmem) mm.rss_shmem++;
-                else mm.rss_file++;
-                if (b != a) ++around;
-                emit(EventKind::file_fault, pid, b, g);
-            }
-            advance(double(around) * k.per_pte_ns);
-            if (pte::is_present(*pte)) {   // the page itself was cached: one minor fault mapped them all
-                ++r.minor_faults;
-                ++r.file_faults;
-                return FaultOutcome::done;
-            }
-        }
-        FrameId f = file.cache[index];
-        bool major = false;
-        if (f == kNoFrame) {
-            f = alloc_frame(file.shmem ? FrameKind::shmem : FrameKind::file, alloc);
-            if (f == kNoFrame) return FaultOutcome::killed;
-            frames_.content(f) = file.shmem ? 0 : file_page_content(file, index);
-            files_[vma.file].cache[index] = f;
-            if (!file.shmem) {
-                major = true;
-                advance(k.major_fault_ns);
-                emit(EventKind::major_fault, pid, a, f);
-            } else {
-                advance(k.zero_ns(kPageSize));
-            }
-        }
-        if (major) ++r.major_faults;
-        else ++r.minor_faults;
-        if (!vma.is_shared() && write) {
-            // do_cow_fault(): a private copy of the file page.
-            FrameId nf = alloc_frame(FrameKind::anon, alloc);
-            if (nf == kNoFrame) return FaultOutcome::killed;
-            frames_.content(nf) = frames_.content(f);
-            frames_.map(nf);
-            *pte = pte::make(nf, pte::present | pte::user | pte::accessed | pte::writable | pte::dirty | pte::soft_dirty);
-            mm.rss_anon++;
-            vma.flags |= vmf::anon_vma;
-            ++r.file_copies;
-            advance(k.copy_ns(kPageSize));
-            emit(EventKind::file_copy, pid, a, nf, f);
-            return FaultOutcome::done;
-        }
-        frames_.map(f);
-        u64 flags = pte::present | pte::user | pte::accessed;
-        // Shared writable: shmem maps writable at once; a file page waits for
-        // the first write (write notify, so that it is marked dirty).
-        if (vma.is_shared() && (vma.prot & prot::write) && (file.shmem || write)) flags |= pte::writable;
-        if (vma.is_shared() && write) {
-            flags |= pte::dirty | pte::soft_dirty;
-            frames_[f].set_dirty(true);
-        }
-        *pte = pte::make(f, flags);
-        if (file.shmem) mm.rss_shmem++;
-        else mm.rss_file++;
-        ++r.file_faults;
-        emit(EventKind::file_fault, pid, a, f);
-        return FaultOutcome::done;
-    }
-
-    if (!write || (e & pte::writable)) invariant_broken("Machine::fault_page", "fault on a satisfiable entry at " + hex(a));
+    advance(cfg_.cost.fault_trap_ns);
+    if (!pte::is_present(e)) return vma.is_anon() ? fault_anon(f, pte) : fault_file(f, pte);
+    if (!f.write || (e & pte::writable))
+        invariant_broken("Machine::fault_page", "fault on a satisfiable entry at " + hex(a));
     ++r.minor_faults;
-    if (vma.is_shared()) {
-        *pte = e | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed;
-        frames_[pte::pfn(e)].set_dirty(true);
-        emit(EventKind::write_notify, pid, a, pte::pfn(e));
+    return vma.is_shared() ? fault_write_notify(f, pte) : fault_cow(f, pte);
+}
+
+// ---------------------------------------------------------------- anonymous
+
+// do_anonymous_page(): a read maps the shared zero page; a write (or any
+// access without a zero page) allocates a zeroed page.
+Machine::FaultOutcome Machine::fault_anon(Fault& f, u64* pte) {
+    if (!f.write && cfg_.zero_page) {
+        *pte = pte::make(zero_frame_, pte::present | pte::user | pte::accessed | pte::special);
+        ++f.r.zero_page_maps;
+        ++f.r.minor_faults;
+        emit(EventKind::zero_page_map, f.pid, f.addr, zero_frame_);
         return FaultOutcome::done;
     }
-    const FrameId old = pte::pfn(e);
-    if (e & pte::special) {
-        // wp_page_copy() from the zero page: a freshly zeroed page.
-        FrameId f = alloc_frame(FrameKind::anon, alloc);
-        if (f == kNoFrame) return FaultOutcome::killed;
-        frames_.map(f);
-        *pte = pte::make(f, pte::present | pte::user | pte::accessed | pte::writable | pte::dirty | pte::soft_dirty);
-        mm.rss_anon++;
-        vma.flags |= vmf::anon_vma;
-        ++r.zero_fills;
-        advance(k.zero_ns(kPageSize));
-        emit(EventKind::zero_fill, pid, a, f);
-        return FaultOutcome::done;
+    const FrameId page = alloc_frame(FrameKind::anon, f.alloc);
+    if (page == kNoFrame) return FaultOutcome::killed;
+    frames_.map(page);
+    u64 flags = pte::present | pte::user | pte::accessed | pte::soft_dirty;
+    if (f.vma.prot & prot::write) flags |= pte::writable | pte::dirty;
+    *pte = pte::make(page, flags);
+    f.mm.rss_anon++;
+    f.vma.flags |= vmf::anon_vma;
+    ++f.r.zero_fills;
+    ++f.r.minor_faults;
+    advance(cfg_.cost.zero_ns(kPageSize));
+    emit(EventKind::zero_fill, f.pid, f.addr, page);
+    return FaultOutcome::done;
+}
+
+// ---------------------------------------------------------------- huge (THP)
+
+// The page table a huge PMD keeps beside it (pgtable_trans_huge_deposit), for
+// the day it is split. false: no memory.
+bool Machine::deposit_table(Fault& f, u64 haddr) {
+    const FrameId dep = alloc_frame(FrameKind::page_table, f.alloc);
+    if (dep == kNoFrame) return false;
+    f.mm.deposited[haddr] = dep;
+    f.mm.pt_pages++;
+    return true;
+}
+
+// do_huge_pmd_anonymous_page(): an empty 2 MiB range of a THP-enabled VMA. A
+// read maps the huge zero page, anything else a zeroed huge page. fallback: no
+// free 2 MiB block, so a 4 KiB page, as the kernel does.
+Machine::FaultOutcome Machine::fault_huge_anon(Fault& f, u64* pmd) {
+    const CostModel& k = cfg_.cost;
+    const u64 haddr = f.addr & ~(kHugeSize - 1);
+    if (!f.write && cfg_.zero_page && cfg_.thp_use_zero_page) {
+        if (huge_zero_ == kNoFrame) huge_zero_ = frames_.alloc_huge(FrameKind::huge_zero, FrameKind::huge_zero);
+        if (huge_zero_ != kNoFrame) {
+            if (!deposit_table(f, haddr)) return FaultOutcome::killed;
+            *pmd = pte::make(huge_zero_, pte::present | pte::user | pte::accessed | pte::huge | pte::special);
+            f.vma.flags |= vmf::anon_vma;
+            ++f.r.zero_page_maps;
+            ++f.r.minor_faults;
+            advance(k.fault_trap_ns);
+            emit(EventKind::zero_page_map, f.pid, haddr, huge_zero_, kHugeSize);
+            return FaultOutcome::done;
+        }
     }
-    const FrameKind kind_old = frames_[old].kind();
-    if (kind_old == FrameKind::anon && cfg_.cow_reuse == CowReuse::exclusive && frames_[old].mapcount() == 1) {
-        // wp_can_reuse_anon_folio(): nobody else maps it: write in place.
-        *pte = e | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed;
-        ++r.cow_reuses;
-        emit(EventKind::cow_reuse, pid, a, old);
-        return FaultOutcome::done;
+    const FrameId head = frames_.alloc_huge();
+    if (head == kNoFrame) return FaultOutcome::fallback;
+    if (!deposit_table(f, haddr)) {
+        frames_.free_huge(head);
+        return FaultOutcome::killed;
     }
-    // wp_page_copy(): copy into a new page, then drop the old mapping.
-    FrameId f = alloc_frame(FrameKind::anon, alloc);
-    if (f == kNoFrame) return FaultOutcome::killed;
-    frames_.content(f) = frames_.content(old);
-    frames_.map(f);
-    *pte = pte::make(f, (e & ~pte::pfn_mask) | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed);
-    const bool from_file = kind_old == FrameKind::file;
-    if (from_file) {
-        mm.rss_file--;
-        mm.rss_anon++;
-        vma.flags |= vmf::anon_vma;
-    }
-    put_frame(old);
-    ++(from_file ? r.file_copies : r.cow_copies);
-    advance(k.copy_ns(kPageSize));
-    emit(from_file ? EventKind::file_copy : EventKind::cow_copy, pid, a, f, old);
+    frames_.pmd_map(head);
+    u64 flags = pte::present | pte::user | pte::accessed | pte::huge | pte::dirty | pte::soft_dirty;
+    if (f.vma.prot & prot::write) flags |= pte::writable;
+    *pmd = pte::make(head, flags);
+    f.mm.rss_anon += kPagesPerHuge;
+    f.vma.flags |= vmf::anon_vma;
+    ++f.r.thp_faults;
+    ++f.r.minor_faults;
+    advance(k.fault_trap_ns + k.zero_ns(kHugeSize));
+    emit(EventKind::thp_fault, f.pid, haddr, head, kHugeSize);
     return FaultOutcome::done;
 }
 
 // A write to a write-protected huge PMD (after fork), or to the huge zero page.
-Machine::FaultOutcome Machine::fault_huge(Pid pid, Mm& mm, u64 a, u64* pmd, Access kind, AccessResult& r) {
+Machine::FaultOutcome Machine::fault_huge_wp(Fault& f, u64* pmd) {
     const CostModel& k = cfg_.cost;
-    const u64 haddr = a & ~(kHugeSize - 1);
-    if (kind != Access::write || (*pmd & pte::writable))
-        invariant_broken("Machine::fault_huge", "fault on a satisfiable huge entry at " + hex(a));
+    const u64 haddr = f.addr & ~(kHugeSize - 1);
+    if (!f.write || (*pmd & pte::writable))
+        invariant_broken("Machine::fault_huge_wp", "fault on a satisfiable huge entry at " + hex(f.addr));
     if (*pmd & pte::special) {
         // The huge zero page: split into 512 zero-page PTEs; the retry then
         // allocates one 4 KiB page (do_huge_pmd_wp_page -> fallback).
-        split_pmd(mm, a, pid);
-        ++r.thp_splits;
+        split_pmd(f.mm, f.addr, f.pid);
+        ++f.r.thp_splits;
         return FaultOutcome::done;
     }
     const FrameId head = pte::pfn(*pmd);
     if (cfg_.cow_reuse == CowReuse::exclusive && frames_.pmd_mapcount(head) == 1 && frames_.huge_pte_maps(head) == 0) {
         *pmd |= pte::writable | pte::dirty | pte::soft_dirty | pte::accessed;
-        ++r.cow_reuses;
-        ++r.minor_faults;
+        ++f.r.cow_reuses;
+        ++f.r.minor_faults;
         advance(k.fault_trap_ns);
-        emit(EventKind::cow_reuse, pid, haddr, head, kHugeSize);
+        emit(EventKind::cow_reuse, f.pid, haddr, head, kHugeSize);
         return FaultOutcome::done;
     }
     if (cfg_.thp_cow == ThpCow::copy_huge) {
-        FrameId nh = frames_.alloc_huge();
+        const FrameId nh = frames_.alloc_huge();
         if (nh != kNoFrame) {
             for (u32 i = 0; i < kPagesPerHuge; ++i) frames_.content(nh + i) = frames_.content(head + i);
             frames_.pmd_map(nh);
@@ -420,16 +321,180 @@ Machine::FaultOutcome Machine::fault_huge(Pid pid, Mm& mm, u64 a, u64* pmd, Acce
                 frames_.free_huge(head);
                 emit(EventKind::frame_free, kNoPid, 0, head, kHugeSize);
             }
-            ++r.thp_copies;
-            ++r.minor_faults;
+            ++f.r.thp_copies;
+            ++f.r.minor_faults;
             advance(k.fault_trap_ns + k.copy_ns(kHugeSize));
-            emit(EventKind::thp_copy, pid, haddr, nh, head);
+            emit(EventKind::thp_copy, f.pid, haddr, nh, head);
             return FaultOutcome::done;
         }
     }
     // Linux >= 5.8: split the writer's PMD; the retry copies one 4 KiB page.
-    split_pmd(mm, a, pid);
-    ++r.thp_splits;
+    split_pmd(f.mm, f.addr, f.pid);
+    ++f.r.thp_splits;
+    return FaultOutcome::done;
+}
+
+// ---------------------------------------------------------------- file and shmem
+
+// A missing file or shmem page (do_read_fault / do_cow_fault / do_shared_fault):
+// a read first maps what the page cache holds around it (fault-around); then
+// the page itself, read in if it is not cached; a write to a private mapping
+// gets a copy of it.
+Machine::FaultOutcome Machine::fault_file(Fault& f, u64* pte) {
+    File& file = files_[f.vma.file];
+    if (!f.write && cfg_.fault_around_bytes > kPageSize && fault_around(f, pte, file)) {
+        // The page itself was cached: one minor fault mapped them all.
+        ++f.r.minor_faults;
+        ++f.r.file_faults;
+        return FaultOutcome::done;
+    }
+    const FrameId page = file_page(f, file);
+    if (page == kNoFrame) return FaultOutcome::killed;
+    if (!f.vma.is_shared() && f.write) return fault_file_copy(f, pte, page);
+    frames_.map(page);
+    u64 flags = pte::present | pte::user | pte::accessed;
+    // Shared writable: shmem maps writable at once; a file page waits for
+    // the first write (write notify, so that it is marked dirty).
+    if (f.vma.is_shared() && (f.vma.prot & prot::write) && (file.shmem || f.write)) flags |= pte::writable;
+    if (f.vma.is_shared() && f.write) {
+        flags |= pte::dirty | pte::soft_dirty;
+        frames_[page].set_dirty(true);
+    }
+    *pte = pte::make(page, flags);
+    if (file.shmem) f.mm.rss_shmem++;
+    else f.mm.rss_file++;
+    ++f.r.file_faults;
+    emit(EventKind::file_fault, f.pid, f.addr, page);
+    return FaultOutcome::done;
+}
+
+// do_fault_around() -> filemap_map_pages(): maps the pages the page cache
+// already holds within the fault-around window, clamped to the VMA and to this
+// page table (the window from its aligned start, or the VMA's); no I/O. true:
+// the faulting page itself was among them.
+bool Machine::fault_around(Fault& f, u64* pte, const File& file) {
+    const u64 a = f.addr;
+    const u64 win = cfg_.fault_around_bytes;
+    const u64 lo = std::max(a & ~(win - 1), f.vma.start);
+    const u64 hi = std::min({lo + win, f.vma.end, (a & ~(kHugeSize - 1)) + kHugeSize});
+    u64* table = pte - ((a - lo) >> kPageShift);
+    u64 around = 0;
+    for (u64 b = lo; b < hi; b += kPageSize, ++table) {
+        if (pte::is_present(*table)) continue;
+        const FrameId g = file.cache[f.vma.pgoff + ((b - f.vma.start) >> kPageShift)];
+        if (g == kNoFrame) continue;
+        frames_.map(g);
+        *table = pte::make(g, pte::present | pte::user | pte::accessed);
+        if (file.shmem) f.mm.rss_shmem++;
+        else f.mm.rss_file++;
+        if (b != a) ++around;
+        emit(EventKind::file_fault, f.pid, b, g);
+    }
+    advance(double(around) * cfg_.cost.per_pte_ns);
+    return pte::is_present(*pte);
+}
+
+// The page-cache page behind the fault, brought in if it is not cached: read
+// from disk (a major fault), or for shmem a zeroed page. Counts the fault.
+// kNoFrame: no memory.
+FrameId Machine::file_page(Fault& f, File& file) {
+    const CostModel& k = cfg_.cost;
+    const u64 index = f.vma.pgoff + ((f.addr - f.vma.start) >> kPageShift);
+    FrameId page = file.cache[index];
+    bool major = false;
+    if (page == kNoFrame) {
+        page = alloc_frame(file.shmem ? FrameKind::shmem : FrameKind::file, f.alloc);
+        if (page == kNoFrame) return kNoFrame;
+        frames_.content(page) = file.shmem ? 0 : file_page_content(file, index);
+        file.cache[index] = page;
+        if (!file.shmem) {
+            major = true;
+            advance(k.major_fault_ns);
+            emit(EventKind::major_fault, f.pid, f.addr, page);
+        } else {
+            advance(k.zero_ns(kPageSize));
+        }
+    }
+    if (major) ++f.r.major_faults;
+    else ++f.r.minor_faults;
+    return page;
+}
+
+// do_cow_fault(): the first write to a private file mapping maps a private
+// copy of the page-cache page (a file copy, counted apart from COW after fork).
+Machine::FaultOutcome Machine::fault_file_copy(Fault& f, u64* pte, FrameId page) {
+    const FrameId copy = alloc_frame(FrameKind::anon, f.alloc);
+    if (copy == kNoFrame) return FaultOutcome::killed;
+    frames_.content(copy) = frames_.content(page);
+    frames_.map(copy);
+    *pte = pte::make(copy, pte::present | pte::user | pte::accessed | pte::writable | pte::dirty | pte::soft_dirty);
+    f.mm.rss_anon++;
+    f.vma.flags |= vmf::anon_vma;
+    ++f.r.file_copies;
+    advance(cfg_.cost.copy_ns(kPageSize));
+    emit(EventKind::file_copy, f.pid, f.addr, copy, page);
+    return FaultOutcome::done;
+}
+
+// ---------------------------------------------------------------- write-protected
+
+// wp_page_shared(): the first write to a page of a shared writable mapping
+// makes the entry writable and the page dirty (it must be written back).
+Machine::FaultOutcome Machine::fault_write_notify(Fault& f, u64* pte) {
+    const u64 e = *pte;
+    *pte = e | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed;
+    frames_[pte::pfn(e)].set_dirty(true);
+    emit(EventKind::write_notify, f.pid, f.addr, pte::pfn(e));
+    return FaultOutcome::done;
+}
+
+// do_wp_page() on a private mapping: the zero page is replaced by a zeroed
+// page; an anonymous page the writer alone maps is reused in place (with
+// cow_reuse = exclusive); anything else is copied (COW, or a file copy for a
+// page-cache page), and the old mapping dropped.
+Machine::FaultOutcome Machine::fault_cow(Fault& f, u64* pte) {
+    const CostModel& k = cfg_.cost;
+    const u64 e = *pte;
+    const FrameId old = pte::pfn(e);
+    if (e & pte::special) return fault_cow_zero(f, pte);
+    const FrameKind kind_old = frames_[old].kind();
+    if (kind_old == FrameKind::anon && cfg_.cow_reuse == CowReuse::exclusive && frames_[old].mapcount() == 1) {
+        // wp_can_reuse_anon_folio(): nobody else maps it: write in place.
+        *pte = e | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed;
+        ++f.r.cow_reuses;
+        emit(EventKind::cow_reuse, f.pid, f.addr, old);
+        return FaultOutcome::done;
+    }
+    // wp_page_copy(): copy into a new page, then drop the old mapping.
+    const FrameId copy = alloc_frame(FrameKind::anon, f.alloc);
+    if (copy == kNoFrame) return FaultOutcome::killed;
+    frames_.content(copy) = frames_.content(old);
+    frames_.map(copy);
+    *pte = pte::make(copy, (e & ~pte::pfn_mask) | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed);
+    const bool from_file = kind_old == FrameKind::file;
+    if (from_file) {
+        f.mm.rss_file--;
+        f.mm.rss_anon++;
+        f.vma.flags |= vmf::anon_vma;
+    }
+    put_frame(old);
+    ++(from_file ? f.r.file_copies : f.r.cow_copies);
+    advance(k.copy_ns(kPageSize));
+    emit(from_file ? EventKind::file_copy : EventKind::cow_copy, f.pid, f.addr, copy, old);
+    return FaultOutcome::done;
+}
+
+// wp_page_copy() from the zero page: a freshly zeroed page.
+Machine::FaultOutcome Machine::fault_cow_zero(Fault& f, u64* pte) {
+    const FrameId page = alloc_frame(FrameKind::anon, f.alloc);
+    if (page == kNoFrame) return FaultOutcome::killed;
+    frames_.map(page);
+    *pte = pte::make(page, pte::present | pte::user | pte::accessed | pte::writable | pte::dirty | pte::soft_dirty);
+    f.mm.rss_anon++;
+    f.vma.flags |= vmf::anon_vma;
+    ++f.r.zero_fills;
+    advance(cfg_.cost.zero_ns(kPageSize));
+    emit(EventKind::zero_fill, f.pid, f.addr, page);
     return FaultOutcome::done;
 }
 

@@ -204,10 +204,31 @@ private:
     FileId file_by_name(const std::string& name, u64 pages);
 
     // fault.cpp
-    enum class FaultOutcome : u8 { done, segv, killed };
+    // fallback: no huge page could be had, fault a 4 KiB page instead (never leaves fault_page).
+    enum class FaultOutcome : u8 { done, killed, fallback };
+    // One fault, as the handler of its kind sees it (Linux's struct vm_fault).
+    struct Fault {
+        Pid pid;
+        Mm& mm;
+        Vma& vma;
+        u64 addr;                        // page aligned
+        bool write;
+        AccessResult& r;
+        Allocator alloc;                 // the fault's: reclaims, then OOM-kills
+    };
     FaultOutcome access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u64 end, Access kind, AccessResult& r);
     FaultOutcome fault_page(Pid pid, Mm& mm, Vma& vma, u64 addr, Access kind, AccessResult& r);
-    FaultOutcome fault_huge(Pid pid, Mm& mm, u64 addr, u64* pmd, Access kind, AccessResult& r);
+    FaultOutcome fault_anon(Fault& f, u64* pte);
+    FaultOutcome fault_huge_anon(Fault& f, u64* pmd);
+    FaultOutcome fault_huge_wp(Fault& f, u64* pmd);
+    bool deposit_table(Fault& f, u64 haddr);
+    FaultOutcome fault_file(Fault& f, u64* pte);
+    bool fault_around(Fault& f, u64* pte, const File& file);
+    FrameId file_page(Fault& f, File& file);
+    FaultOutcome fault_file_copy(Fault& f, u64* pte, FrameId page);
+    FaultOutcome fault_write_notify(Fault& f, u64* pte);
+    FaultOutcome fault_cow(Fault& f, u64* pte);
+    FaultOutcome fault_cow_zero(Fault& f, u64* pte);
     bool thp_enabled(const Vma& vma) const;
     void segfault(Pid pid, u64 addr);
     void kill_process(Pid pid, int signal);
