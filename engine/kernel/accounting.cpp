@@ -1,7 +1,5 @@
-// accounting.cpp: smaps, status, meminfo, peek, and the invariant checker.
+// accounting.cpp: the queries: smaps, status, meminfo, translate, peek.
 #include <algorithm>
-#include <cstdio>
-#include <map>
 
 #include "machine.h"
 
@@ -44,8 +42,6 @@ const Mm* Machine::address_space(Pid pid) const {
 }
 
 namespace {
-unsigned long long ull(u64 v) { return v; }
-
 // smaps_page_accumulate(): one page (or a whole exclusive huge page) of `size`
 // bytes, with its Pss share, dirtiness and privacy.
 void accumulate(MemStats& s, FrameKind kind, u64 size, u64 pss, bool dirty, bool priv) {
@@ -218,178 +214,6 @@ Result<u32> Machine::peek(Pid pid, u64 addr) const {
     const u64 index = v->pgoff + ((addr - v->start) >> kPageShift);
     if (file.cache[index] != kNoFrame) return u32{frames_.content(file.cache[index])};
     return file.shmem ? u32{0} : file_page_content(file, index);
-}
-
-// ---------------------------------------------------------------- invariants
-
-Status Machine::check_invariants() const {
-    char buf[256];
-    auto bad = [&](const char* fmt, auto... args) {
-        std::snprintf(buf, sizeof buf, fmt, args...);
-        return fail(Errc::invalid_argument, std::string("invariant: ") + buf);
-    };
-    const u64 n = frames_.total();
-    std::vector<u32> maps(n, 0);          // PTE mappings found per frame
-    std::vector<u32> pmd_maps(n / kPagesPerHuge + 1, 0);
-    std::vector<u8> is_table(n, 0);       // frame holds a live or deposited table
-    u64 committed = 0;
-    u64 distinct_mms_pss = 0;
-    u64 mappings = 0;
-
-    for (size_t id = 0; id < mms_.size(); ++id) {
-        const Mm& mm = mms_[id];
-        if (!mm.live) continue;
-        u32 users = 0;
-        for (Pid p = 1; p < procs_.size(); ++p)
-            if (procs_[p].alive() && procs_[p].mm == id) ++users;
-        if (users != mm.users) return bad("mm %zu has %u users but %u processes use it", id, mm.users, users);
-        committed += mm.committed;
-        // VMAs: sorted, aligned, non-overlapping.
-        for (size_t i = 0; i < mm.vmas.size(); ++i) {
-            const Vma& v = mm.vmas[i];
-            if (v.start >= v.end || v.start % kPageSize || v.end % kPageSize || v.end > kUserTop)
-                return bad("mm %zu: VMA %zu [%llx, %llx) is malformed", id, i, ull(v.start), ull(v.end));
-            if (i && mm.vmas[i - 1].end > v.start) return bad("mm %zu: VMAs %zu and %zu overlap", id, i - 1, i);
-        }
-        // Walk the page tables.
-        u64 rss_anon = 0, rss_file = 0, rss_shmem = 0, pt_pages = 0;
-        if (mm.pgd != kNoTable) {
-            is_table[tables_.frame(mm.pgd)] = 1;
-            for (u64 i = 0; i < kEntriesPerTable; ++i) {
-                const u64 e1 = tables_[mm.pgd][i];
-                if (!pte::is_present(e1)) continue;
-                ++pt_pages;
-                is_table[tables_.frame(pte::pfn(e1))] = 1;
-                for (u64 j = 0; j < kEntriesPerTable; ++j) {
-                    const u64 e2 = tables_[pte::pfn(e1)][j];
-                    if (!pte::is_present(e2)) continue;
-                    ++pt_pages;
-                    is_table[tables_.frame(pte::pfn(e2))] = 1;
-                    for (u64 k = 0; k < kEntriesPerTable; ++k) {
-                        const u64 e3 = tables_[pte::pfn(e2)][k];
-                        if (!pte::is_present(e3)) continue;
-                        const u64 base = (i << 39) | (j << 30) | (k << 21);
-                        if (e3 & pte::huge) {
-                            if (!mm.deposited.count(base)) return bad("mm %zu: huge PMD at %llx has no deposited table", id, ull(base));
-                            const Vma* v = find_vma(mm, base);
-                            if (!v || base + kHugeSize > v->end) return bad("mm %zu: huge PMD at %llx outside a VMA", id, ull(base));
-                            if (e3 & pte::special) continue;
-                            const FrameId head = pte::pfn(e3);
-                            if (frames_[head].kind() != FrameKind::huge_head) return bad("mm %zu: huge PMD maps frame %u of kind %s", id, head, to_string(frames_[head].kind()));
-                            pmd_maps[head / kPagesPerHuge]++;
-                            rss_anon += kPagesPerHuge;
-                            ++mappings;
-                            continue;
-                        }
-                        ++pt_pages;
-                        is_table[tables_.frame(pte::pfn(e3))] = 1;
-                        for (u64 l = 0; l < kEntriesPerTable; ++l) {
-                            const u64 e = tables_[pte::pfn(e3)][l];
-                            if (!pte::is_present(e)) continue;
-                            const u64 va = base | (l << 12);
-                            const Vma* v = find_vma(mm, va);
-                            if (!v) return bad("mm %zu: PTE at %llx outside every VMA", id, ull(va));
-                            if ((e & pte::writable) && !(v->prot & prot::write)) return bad("mm %zu: writable PTE at %llx in a read-only VMA", id, ull(va));
-                            const FrameId f = pte::pfn(e);
-                            if (e & pte::special) {
-                                if (f != zero_frame_) return bad("mm %zu: special PTE at %llx is not the zero page", id, ull(va));
-                                continue;
-                            }
-                            if (f >= n) return bad("mm %zu: PTE at %llx maps frame %u beyond RAM", id, ull(va), f);
-                            const FrameKind kind = frames_[f].kind();
-                            ++maps[f];
-                            ++mappings;
-                            if (kind == FrameKind::file) ++rss_file;
-                            else if (kind == FrameKind::shmem) ++rss_shmem;
-                            else if (kind == FrameKind::anon || kind == FrameKind::huge_head || kind == FrameKind::huge_tail) ++rss_anon;
-                            else return bad("mm %zu: PTE at %llx maps a frame of kind %s", id, ull(va), to_string(kind));
-                            // A private writable PTE must be exclusively owned (COW write-protects shared ones).
-                            if ((e & pte::writable) && !v->is_shared() && frames_.total_mapcount(f) != 1)
-                                return bad("mm %zu: writable private PTE at %llx maps frame %u that %u PTEs map", id, ull(va), f, frames_.total_mapcount(f));
-                        }
-                    }
-                }
-            }
-        }
-        for (auto& [addr, f] : mm.deposited) {
-            is_table[f] = 1;
-            ++pt_pages;
-        }
-        if (rss_anon != mm.rss_anon || rss_file != mm.rss_file || rss_shmem != mm.rss_shmem)
-            return bad("mm %zu: RSS counters anon/file/shmem %llu/%llu/%llu, page tables say %llu/%llu/%llu", id,
-                       ull(mm.rss_anon), ull(mm.rss_file), ull(mm.rss_shmem),
-                       ull(rss_anon), ull(rss_file), ull(rss_shmem));
-        if (pt_pages != mm.pt_pages)
-            return bad("mm %zu: VmPTE counts %llu table pages, the tables hold %llu", id, ull(mm.pt_pages), ull(pt_pages));
-        for (const Vma& v : mm.vmas) {
-            MemStats s;
-            account_range(mm, v, s);
-            distinct_mms_pss += s.pss_fp;
-        }
-    }
-
-    // Every frame: counts match the tables, nothing outlives its last mapping.
-    std::vector<u8> in_cache(n, 0);
-    for (const File& f : files_) {
-        for (FrameId fr : f.cache) {
-            if (fr == kNoFrame) continue;
-            if (in_cache[fr]) return bad("frame %u is in two page caches", fr);
-            in_cache[fr] = 1;
-        }
-        committed += f.committed;
-    }
-    u64 free_frames = 0, mapped = 0;
-    for (FrameId f = 0; f < n; ++f) {
-        const Frame& fr = frames_[f];
-        const FrameKind k = fr.kind();
-        if (fr.mapcount() != maps[f]) return bad("frame %u (%s): mapcount %u but %u PTEs map it", f, to_string(k), fr.mapcount(), maps[f]);
-        switch (k) {
-            case FrameKind::free: ++free_frames; break;
-            case FrameKind::anon:
-                if (!maps[f]) return bad("anonymous frame %u is mapped by nobody (leaked)", f);
-                ++mapped;
-                break;
-            case FrameKind::file:
-            case FrameKind::shmem:
-                if (!in_cache[f]) return bad("%s frame %u is in no page cache", to_string(k), f);
-                if (maps[f]) ++mapped;
-                break;
-            case FrameKind::page_table:
-                if (!is_table[f]) return bad("page-table frame %u belongs to no table (leaked)", f);
-                break;
-            case FrameKind::huge_head: {
-                const u32 b = f / kPagesPerHuge;
-                if (frames_.pmd_mapcount(f) != pmd_maps[b]) return bad("huge page %u: %u PMD mappings counted, %u found", f, frames_.pmd_mapcount(f), pmd_maps[b]);
-                u32 pte_maps = 0;
-                for (u32 i = 0; i < kPagesPerHuge; ++i) {
-                    pte_maps += maps[f + i];
-                    if (pmd_maps[b] || maps[f + i]) ++mapped;
-                }
-                if (frames_.huge_pte_maps(f) != pte_maps) return bad("huge page %u: %u PTE mappings counted, %u found", f, frames_.huge_pte_maps(f), pte_maps);
-                if (!pmd_maps[b] && !pte_maps) return bad("huge page %u is mapped by nobody (leaked)", f);
-                break;
-            }
-            default: break;
-        }
-    }
-    if (free_frames != frames_.free_count()) return bad("%llu frames are free but the allocator counts %llu", ull(free_frames), ull(frames_.free_count()));
-    if (committed != committed_) return bad("Committed_AS is %llu pages, the mappings charge %llu", ull(committed_), ull(committed));
-    // Pss summed over address spaces is the number of mapped frames, less the
-    // truncation of each share (under one byte per mapping).
-    const u64 expect = mapped * (kPageSize << kPssShift);
-    if (distinct_mms_pss > expect || expect - distinct_mms_pss > mappings * kPagesPerHuge)
-        return bad("Pss sums to %llu (<<12) over address spaces, %llu frames are mapped", ull(distinct_mms_pss), ull(mapped));
-    u32 live = 0;
-    for (Pid p = 1; p < procs_.size(); ++p) live += procs_[p].alive();
-    if (live != live_procs_) return bad("%u processes alive, counter says %u", live, live_procs_);
-    if (live == 0) {
-        for (FrameId f = 0; f < n; ++f) {
-            const FrameKind k = frames_[f].kind();
-            if (k == FrameKind::anon || k == FrameKind::huge_head || k == FrameKind::page_table || k == FrameKind::shmem)
-                return bad("frame %u (%s) is left after every process exited", f, to_string(k));
-        }
-    }
-    return {};
 }
 
 }  // namespace cow

@@ -236,6 +236,16 @@ private:
     // accounting.cpp
     void account_range(const Mm& mm, const Vma& vma, MemStats& s) const;
 
+    // invariants.cpp: check_invariants, family by family
+    struct Census;
+    Status check_mm(size_t id, Census& c) const;
+    Status check_tables(const Mm& mm, Census& c) const;
+    Status check_huge_pmd(const Mm& mm, u64 base, u64 pmd, Census& c) const;
+    Status check_pte_table(const Mm& mm, u64 base, TableId t, Census& c) const;
+    Status check_frames(Census& c) const;
+    Status check_frame(FrameId f, Census& c) const;
+    Status check_totals(const Census& c) const;
+
     MachineConfig cfg_{};
     FrameTable frames_;
     PageTables tables_;
