@@ -188,6 +188,17 @@ private:
     void split_pmd(Mm& mm, u64 addr, Pid pid);
     void unmap_leaf(Mm& mm, u64 entry, bool huge);
     u64 copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st);
+    // One VMA being copied at fork: copy_page_range()'s state.
+    struct ForkCopy {
+        Mm& dst;
+        const Vma& vma;
+        bool eager;                      // fork without COW: copy private anonymous pages now
+        ForkResult& r;
+        Allocator alloc;                 // fork's: reclaims, never OOM-kills
+        Status& st;                      // set on failure (no memory)
+    };
+    bool copy_huge_pmd(ForkCopy& c, u64* sp, u64* dpmd, u64 haddr);
+    u64 copy_ptes(ForkCopy& c, u64* s, u64* d, u32 first, u32 last);
 
     // vma.cpp
     Vma* find_vma(Mm& mm, u64 addr);

@@ -216,52 +216,23 @@ void Machine::free_tables(Mm& mm) {
 // child. Eager: private anonymous pages are copied into new frames instead.
 // Returns the present entries copied; st is set on failure (no memory).
 u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st) {
-    const bool cow = !vma.is_shared();
-    const Allocator alloc = fork_allocator(child);
+    ForkCopy c{dst, vma, eager, r, fork_allocator(child), st};
     u64 copied = 0;
     for (u64 a = vma.start; a < vma.end;) {
-        u64 chunk_end = std::min(vma.end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        const u64 chunk_end = std::min(vma.end, (a & ~(kHugeSize - 1)) + kHugeSize);
         u64* sp = pmd_entry(src, a);
         if (!sp || !pte::is_present(*sp)) {
             a = chunk_end;
             continue;
         }
-        u64 before = dst.pt_pages;
-        u64* dpmd = pmd_alloc(dst, a, alloc);
+        const u64 before = dst.pt_pages;
+        u64* dpmd = pmd_alloc(dst, a, c.alloc);
         if (!dpmd) {
             st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
             return copied;
         }
         if (*sp & pte::huge) {
-            u64 haddr = a & ~(kHugeSize - 1);
-            FrameId dep = alloc_frame(FrameKind::page_table, alloc);
-            if (dep == kNoFrame) {
-                st = fail(Errc::no_memory, "fork: no memory for a deposited page table");
-                return copied;
-            }
-            dst.deposited[haddr] = dep;
-            dst.pt_pages++;
-            if (*sp & pte::special) {
-                *dpmd = *sp & ~pte::accessed;
-            } else if (eager) {
-                FrameId nh = frames_.alloc_huge();
-                if (nh == kNoFrame) {
-                    st = fail(Errc::no_memory, "fork without COW: no free 2 MiB block to copy a huge page into");
-                    return copied;
-                }
-                FrameId oh = pte::pfn(*sp);
-                for (u32 i = 0; i < kPagesPerHuge; ++i) frames_.content(nh + i) = frames_.content(oh + i);
-                frames_.pmd_map(nh);
-                *dpmd = pte::make(nh, (*sp & ~pte::pfn_mask) | pte::dirty);
-                dst.rss_anon += kPagesPerHuge;
-                r.pages_copied += kPagesPerHuge;
-                advance(cfg_.cost.copy_ns(kHugeSize));
-            } else {
-                if (cow) *sp &= ~pte::writable;
-                *dpmd = *sp & ~pte::accessed;
-                frames_.pmd_map(pte::pfn(*sp));
-                dst.rss_anon += kPagesPerHuge;
-            }
+            if (!copy_huge_pmd(c, sp, dpmd, a & ~(kHugeSize - 1))) return copied;
             ++copied;
             ++r.huge_pmds;
             r.pt_pages += dst.pt_pages - before;
@@ -269,7 +240,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
             continue;
         }
         if (!pte::is_present(*dpmd)) {
-            TableId t = alloc_table(dst, true, alloc);
+            TableId t = alloc_table(dst, true, c.alloc);
             if (t == kNoTable) {
                 st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
                 return copied;
@@ -277,46 +248,92 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
             *dpmd = pte::make(t, pte::present | pte::writable | pte::user);
         }
         r.pt_pages += dst.pt_pages - before;
-        u64* s = tables_[pte::pfn(*sp)].data();
-        u64* d = tables_[pte::pfn(*dpmd)].data();
-        for (u32 i = pte_index(a), last = pte_index(chunk_end - kPageSize); i <= last; ++i) {
-            u64 e = s[i];
-            if (!pte::is_present(e)) continue;
-            ++copied;
-            if (e & pte::special) {                  // the zero page: copy the entry as it is
-                d[i] = e & ~pte::accessed;
-                continue;
-            }
-            FrameId f = pte::pfn(e);
-            FrameKind k = frames_[f].kind();
-            if (eager && cow && (k == FrameKind::anon || k == FrameKind::huge_head || k == FrameKind::huge_tail)) {
-                FrameId nf = alloc_frame(FrameKind::anon, alloc);
-                if (nf == kNoFrame) {
-                    st = fail(Errc::no_memory, "fork without COW: out of memory copying pages");
-                    return copied;
-                }
-                frames_.content(nf) = frames_.content(f);
-                frames_.map(nf);
-                u64 flags = (e & ~pte::pfn_mask & ~pte::accessed) | pte::dirty;
-                if (vma.prot & prot::write) flags |= pte::writable;
-                d[i] = pte::make(nf, flags);
-                dst.rss_anon++;
-                r.pages_copied++;
-                advance(cfg_.cost.copy_ns(kPageSize));
-                continue;
-            }
-            if (cow && (e & pte::writable)) {
-                s[i] = e & ~pte::writable;
-                e = s[i];
-            }
-            if (vma.is_shared()) e &= ~pte::dirty;
-            d[i] = e & ~pte::accessed;
-            frames_.map(f);
-            if (k == FrameKind::file) dst.rss_file++;
-            else if (k == FrameKind::shmem) dst.rss_shmem++;
-            else dst.rss_anon++;
-        }
+        copied += copy_ptes(c, tables_[pte::pfn(*sp)].data(), tables_[pte::pfn(*dpmd)].data(), pte_index(a),
+                            pte_index(chunk_end - kPageSize));
+        if (!st) return copied;
         a = chunk_end;
+    }
+    return copied;
+}
+
+// copy_huge_pmd(): the child's PMD maps the same huge page (write-protected in
+// both if private), with a page table deposited beside it; eager: a copy of the
+// huge page. false: no memory (c.st says why).
+bool Machine::copy_huge_pmd(ForkCopy& c, u64* sp, u64* dpmd, u64 haddr) {
+    FrameId dep = alloc_frame(FrameKind::page_table, c.alloc);
+    if (dep == kNoFrame) {
+        c.st = fail(Errc::no_memory, "fork: no memory for a deposited page table");
+        return false;
+    }
+    c.dst.deposited[haddr] = dep;
+    c.dst.pt_pages++;
+    if (*sp & pte::special) {
+        *dpmd = *sp & ~pte::accessed;
+    } else if (c.eager) {
+        FrameId nh = frames_.alloc_huge();
+        if (nh == kNoFrame) {
+            c.st = fail(Errc::no_memory, "fork without COW: no free 2 MiB block to copy a huge page into");
+            return false;
+        }
+        FrameId oh = pte::pfn(*sp);
+        for (u32 i = 0; i < kPagesPerHuge; ++i) frames_.content(nh + i) = frames_.content(oh + i);
+        frames_.pmd_map(nh);
+        *dpmd = pte::make(nh, (*sp & ~pte::pfn_mask) | pte::dirty);
+        c.dst.rss_anon += kPagesPerHuge;
+        c.r.pages_copied += kPagesPerHuge;
+        advance(cfg_.cost.copy_ns(kHugeSize));
+    } else {
+        if (!c.vma.is_shared()) *sp &= ~pte::writable;
+        *dpmd = *sp & ~pte::accessed;
+        frames_.pmd_map(pte::pfn(*sp));
+        c.dst.rss_anon += kPagesPerHuge;
+    }
+    return true;
+}
+
+// copy_pte_range(): entries first..last of the PTE table s into d. The zero
+// page is copied as it is; a private page is write-protected in both (COW), or
+// with eager copied now; a shared one is mapped clean in the child. Returns
+// the present entries seen; c.st is set on failure (no memory).
+u64 Machine::copy_ptes(ForkCopy& c, u64* s, u64* d, u32 first, u32 last) {
+    const bool cow = !c.vma.is_shared();
+    u64 copied = 0;
+    for (u32 i = first; i <= last; ++i) {
+        u64 e = s[i];
+        if (!pte::is_present(e)) continue;
+        ++copied;
+        if (e & pte::special) {                  // the zero page: copy the entry as it is
+            d[i] = e & ~pte::accessed;
+            continue;
+        }
+        FrameId f = pte::pfn(e);
+        FrameKind k = frames_[f].kind();
+        if (c.eager && cow && (k == FrameKind::anon || k == FrameKind::huge_head || k == FrameKind::huge_tail)) {
+            FrameId nf = alloc_frame(FrameKind::anon, c.alloc);
+            if (nf == kNoFrame) {
+                c.st = fail(Errc::no_memory, "fork without COW: out of memory copying pages");
+                return copied;
+            }
+            frames_.content(nf) = frames_.content(f);
+            frames_.map(nf);
+            u64 flags = (e & ~pte::pfn_mask & ~pte::accessed) | pte::dirty;
+            if (c.vma.prot & prot::write) flags |= pte::writable;
+            d[i] = pte::make(nf, flags);
+            c.dst.rss_anon++;
+            c.r.pages_copied++;
+            advance(cfg_.cost.copy_ns(kPageSize));
+            continue;
+        }
+        if (cow && (e & pte::writable)) {
+            s[i] = e & ~pte::writable;
+            e = s[i];
+        }
+        if (c.vma.is_shared()) e &= ~pte::dirty;
+        d[i] = e & ~pte::accessed;
+        frames_.map(f);
+        if (k == FrameKind::file) c.dst.rss_file++;
+        else if (k == FrameKind::shmem) c.dst.rss_shmem++;
+        else c.dst.rss_anon++;
     }
     return copied;
 }
