@@ -14,6 +14,10 @@
 // USS is Private_Clean + Private_Dirty (smem's definition).
 // /proc/<pid>/status: VmRSS = RssAnon + RssFile + RssShmem (mm counters),
 // VmPTE = page-table pages (PTE, PMD, PUD levels; not the PGD) in kB.
+//
+// The machine fills these (Machine::smaps, smaps_rollup, status, meminfo in
+// accounting.cpp); its invariants, which these figures rely on, are checked in
+// invariants.cpp.
 #pragma once
 
 #include <string>

@@ -17,6 +17,8 @@
 //   fault_around    a read fault on a file (or shmem) mapping also maps the
 //                   pages around it that are in the page cache, up to
 //                   fault_around_bytes (64 KiB, Linux >= 3.15; 4 KiB: off).
+//
+// validate() (config.cpp) checks a configuration before Machine::create uses it.
 #pragma once
 
 #include "cost.h"

@@ -18,6 +18,9 @@
 //            + huge_pmds * per_huge_pmd (a huge PMD counts apart from the tables and PTEs)
 //   fault  = fault_trap + (copy ? 4 KiB / copy_bw : 0) + (zero ? 4 KiB / zero_bw : 0)
 //   huge   = fault_trap + 2 MiB / copy_bw (copy) or 2 MiB / zero_bw (zero fill)
+//
+// The machine charges these as it works (Machine::advance); nothing else moves
+// the simulated clock.
 #pragma once
 
 #include "types.h"

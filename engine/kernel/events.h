@@ -3,7 +3,9 @@
 // Every operation appends events (fork, COW copy, frame free, OOM kill, ...)
 // stamped with the simulated time. The ring keeps the newest `capacity`
 // events; `total()` and the per-kind counters keep counting past it, so a
-// viewer can tell how many it missed.
+// viewer can tell how many it missed. A kind is declared once, in
+// COW_EVENT_KINDS (name and description); events.cpp derives to_string and
+// describe from it.
 #pragma once
 
 #include <array>

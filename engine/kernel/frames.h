@@ -24,6 +24,8 @@
 // Frames are grouped in 2 MiB blocks of 512. The allocator serves 4 KiB
 // frames from partly used blocks first, so that whole free blocks remain for
 // huge pages (a crude stand-in for the buddy allocator's anti-fragmentation).
+// The table never reclaims or kills: when it is full, alloc returns kNoFrame,
+// and the machine's allocator decides what to do (oom.cpp). (frames.cpp)
 #pragma once
 
 #include <array>

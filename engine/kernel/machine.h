@@ -12,10 +12,19 @@
 //   m.access(c, buf, 4096, cow::Access::write);              // one COW copy
 //   m.smaps_rollup(c)->private_dirty;                        // 4096
 //
-// The implementation is split by concept: process.cpp (spawn, fork, exec,
-// exit), vma.cpp (mmap, munmap, mprotect, madvise), pagetable.cpp (walk, map,
-// unmap, copy), fault.cpp (the fault handler), accounting.cpp (queries and
-// invariants), machine.cpp (frames for processes, OOM, events).
+// The implementation is split by concept, one file each:
+//
+//   process.cpp     spawn, fork (COW and eager), vfork, posix_spawn, exec, exit, wait
+//   vma.cpp         mmap, munmap, mprotect, madvise; VMA layout; files; loading an image
+//   pagetable.cpp   the walk (lookup, or with the caller's Allocator), split, zap, fork's copy
+//   fault.cpp       accesses and the fault handler, one function per kind of fault
+//   oom.cpp         frames for the kernel's paths, reclaim, the OOM killer, commit accounting
+//   accounting.cpp  the queries: smaps, status, meminfo, translate, peek
+//   invariants.cpp  check_invariants, one function per family of invariants
+//   machine.cpp     create; events and the clock; dropping a mapping; address-space slots
+//
+// The headers it includes have their own: types.cpp, config.cpp, events.cpp,
+// frames.cpp; framemap.cpp draws a machine's frames as one byte each.
 #pragma once
 
 #include <deque>

@@ -23,6 +23,12 @@
 // In upper-level entries (PGD, PUD, PMD without PS) the PFN field holds the
 // index of the next table in the machine's table pool, whose physical frame is
 // `PageTables::frame(id)`; a leaf entry's PFN field is the mapped frame.
+//
+// This header is the data: the entries and the pool. The walk over them is
+// the machine's (pagetable.cpp): Machine::pmd_entry looks up, and
+// pmd_alloc / pte_alloc create missing tables from an Allocator the caller
+// passes, as xv6's walk(pagetable, va, alloc), so that the walk holds no
+// policy: a fault's allocator may OOM-kill, fork's may not (oom.cpp).
 #pragma once
 
 #include <array>

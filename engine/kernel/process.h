@@ -5,6 +5,9 @@
 //
 //   running --exit--> zombie --parent waits--> reaped
 //   running --vfork--> (parent) vfork_wait --child execs/exits--> running
+//
+// These are the data; spawn, fork, exec, exit and wait are the machine's, in
+// process.cpp.
 #pragma once
 
 #include <string>

@@ -2,7 +2,9 @@
 //
 // Ids are small integers, never pointers, so the whole machine can be copied
 // (snapshots, rewind) and compared. Operations that can fail on a user's input
-// return Result<T> / Status with a message; they never throw or abort.
+// return Result<T> / Status with a message; they never throw or abort. A broken
+// invariant (a bug) is reported by invariant_broken, which names the function
+// and aborts. (types.cpp, version.cpp)
 #pragma once
 
 #include <cstdint>

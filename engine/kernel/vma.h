@@ -13,6 +13,9 @@
 //
 // Files (and MAP_SHARED|MAP_ANONYMOUS objects, which the kernel backs with
 // shmem) keep their pages in a page cache shared by every process mapping them.
+//
+// These are the data; the operations on them (mmap, munmap, mprotect, madvise,
+// loading an image) are the machine's, in vma.cpp.
 #pragma once
 
 #include <map>
