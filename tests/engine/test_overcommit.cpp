@@ -95,3 +95,33 @@ TEST_CASE("unmapped page cache is reclaimed before anyone is killed") {
     CHECK(lab.m.events().count(EventKind::oom_kill) == 0);
     CHECK(lab.m.events().count(EventKind::reclaim) > 0);
 }
+
+TEST_CASE("a fork that runs out of memory fails with ENOMEM and kills nobody, where a fault would OOM-kill") {
+    MachineConfig cfg = small_config(64 * MiB);
+    cfg.overcommit = Overcommit::always;
+    Lab lab(cfg);
+    Pid bystander = lab.spawn(bare_image("bystander"));
+    u64 a = lab.mmap(bystander, 24 * MiB);
+    lab.write(bystander, a, 24 * MiB);
+    Pid parent = lab.spawn(bare_image("parent"));
+    u64 b = lab.mmap(parent, 24 * MiB);
+    lab.write(parent, b, 24 * MiB);
+    const u64 free_before = lab.m.frames().free_count();
+    Result<ForkResult> r = lab.m.fork_eager(parent);   // copying 24 MiB into the 16 MiB left
+    CHECK(r.code() == Errc::no_memory);
+    lab.check();
+    CHECK(lab.m.events().count(EventKind::oom_kill) == 0);
+    CHECK(lab.m.events().count(EventKind::fork_failed) == 1);
+    CHECK(lab.m.process(bystander)->alive());
+    CHECK(lab.m.process(parent)->alive());
+    CHECK(lab.m.frames().free_count() == free_before);   // the child's frames and tables went back
+    // The same shortage met by a fault calls the OOM killer, which picks the
+    // faulting parent: by then the biggest.
+    u64 c = lab.mmap(parent, 24 * MiB);
+    Result<AccessResult> w = lab.m.access(parent, c, 24 * MiB, Access::write);
+    lab.check();
+    CHECK(w.code() == Errc::killed);
+    CHECK(lab.m.events().count(EventKind::oom_kill) == 1);
+    CHECK(!lab.m.process(parent)->alive());
+    CHECK(lab.m.process(bystander)->alive());
+}
