@@ -5,6 +5,9 @@
 //   cowlab lesson check FILE...
 //       validates lesson files, runs each to the end at its default
 //       parameters and checks every checkpoint's golden value
+//   cowlab lesson docs README
+//       rewrites the README's tables of operations, functions and units
+//       from the engine's tables (engine/lesson/docs.h)
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
 //       samples real processes' memory from /proc (host/)
 //   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
@@ -21,6 +24,7 @@
 #include <sstream>
 #include <string>
 
+#include "docs.h"
 #include "engine.h"
 #include "calibrate.h"
 #include "experiment.h"
@@ -35,6 +39,7 @@ int usage() {
     std::fprintf(stderr,
                  "usage: cowlab lesson run FILE [--param NAME=VALUE]... [--json]\n"
                  "       cowlab lesson check FILE...\n"
+                 "       cowlab lesson docs README\n"
                  "       cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]\n"
                  "       cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]\n"
                  "       cowlab calibrate [--json] [--quick]\n"
@@ -230,6 +235,35 @@ int check_lessons(const std::vector<std::string>& files) {
     return bad ? 1 : 0;
 }
 
+// Rewrites the generated parts of a lessons README (engine/lesson/docs.h).
+int update_docs(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        std::fprintf(stderr, "%s: cannot be read\n", path.c_str());
+        return 1;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    in.close();
+    Result<std::string> out = with_generated_docs(ss.str());
+    if (!out) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), out.message().c_str());
+        return 1;
+    }
+    if (*out == ss.str()) {
+        std::printf("%s is up to date\n", path.c_str());
+        return 0;
+    }
+    std::ofstream f(path, std::ios::binary);
+    f << *out;
+    if (!f) {
+        std::fprintf(stderr, "%s: cannot be written\n", path.c_str());
+        return 1;
+    }
+    std::printf("%s: the generated tables rewritten\n", path.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,6 +278,7 @@ int main(int argc, char** argv) {
     }
     if (a[0] != "lesson" || a.size() < 3) return usage();
     if (a[1] == "check") return check_lessons(std::vector<std::string>(a.begin() + 2, a.end()));
+    if (a[1] == "docs" && a.size() == 3) return update_docs(a[2]);
     if (a[1] != "run") return usage();
     std::string file;
     std::map<std::string, double> params;
