@@ -26,6 +26,7 @@
 
 #include "docs.h"
 #include "engine.h"
+#include "report.h"
 #include "calibrate.h"
 #include "experiment.h"
 #include "live.h"
@@ -55,51 +56,17 @@ Result<Lesson> load(const std::string& path) {
     return parse_lesson(ss.str(), path);
 }
 
-json mem_json(const MemStats& s) {
-    return {{"rss", s.rss}, {"pss", s.pss()}, {"pss_dirty", s.pss_dirty()}, {"uss", s.uss()},
-            {"shared_clean", s.shared_clean}, {"shared_dirty", s.shared_dirty},
-            {"private_clean", s.private_clean}, {"private_dirty", s.private_dirty},
-            {"anonymous", s.anonymous}, {"anon_huge", s.anon_huge}, {"referenced", s.referenced}};
-}
-
-// The checkpoints of a step, evaluated after its operations ran.
+// The checkpoints of a step, evaluated after its operations ran and checked
+// against their golden values (engine/lesson/report.h).
 json checkpoints_json(const LessonRun& run, int step, bool* ok, std::string* problems) {
     json out = json::array();
     for (const Checkpoint& cp : run.lesson().steps[size_t(step)].checkpoints) {
-        Result<double> v = run.eval(cp.expect);
-        Result<std::string> question = run.render(cp.question), explain = run.render(cp.explain);
-        for (const Result<std::string>* r : {&question, &explain})
-            if (!*r) {
-                *ok = false;
-                *problems += run.lesson().file + ": " + cp.where + ": " + r->message() + "\n";
-            }
-        json c = {{"question", question ? *question : cp.question}, {"kind", cp.kind}, {"unit", cp.unit},
-                  {"explain", explain ? *explain : cp.explain}};
-        if (!v) {
-            c["error"] = v.message();
-            *ok = false;
-            *problems += run.lesson().file + ": " + cp.where + ".expect: " + v.message() + "\n";
-        } else {
-            c["answer"] = *v;
-            c["answer_text"] = cp.kind == "choice" && *v >= 0 && *v < double(cp.choices.size())
-                                   ? cp.choices[size_t(*v)]
-                                   : format_value(*v, cp.unit);
-            if (cp.kind == "choice" && !(*v >= 0 && *v < double(cp.choices.size()) && *v == std::floor(*v))) {
-                *ok = false;
-                *problems += run.lesson().file + ": " + cp.where + ": expect gives " + format_value(*v, "") +
-                             ", not the index of a choice\n";
-            }
-            if (cp.has_golden) {
-                c["golden"] = cp.golden;
-                const double tol = 1e-9 * std::max(1.0, std::fabs(cp.golden));
-                if (std::fabs(*v - cp.golden) > tol) {
-                    *ok = false;
-                    char buf[256];
-                    std::snprintf(buf, sizeof buf, ": golden value %.17g, the engine now says %.17g\n", cp.golden, *v);
-                    *problems += run.lesson().file + ": " + cp.where + buf;
-                }
-            }
-        }
+        const CheckpointResult r = evaluate(run, cp);
+        for (const std::string& p : r.problems) *problems += p + "\n";
+        if (!r.problems.empty()) *ok = false;
+        json c = checkpoint_json(cp, r.question);
+        add_answer_json(c, r);
+        if (r.answered && cp.has_golden) c["golden"] = cp.golden;
         out.push_back(c);
     }
     return out;
@@ -137,21 +104,12 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
         const StepMetrics m = run.metrics();
         json cps = checkpoints_json(run, i, &ok, &problems);
         if (as_json) {
-            json procs = json::array();
-            for (const ProcMetrics& p : m.procs)
-                procs.push_back({{"name", p.name}, {"pid", p.pid}, {"state", p.state}, {"smaps", mem_json(p.mem)},
-                                 {"vm_rss", p.status.vm_rss}, {"vm_pte", p.status.vm_pte},
-                                 {"min_flt", p.counters.min_flt}, {"cow_copies", p.counters.cow_copies},
-                                 {"cow_reuses", p.counters.cow_reuses}, {"zero_fills", p.counters.zero_fills}});
-            json shown = json::object();
-            for (auto& [e, v] : m.shown) shown[e] = v;
-            out["steps"].push_back({{"step", i}, {"title", lesson->steps[size_t(i)].title}, {"narrative", *text},
-                                    {"time_ns", m.time_ns},
-                                    {"meminfo", {{"total", m.meminfo.total}, {"used", m.meminfo.used}, {"free", m.meminfo.free},
-                                                 {"committed_as", m.meminfo.committed_as}, {"commit_limit", m.meminfo.commit_limit},
-                                                 {"page_tables", m.meminfo.page_tables}, {"anon_pages", m.meminfo.anon_pages}}},
-                                    {"processes", procs}, {"show", shown}, {"checkpoints", cps},
-                                    {"outcomes", run.outcomes()}});
+            json st = metrics_json(m);
+            st["title"] = lesson->steps[size_t(i)].title;
+            st["narrative"] = *text;
+            st["checkpoints"] = cps;
+            st["outcomes"] = run.outcomes();
+            out["steps"].push_back(st);
             bool bgsave = false;
             for (const LessonOp& op : lesson->steps[size_t(i)].ops) bgsave |= op.op == "redis_bgsave";
             if (bgsave) {
@@ -185,7 +143,7 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
                     format_value(double(m.time_ns), "ms").c_str());
         for (auto& [e, v] : m.shown) std::printf("  %s = %s\n", e.c_str(), format_value(v, "").c_str());
     }
-    if (as_json) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    if (as_json) std::printf("%s\n", dump_json(out, 2).c_str());
     if (!ok) {
         std::fprintf(stderr, "%s", problems.c_str());
         return 1;
