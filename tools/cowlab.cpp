@@ -5,6 +5,9 @@
 //   cowlab lesson check FILE...
 //       validates lesson files, runs each to the end at its default
 //       parameters and checks every checkpoint's golden value
+//   cowlab lesson docs README
+//       rewrites the README's tables of operations, functions and units
+//       from the engine's tables (engine/lesson/docs.h)
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
 //       samples real processes' memory from /proc (host/)
 //   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
@@ -21,7 +24,9 @@
 #include <sstream>
 #include <string>
 
+#include "docs.h"
 #include "engine.h"
+#include "report.h"
 #include "calibrate.h"
 #include "experiment.h"
 #include "live.h"
@@ -35,6 +40,7 @@ int usage() {
     std::fprintf(stderr,
                  "usage: cowlab lesson run FILE [--param NAME=VALUE]... [--json]\n"
                  "       cowlab lesson check FILE...\n"
+                 "       cowlab lesson docs README\n"
                  "       cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]\n"
                  "       cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]\n"
                  "       cowlab calibrate [--json] [--quick]\n"
@@ -50,51 +56,17 @@ Result<Lesson> load(const std::string& path) {
     return parse_lesson(ss.str(), path);
 }
 
-json mem_json(const MemStats& s) {
-    return {{"rss", s.rss}, {"pss", s.pss()}, {"pss_dirty", s.pss_dirty()}, {"uss", s.uss()},
-            {"shared_clean", s.shared_clean}, {"shared_dirty", s.shared_dirty},
-            {"private_clean", s.private_clean}, {"private_dirty", s.private_dirty},
-            {"anonymous", s.anonymous}, {"anon_huge", s.anon_huge}, {"referenced", s.referenced}};
-}
-
-// The checkpoints of a step, evaluated after its operations ran.
+// The checkpoints of a step, evaluated after its operations ran and checked
+// against their golden values (engine/lesson/report.h).
 json checkpoints_json(const LessonRun& run, int step, bool* ok, std::string* problems) {
     json out = json::array();
     for (const Checkpoint& cp : run.lesson().steps[size_t(step)].checkpoints) {
-        Result<double> v = run.eval(cp.expect);
-        Result<std::string> question = run.render(cp.question), explain = run.render(cp.explain);
-        for (const Result<std::string>* r : {&question, &explain})
-            if (!*r) {
-                *ok = false;
-                *problems += run.lesson().file + ": " + cp.where + ": " + r->message() + "\n";
-            }
-        json c = {{"question", question ? *question : cp.question}, {"kind", cp.kind}, {"unit", cp.unit},
-                  {"explain", explain ? *explain : cp.explain}};
-        if (!v) {
-            c["error"] = v.message();
-            *ok = false;
-            *problems += run.lesson().file + ": " + cp.where + ".expect: " + v.message() + "\n";
-        } else {
-            c["answer"] = *v;
-            c["answer_text"] = cp.kind == "choice" && *v >= 0 && *v < double(cp.choices.size())
-                                   ? cp.choices[size_t(*v)]
-                                   : format_value(*v, cp.unit);
-            if (cp.kind == "choice" && !(*v >= 0 && *v < double(cp.choices.size()) && *v == std::floor(*v))) {
-                *ok = false;
-                *problems += run.lesson().file + ": " + cp.where + ": expect gives " + format_value(*v, "") +
-                             ", not the index of a choice\n";
-            }
-            if (cp.has_golden) {
-                c["golden"] = cp.golden;
-                const double tol = 1e-9 * std::max(1.0, std::fabs(cp.golden));
-                if (std::fabs(*v - cp.golden) > tol) {
-                    *ok = false;
-                    char buf[256];
-                    std::snprintf(buf, sizeof buf, ": golden value %.17g, the engine now says %.17g\n", cp.golden, *v);
-                    *problems += run.lesson().file + ": " + cp.where + buf;
-                }
-            }
-        }
+        const CheckpointResult r = evaluate(run, cp);
+        for (const std::string& p : r.problems) *problems += p + "\n";
+        if (!r.problems.empty()) *ok = false;
+        json c = checkpoint_json(cp, r.question);
+        add_answer_json(c, r);
+        if (r.answered && cp.has_golden) c["golden"] = cp.golden;
         out.push_back(c);
     }
     return out;
@@ -132,21 +104,12 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
         const StepMetrics m = run.metrics();
         json cps = checkpoints_json(run, i, &ok, &problems);
         if (as_json) {
-            json procs = json::array();
-            for (const ProcMetrics& p : m.procs)
-                procs.push_back({{"name", p.name}, {"pid", p.pid}, {"state", p.state}, {"smaps", mem_json(p.mem)},
-                                 {"vm_rss", p.status.vm_rss}, {"vm_pte", p.status.vm_pte},
-                                 {"min_flt", p.counters.min_flt}, {"cow_copies", p.counters.cow_copies},
-                                 {"cow_reuses", p.counters.cow_reuses}, {"zero_fills", p.counters.zero_fills}});
-            json shown = json::object();
-            for (auto& [e, v] : m.shown) shown[e] = v;
-            out["steps"].push_back({{"step", i}, {"title", lesson->steps[size_t(i)].title}, {"narrative", *text},
-                                    {"time_ns", m.time_ns},
-                                    {"meminfo", {{"total", m.meminfo.total}, {"used", m.meminfo.used}, {"free", m.meminfo.free},
-                                                 {"committed_as", m.meminfo.committed_as}, {"commit_limit", m.meminfo.commit_limit},
-                                                 {"page_tables", m.meminfo.page_tables}, {"anon_pages", m.meminfo.anon_pages}}},
-                                    {"processes", procs}, {"show", shown}, {"checkpoints", cps},
-                                    {"outcomes", run.outcomes()}});
+            json st = metrics_json(m);
+            st["title"] = lesson->steps[size_t(i)].title;
+            st["narrative"] = *text;
+            st["checkpoints"] = cps;
+            st["outcomes"] = run.outcomes();
+            out["steps"].push_back(st);
             bool bgsave = false;
             for (const LessonOp& op : lesson->steps[size_t(i)].ops) bgsave |= op.op == "redis_bgsave";
             if (bgsave) {
@@ -180,7 +143,7 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
                     format_value(double(m.time_ns), "ms").c_str());
         for (auto& [e, v] : m.shown) std::printf("  %s = %s\n", e.c_str(), format_value(v, "").c_str());
     }
-    if (as_json) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    if (as_json) std::printf("%s\n", dump_json(out, 2).c_str());
     if (!ok) {
         std::fprintf(stderr, "%s", problems.c_str());
         return 1;
@@ -230,6 +193,35 @@ int check_lessons(const std::vector<std::string>& files) {
     return bad ? 1 : 0;
 }
 
+// Rewrites the generated parts of a lessons README (engine/lesson/docs.h).
+int update_docs(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        std::fprintf(stderr, "%s: cannot be read\n", path.c_str());
+        return 1;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    in.close();
+    Result<std::string> out = with_generated_docs(ss.str());
+    if (!out) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), out.message().c_str());
+        return 1;
+    }
+    if (*out == ss.str()) {
+        std::printf("%s is up to date\n", path.c_str());
+        return 0;
+    }
+    std::ofstream f(path, std::ios::binary);
+    f << *out;
+    if (!f) {
+        std::fprintf(stderr, "%s: cannot be written\n", path.c_str());
+        return 1;
+    }
+    std::printf("%s: the generated tables rewritten\n", path.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,6 +236,7 @@ int main(int argc, char** argv) {
     }
     if (a[0] != "lesson" || a.size() < 3) return usage();
     if (a[1] == "check") return check_lessons(std::vector<std::string>(a.begin() + 2, a.end()));
+    if (a[1] == "docs" && a.size() == 3) return update_docs(a[2]);
     if (a[1] != "run") return usage();
     std::string file;
     std::map<std::string, double> params;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gl.h"
+#include "report.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBIW_WINDOWS_UTF8 0
@@ -78,21 +79,10 @@ std::string metrics_csv(const Player& p) {
     return out;
 }
 
+// The state, the current metrics and every step's run so far, each in the shape the page's API returns.
 std::string metrics_json(const Player& p) {
-    nlohmann::json history = nlohmann::json::array();
-    for (const Player::StepPoint& s : p.history()) {
-        nlohmann::json procs = nlohmann::json::array();
-        for (const Player::ProcPoint& q : s.procs)
-            procs.push_back({{"name", q.name}, {"pid", q.pid}, {"rss", q.rss}, {"pss", q.pss}, {"uss", q.uss},
-                             {"shared", q.shared}, {"private_dirty", q.private_dirty}, {"min_flt", q.min_flt},
-                             {"cow_copies", q.cow_copies}});
-        history.push_back({{"step", s.step + 1}, {"time_ns", s.time_ns}, {"used", s.used}, {"anon", s.anon},
-                           {"page_tables", s.page_tables}, {"committed_as", s.committed}, {"processes", procs}});
-    }
-    nlohmann::json j = {{"state", nlohmann::json::parse(p.state_json())},
-                        {"metrics", nlohmann::json::parse(p.metrics_json())},
-                        {"history", history}};
-    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    const nlohmann::json metrics = p.loaded() ? cow::metrics_json(p.metrics()) : nlohmann::json::object();
+    return cow::dump_json({{"state", p.state()}, {"metrics", metrics}, {"history", p.history_json()}}, 2);
 }
 
 std::string save_text(const std::string& filename, const std::string& mime, const std::string& text) {

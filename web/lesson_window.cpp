@@ -15,21 +15,6 @@ namespace cowlab {
 
 namespace {
 
-// Display unit -> the expression's own units (bytes, ns, ...), as format_value scales.
-double unit_factor(const std::string& u) {
-    if (u == "KiB") return double(cow::KiB);
-    if (u == "MiB") return double(cow::MiB);
-    if (u == "GiB") return double(cow::GiB);
-    if (u == "pages") return double(cow::kPageSize);
-    if (u == "us") return 1e3;
-    if (u == "ms") return 1e6;
-    if (u == "s") return 1e9;
-    if (u == "%") return 0.01;
-    return 1;
-}
-
-const char* unit_label(const std::string& u) { return u == "us" ? "µs" : u.c_str(); }
-
 void report(App& app, const cow::Status& st) {
     if (!st) app.notices.push_back(st.message);
 }
@@ -152,14 +137,14 @@ void draw_lesson_window(App& app) {
                 ImGui::EndDisabled();
             }
         } else {
-            const double f = unit_factor(c.unit);
+            const double f = cow::unit_factor(c.unit);
             double shown = c.has_guess ? c.guess / f : 0.0;
             ImGui::SetNextItemWidth(160);
             ImGui::BeginDisabled(c.revealed);
             if (ImGui::InputDouble("##guess", &shown, 0, 0, "%.6g")) report(app, P.answer(int(i), shown * f));
             ImGui::EndDisabled();
             ImGui::SameLine();
-            ImGui::TextUnformatted(unit_label(c.unit));
+            ImGui::TextUnformatted(cow::unit_symbol(c.unit));
         }
         if (c.revealed) {
             if (!c.error.empty()) {

@@ -1,105 +1,26 @@
-// player.h: a lesson as the lab plays it: which step is shown, whether it has
-// run, the learner's predictions, the parameters. The windows draw it; the
-// page's JavaScript API drives it through the same calls.
-//
-//   step cur, not yet run:  its checkpoints are asked (predict)
-//   step cur, run:          its narrative and the answers are shown (reveal)
-//   next():  run cur if it has not run, else move to cur + 1 (which runs at
-//            once when it asks nothing)
-//   back():  replay from the start up to cur - 1, shown as run
+// player.h: the lab's lesson player: the engine's Player
+// (engine/lesson/player.h) over the lessons built into the lab.
 #pragma once
 
-#include <map>
-#include <string>
 #include <vector>
 
 #include "engine.h"
+#include "lesson/player.h"
 
 namespace cowlab {
 
 // The lessons built into the lab (lessons/*.json, embedded at build time).
 const char* lesson_source(const char* file_name);
 const char* const* lesson_source_names();
+// The same, as a catalogue: {"lessons/fork-basics.json", text}, ...
+cow::LessonCatalogue builtin_lessons();
 
-struct LessonInfo {
-    std::string id, title, summary, level;
-};
+using cow::LessonInfo;
 
-class Player {
+class Player : public cow::Player {
 public:
-    static std::vector<LessonInfo> catalogue();
-
-    // Loads a built-in lesson by id with parameters (missing: defaults), and
-    // shows `step` (0-based). On error nothing changes and the message says why.
-    cow::Status load(const std::string& id, const std::map<std::string, double>& params, int step = 0);
-    cow::Status load_text(const std::string& json, const std::string& name, const std::map<std::string, double>& params);
-    cow::Status set_param(const std::string& name, double value);   // replays to the same step
-    cow::Status next();
-    cow::Status back();
-    cow::Status reset();
-    cow::Status go_to(int step);
-    cow::Status answer(int checkpoint, double guess);               // a number, or a choice index
-
-    bool loaded() const { return loaded_; }
-    const cow::Lesson& lesson() const { return lesson_; }
-    const cow::LessonRun& run() const { return run_; }
-    const std::map<std::string, double>& params() const { return params_; }
-    int current() const { return cur_; }
-    bool ran() const { return ran_; }
-    bool at_end() const { return loaded_ && ran_ && cur_ + 1 >= int(lesson_.steps.size()); }
-    const std::string& lesson_error() const { return error_; }  // a broken step: shown, the lab goes on
-    long version() const { return version_; }                   // changes whenever the state does
-
-    struct CheckpointView {
-        std::string question, explain, unit, kind;
-        std::vector<std::string> choices;
-        bool has_guess = false;
-        double guess = 0;
-        bool revealed = false;
-        double answer = 0;
-        std::string answer_text;
-        bool right = false;
-        std::string error;
-    };
-    struct ProcPoint {
-        std::string name;
-        cow::Pid pid = cow::kNoPid;
-        cow::u64 rss = 0, pss = 0, uss = 0, shared = 0, private_dirty = 0, min_flt = 0, cow_copies = 0;
-    };
-    struct StepPoint {
-        int step = 0;
-        cow::u64 time_ns = 0;
-        cow::u64 used = 0, anon = 0, page_tables = 0, committed = 0;
-        std::vector<ProcPoint> procs;
-    };
-    // The machine after each step run so far (for the metrics plots).
-    const std::vector<StepPoint>& history() const { return history_; }
-
-    std::vector<CheckpointView> checkpoints() const;
-    std::string narrative() const;   // of the current step; empty before it ran
-    // The run's metrics, computed once per state (walking page tables is not free).
-    const cow::StepMetrics& metrics() const;
-    std::string state_json() const;
-    std::string metrics_json() const;
-    std::string share_query() const; // "?lesson=...&step=...&param=value"
-
-private:
-    cow::Status replay(int step, bool run_it);
-    void run_one();   // runs the next step and records it
-    void changed() { ++version_; }
-
-    bool loaded_ = false;
-    cow::Lesson lesson_;
-    cow::LessonRun run_;
-    std::map<std::string, double> params_;
-    int cur_ = 0;
-    bool ran_ = false;
-    std::map<int, double> guesses_;
-    std::string error_;
-    long version_ = 0;
-    std::vector<StepPoint> history_;
-    mutable cow::StepMetrics metrics_cache_;
-    mutable long metrics_version_ = -1;
+    Player() : cow::Player(builtin_lessons()) {}
+    static std::vector<LessonInfo> catalogue() { return cow::lesson_infos(builtin_lessons()); }
 };
 
 }  // namespace cowlab

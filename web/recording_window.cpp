@@ -19,22 +19,6 @@ namespace {
 
 constexpr size_t kMaxCells = size_t{4} << 20;   // pages drawn at most (the map's texture height)
 
-std::string value_text(double v, const std::string& unit) {
-    if (unit == "B") return cow::format_bytes(cow::u64(std::max(0.0, v)));
-    char buf[48];
-    if (unit.empty()) std::snprintf(buf, sizeof buf, "%.0f", v);
-    else std::snprintf(buf, sizeof buf, "%.1f %s", v, unit == "us" ? "µs" : unit.c_str());
-    return buf;
-}
-
-std::string difference_text(double d, const std::string& unit) {
-    char buf[48];
-    if (unit == "B") std::snprintf(buf, sizeof buf, "%+.0f pages", d / 4096.0);
-    else if (unit.empty()) std::snprintf(buf, sizeof buf, "%+.0f", d);
-    else std::snprintf(buf, sizeof buf, "%+.1f %s", d, unit == "us" ? "µs" : unit.c_str());
-    return buf;
-}
-
 const cow::RecSample* shown_sample(const App::Replay& r) {
     if (r.rec.samples.empty()) return nullptr;
     return &r.rec.samples[r.rec.sample_at(r.rec.samples.front().t_s + r.t)];
@@ -72,7 +56,7 @@ void plot_pair(const char* label, const std::vector<std::array<double, 2>>& a, c
         dl->AddLine(ImVec2(x, o.y), ImVec2(x, o.y + h), IM_COL32(200, 200, 200, 90));
     }
     ImGui::Dummy(ImVec2(w, h));
-    const std::string top = value_text(hi, unit);
+    const std::string top = cow::format_measured(hi, unit);
     ImGui::TextColored(ImVec4(0.98f, 0.75f, 0.27f, 1), "%s", b.empty() ? "recorded" : "measured");
     if (!b.empty()) {
         ImGui::SameLine();
@@ -173,11 +157,11 @@ void draw_recording_window(App& app) {
                 ImGui::TableNextColumn();
                 ImGui::TextUnformatted(row.name.c_str());
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(value_text(row.measured, row.unit).c_str());
+                ImGui::TextUnformatted(cow::format_measured(row.measured, row.unit).c_str());
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(value_text(row.predicted, row.unit).c_str());
+                ImGui::TextUnformatted(cow::format_measured(row.predicted, row.unit).c_str());
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(difference_text(row.predicted - row.measured, row.unit).c_str());
+                ImGui::TextUnformatted(cow::format_difference(row.predicted - row.measured, row.unit).c_str());
             }
             ImGui::EndTable();
         }

@@ -1,12 +1,14 @@
-// lesson.cpp: parsing and validating lesson files; running their operations
-// against a machine; the query functions lesson expressions may call.
+// lesson.cpp: parsing and validating lesson files (operations against the
+// operation table, ops.h) and the machine a lesson describes.
 #include "lesson.h"
+
+#include "ops.h"
+#include "queries.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <set>
 
 namespace cow {
 
@@ -109,42 +111,10 @@ private:
     std::string file_;
 };
 
-// Operations and the arguments each takes ("image" is an object, flattened to "image.*").
-const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>>& op_table() {
-    static const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> t = {
-        // op            required                 optional
-        {"spawn", {{"as"}, {"image", "oom_score_adj"}}},
-        {"fork", {{"pid", "as"}, {"eager", "count"}}},
-        {"vfork", {{"pid", "as"}, {}}},
-        {"posix_spawn", {{"pid", "as"}, {"image"}}},
-        {"exec", {{"pid"}, {"image"}}},
-        {"exit", {{"pid"}, {"code"}}},
-        {"wait", {{"pid"}, {"child"}}},
-        {"mmap", {{"pid", "as", "size"}, {"prot", "shared", "advice"}}},
-        {"munmap", {{"pid", "region"}, {}}},
-        {"madvise", {{"pid", "region", "advice"}, {"offset", "size"}}},
-        {"mprotect", {{"pid", "region", "prot"}, {}}},
-        {"write", {{"pid", "region"}, {"offset", "size", "every", "fraction", "pages"}}},
-        {"read", {{"pid", "region"}, {"offset", "size", "every", "fraction", "pages"}}},
-        {"oom_score_adj", {{"pid", "value"}, {}}},
-        {"set", {{"name", "value"}, {}}},   // remember a value for later steps: name = value
-        {"redis_load", {{"pid", "keys", "value_bytes"}, {}}},
-        {"heap_create", {{"pid", "as", "runtime", "objects"}, {"object_bytes", "tracked"}}},
-        {"heap_touch", {{"pid", "heap"}, {"fraction"}}},
-        {"heap_collect", {{"pid", "heap"}, {}}},
-        {"heap_freeze", {{"pid", "heap"}, {}}},
-        {"heap_immortalize", {{"pid", "heap"}, {}}},
-        {"heap_warmup", {{"pid", "heap"}, {}}},
-        {"redis_bgsave", {{"pid", "as", "writes_per_s"}, {"zipf_s", "value_bytes", "save_mb_per_s", "samples"}}},
-    };
-    return t;
-}
-
 const std::vector<std::string> kImageFields = {"name", "text", "rodata", "data", "bss", "heap", "stack", "libs", "warm"};
 const std::vector<std::string> kMachineFields = {"ram", "swap", "kernel_reserved", "thp", "thp_cow", "cow_reuse",
                                                  "zero_page", "thp_zero_page", "fault_around", "overcommit", "overcommit_ratio",
                                                  "seed"};
-const std::set<std::string> kUnits = {"", "B", "KiB", "MiB", "GiB", "pages", "ns", "us", "ms", "s", "%", "x", "faults", "processes"};
 
 }  // namespace
 
@@ -153,6 +123,141 @@ const LessonParam* Lesson::param(const std::string& name) const {
         if (p.name == name) return &p;
     return nullptr;
 }
+
+namespace {
+
+Status parse_machine(const Fields& F, const json& root, std::map<std::string, std::string>& machine) {
+    auto it = root.find("machine");
+    if (it == root.end()) return {};
+    if (!it->is_object()) return F.error("machine", "must be an object");
+    for (auto m = it->begin(); m != it->end(); ++m) {
+        if (std::find(kMachineFields.begin(), kMachineFields.end(), m.key()) == kMachineFields.end())
+            return F.error("machine." + m.key(), "unknown setting");
+        if (Status st = F.scalar(m.value(), "machine." + m.key(), machine[m.key()]); !st) return st;
+    }
+    return {};
+}
+
+Status parse_param(const Fields& F, const json& p, const std::string& w, const Lesson& L, LessonParam& lp) {
+    if (!p.is_object()) return F.error(w.substr(0, w.size() - 1), "must be an object");
+    if (Status st = F.no_unknown(p, w, {"name", "label", "unit", "min", "max", "default", "step"}); !st) return st;
+    if (Status st = F.str(p, w, "name", lp.name, true, 40); !st) return st;
+    if (Status st = F.str(p, w, "label", lp.label, true, 120); !st) return st;
+    if (Status st = F.str(p, w, "unit", lp.unit, false, 20); !st) return st;
+    if (Status st = F.number(p, w, "min", lp.min, true); !st) return st;
+    if (Status st = F.number(p, w, "max", lp.max, true); !st) return st;
+    if (Status st = F.number(p, w, "default", lp.def, true); !st) return st;
+    if (Status st = F.number(p, w, "step", lp.step, false); !st) return st;
+    if (!(lp.min <= lp.max)) return F.error(w + "min", "is above max");
+    if (lp.def < lp.min || lp.def > lp.max) return F.error(w + "default", "is outside [min, max]");
+    if (!(lp.step > 0)) return F.error(w + "step", "must be positive");
+    if (!std::isalpha(static_cast<unsigned char>(lp.name[0]))) return F.error(w + "name", "must start with a letter");
+    if (L.param(lp.name)) return F.error(w + "name", "'" + lp.name + "' is defined twice");
+    if (!valid_display_unit(lp.unit)) return F.error(w + "unit", "unknown unit '" + lp.unit + "'");
+    return {};
+}
+
+Status parse_params(const Fields& F, const json& root, Lesson& L) {
+    auto it = root.find("parameters");
+    if (it == root.end()) return {};
+    if (!it->is_array()) return F.error("parameters", "must be an array");
+    if (it->size() > 32) return F.error("parameters", "more than 32 parameters");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+        LessonParam lp;
+        if (Status st = parse_param(F, (*it)[i], "parameters[" + std::to_string(i) + "].", L, lp); !st) return st;
+        L.params.push_back(lp);
+    }
+    return {};
+}
+
+// An operation, checked against the operation table (ops.h); "image" is an object, flattened to "image.*".
+Status parse_op(const Fields& F, const json& o, const std::string& ow, LessonOp& op) {
+    if (!o.is_object()) return F.error(ow, "must be an object");
+    op.where = ow;
+    if (Status st = F.str(o, ow + ".", "op", op.op, true, 40); !st) return st;
+    const OpSpec* spec = find_op(op.op);
+    if (!spec) return F.error(ow + ".op", "unknown operation '" + op.op + "'");
+    for (auto a = o.begin(); a != o.end(); ++a) {
+        if (a.key() == "op") continue;
+        if (!takes_arg(*spec, a.key())) return F.error(ow + "." + a.key(), "'" + op.op + "' takes no such argument");
+        if (a.key() == "image" && a->is_object()) {
+            for (auto f = a->begin(); f != a->end(); ++f) {
+                if (std::find(kImageFields.begin(), kImageFields.end(), f.key()) == kImageFields.end())
+                    return F.error(ow + ".image." + f.key(), "unknown image field");
+                if (Status st = F.scalar(f.value(), ow + ".image." + f.key(), op.args["image." + f.key()]); !st) return st;
+            }
+            op.args["image"] = "{}";
+            continue;
+        }
+        if (Status st = F.scalar(a.value(), ow + "." + a.key(), op.args[a.key()]); !st) return st;
+    }
+    for (const OpArg& r : spec->args)
+        if (r.required && !op.args.count(r.name)) return F.error(ow + "." + r.name, "missing (required by '" + op.op + "')");
+    return {};
+}
+
+Status parse_checkpoint(const Fields& F, const json& c, const std::string& cw, Checkpoint& cp) {
+    if (!c.is_object()) return F.error(cw.substr(0, cw.size() - 1), "must be an object");
+    if (Status st = F.no_unknown(c, cw, {"question", "kind", "expect", "unit", "tolerance", "choices", "explain", "golden"}); !st) return st;
+    cp.where = cw.substr(0, cw.size() - 1);
+    if (Status st = F.str(c, cw, "question", cp.question, true); !st) return st;
+    if (Status st = F.str(c, cw, "kind", cp.kind, true, 10); !st) return st;
+    if (cp.kind != "number" && cp.kind != "choice") return F.error(cw + "kind", "must be \"number\" or \"choice\"");
+    if (Status st = F.str(c, cw, "expect", cp.expect, true, 400); !st) return st;
+    if (Status st = F.str(c, cw, "unit", cp.unit, false, 20); !st) return st;
+    if (!valid_display_unit(cp.unit)) return F.error(cw + "unit", "unknown unit '" + cp.unit + "'");
+    if (Status st = F.number(c, cw, "tolerance", cp.tolerance, false); !st) return st;
+    if (cp.tolerance < 0 || cp.tolerance > 1) return F.error(cw + "tolerance", "must be a fraction in [0, 1]");
+    if (Status st = F.str(c, cw, "explain", cp.explain, true); !st) return st;
+    if (c.contains("golden")) {
+        if (Status st = F.number(c, cw, "golden", cp.golden, true); !st) return st;
+        cp.has_golden = true;
+    }
+    if (auto ch = c.find("choices"); ch != c.end()) {
+        if (!ch->is_array() || ch->size() < 2 || ch->size() > 8) return F.error(cw + "choices", "must be an array of 2 to 8 strings");
+        for (const json& x : *ch) {
+            if (!x.is_string()) return F.error(cw + "choices", "must hold strings");
+            cp.choices.push_back(x.get<std::string>());
+        }
+    }
+    if (cp.kind == "choice" && cp.choices.empty()) return F.error(cw + "choices", "missing (required for a choice)");
+    if (cp.kind == "number" && !cp.choices.empty()) return F.error(cw + "choices", "a number checkpoint has no choices");
+    return {};
+}
+
+Status parse_step(const Fields& F, const json& s, const std::string& w, LessonStep& step) {
+    if (!s.is_object()) return F.error(w.substr(0, w.size() - 1), "must be an object");
+    if (Status st = F.no_unknown(s, w, {"title", "text", "ops", "checkpoints", "show"}); !st) return st;
+    if (Status st = F.str(s, w, "title", step.title, true, 200); !st) return st;
+    if (Status st = F.str(s, w, "text", step.text, true, 8000); !st) return st;
+    if (auto ops = s.find("ops"); ops != s.end()) {
+        if (!ops->is_array()) return F.error(w + "ops", "must be an array");
+        if (ops->size() > 1000) return F.error(w + "ops", "more than 1000 operations");
+        for (std::size_t k = 0; k < ops->size(); ++k) {
+            LessonOp op;
+            if (Status st = parse_op(F, (*ops)[k], w + "ops[" + std::to_string(k) + "]", op); !st) return st;
+            step.ops.push_back(std::move(op));
+        }
+    }
+    if (auto cps = s.find("checkpoints"); cps != s.end()) {
+        if (!cps->is_array()) return F.error(w + "checkpoints", "must be an array");
+        for (std::size_t k = 0; k < cps->size(); ++k) {
+            Checkpoint cp;
+            if (Status st = parse_checkpoint(F, (*cps)[k], w + "checkpoints[" + std::to_string(k) + "].", cp); !st) return st;
+            step.checkpoints.push_back(std::move(cp));
+        }
+    }
+    if (auto sh = s.find("show"); sh != s.end()) {
+        if (!sh->is_array()) return F.error(w + "show", "must be an array of expressions");
+        for (const json& x : *sh) {
+            if (!x.is_string()) return F.error(w + "show", "must hold strings");
+            step.show.push_back(x.get<std::string>());
+        }
+    }
+    return {};
+}
+
+}  // namespace
 
 Result<Lesson> parse_lesson(const std::string& text, const std::string& file) {
     Fields F(file);
@@ -175,131 +280,18 @@ Result<Lesson> parse_lesson(const std::string& text, const std::string& file) {
     if (Status st = F.str(root, "", "title", L.title, true, 200); !st) return st;
     if (Status st = F.str(root, "", "summary", L.summary, true); !st) return st;
     if (Status st = F.str(root, "", "level", L.level, false, 40); !st) return st;
-
     // machine: kept as text, evaluated when the lesson starts (it may use parameters).
     std::map<std::string, std::string> machine;
-    if (auto it = root.find("machine"); it != root.end()) {
-        if (!it->is_object()) return F.error("machine", "must be an object");
-        for (auto m = it->begin(); m != it->end(); ++m) {
-            if (std::find(kMachineFields.begin(), kMachineFields.end(), m.key()) == kMachineFields.end())
-                return F.error("machine." + m.key(), "unknown setting");
-            if (Status st = F.scalar(m.value(), "machine." + m.key(), machine[m.key()]); !st) return st;
-        }
-    }
-
-    if (auto it = root.find("parameters"); it != root.end()) {
-        if (!it->is_array()) return F.error("parameters", "must be an array");
-        if (it->size() > 32) return F.error("parameters", "more than 32 parameters");
-        for (std::size_t i = 0; i < it->size(); ++i) {
-            const json& p = (*it)[i];
-            const std::string w = "parameters[" + std::to_string(i) + "].";
-            if (!p.is_object()) return F.error(w.substr(0, w.size() - 1), "must be an object");
-            if (Status st = F.no_unknown(p, w, {"name", "label", "unit", "min", "max", "default", "step"}); !st) return st;
-            LessonParam lp;
-            if (Status st = F.str(p, w, "name", lp.name, true, 40); !st) return st;
-            if (Status st = F.str(p, w, "label", lp.label, true, 120); !st) return st;
-            if (Status st = F.str(p, w, "unit", lp.unit, false, 20); !st) return st;
-            if (Status st = F.number(p, w, "min", lp.min, true); !st) return st;
-            if (Status st = F.number(p, w, "max", lp.max, true); !st) return st;
-            if (Status st = F.number(p, w, "default", lp.def, true); !st) return st;
-            if (Status st = F.number(p, w, "step", lp.step, false); !st) return st;
-            if (!(lp.min <= lp.max)) return F.error(w + "min", "is above max");
-            if (lp.def < lp.min || lp.def > lp.max) return F.error(w + "default", "is outside [min, max]");
-            if (!(lp.step > 0)) return F.error(w + "step", "must be positive");
-            if (!std::isalpha(static_cast<unsigned char>(lp.name[0]))) return F.error(w + "name", "must start with a letter");
-            if (L.param(lp.name)) return F.error(w + "name", "'" + lp.name + "' is defined twice");
-            if (!kUnits.count(lp.unit)) return F.error(w + "unit", "unknown unit '" + lp.unit + "'");
-            L.params.push_back(lp);
-        }
-    }
+    if (Status st = parse_machine(F, root, machine); !st) return st;
+    if (Status st = parse_params(F, root, L); !st) return st;
 
     auto steps = root.find("steps");
     if (steps == root.end()) return F.error("steps", "missing (required)");
     if (!steps->is_array() || steps->empty()) return F.error("steps", "must be a non-empty array");
     if (steps->size() > 200) return F.error("steps", "more than 200 steps");
     for (std::size_t i = 0; i < steps->size(); ++i) {
-        const json& s = (*steps)[i];
-        const std::string w = "steps[" + std::to_string(i) + "].";
-        if (!s.is_object()) return F.error(w.substr(0, w.size() - 1), "must be an object");
-        if (Status st = F.no_unknown(s, w, {"title", "text", "ops", "checkpoints", "show"}); !st) return st;
         LessonStep step;
-        if (Status st = F.str(s, w, "title", step.title, true, 200); !st) return st;
-        if (Status st = F.str(s, w, "text", step.text, true, 8000); !st) return st;
-        if (auto ops = s.find("ops"); ops != s.end()) {
-            if (!ops->is_array()) return F.error(w + "ops", "must be an array");
-            if (ops->size() > 1000) return F.error(w + "ops", "more than 1000 operations");
-            for (std::size_t k = 0; k < ops->size(); ++k) {
-                const json& o = (*ops)[k];
-                const std::string ow = w + "ops[" + std::to_string(k) + "]";
-                if (!o.is_object()) return F.error(ow, "must be an object");
-                LessonOp op;
-                op.where = ow;
-                if (Status st = F.str(o, ow + ".", "op", op.op, true, 40); !st) return st;
-                auto spec = op_table().find(op.op);
-                if (spec == op_table().end()) return F.error(ow + ".op", "unknown operation '" + op.op + "'");
-                for (auto a = o.begin(); a != o.end(); ++a) {
-                    if (a.key() == "op") continue;
-                    const auto& [req, opt] = spec->second;
-                    if (std::find(req.begin(), req.end(), a.key()) == req.end() &&
-                        std::find(opt.begin(), opt.end(), a.key()) == opt.end())
-                        return F.error(ow + "." + a.key(), "'" + op.op + "' takes no such argument");
-                    if (a.key() == "image" && a->is_object()) {
-                        for (auto f = a->begin(); f != a->end(); ++f) {
-                            if (std::find(kImageFields.begin(), kImageFields.end(), f.key()) == kImageFields.end())
-                                return F.error(ow + ".image." + f.key(), "unknown image field");
-                            if (Status st = F.scalar(f.value(), ow + ".image." + f.key(), op.args["image." + f.key()]); !st) return st;
-                        }
-                        op.args["image"] = "{}";
-                        continue;
-                    }
-                    if (Status st = F.scalar(a.value(), ow + "." + a.key(), op.args[a.key()]); !st) return st;
-                }
-                for (const std::string& r : spec->second.first)
-                    if (!op.args.count(r)) return F.error(ow + "." + r, "missing (required by '" + op.op + "')");
-                step.ops.push_back(std::move(op));
-            }
-        }
-        if (auto cps = s.find("checkpoints"); cps != s.end()) {
-            if (!cps->is_array()) return F.error(w + "checkpoints", "must be an array");
-            for (std::size_t k = 0; k < cps->size(); ++k) {
-                const json& c = (*cps)[k];
-                const std::string cw = w + "checkpoints[" + std::to_string(k) + "].";
-                if (!c.is_object()) return F.error(cw.substr(0, cw.size() - 1), "must be an object");
-                if (Status st = F.no_unknown(c, cw, {"question", "kind", "expect", "unit", "tolerance", "choices", "explain", "golden"}); !st) return st;
-                Checkpoint cp;
-                cp.where = cw.substr(0, cw.size() - 1);
-                if (Status st = F.str(c, cw, "question", cp.question, true); !st) return st;
-                if (Status st = F.str(c, cw, "kind", cp.kind, true, 10); !st) return st;
-                if (cp.kind != "number" && cp.kind != "choice") return F.error(cw + "kind", "must be \"number\" or \"choice\"");
-                if (Status st = F.str(c, cw, "expect", cp.expect, true, 400); !st) return st;
-                if (Status st = F.str(c, cw, "unit", cp.unit, false, 20); !st) return st;
-                if (!kUnits.count(cp.unit)) return F.error(cw + "unit", "unknown unit '" + cp.unit + "'");
-                if (Status st = F.number(c, cw, "tolerance", cp.tolerance, false); !st) return st;
-                if (cp.tolerance < 0 || cp.tolerance > 1) return F.error(cw + "tolerance", "must be a fraction in [0, 1]");
-                if (Status st = F.str(c, cw, "explain", cp.explain, true); !st) return st;
-                if (c.contains("golden")) {
-                    if (Status st = F.number(c, cw, "golden", cp.golden, true); !st) return st;
-                    cp.has_golden = true;
-                }
-                if (auto ch = c.find("choices"); ch != c.end()) {
-                    if (!ch->is_array() || ch->size() < 2 || ch->size() > 8) return F.error(cw + "choices", "must be an array of 2 to 8 strings");
-                    for (const json& x : *ch) {
-                        if (!x.is_string()) return F.error(cw + "choices", "must hold strings");
-                        cp.choices.push_back(x.get<std::string>());
-                    }
-                }
-                if (cp.kind == "choice" && cp.choices.empty()) return F.error(cw + "choices", "missing (required for a choice)");
-                if (cp.kind == "number" && !cp.choices.empty()) return F.error(cw + "choices", "a number checkpoint has no choices");
-                step.checkpoints.push_back(std::move(cp));
-            }
-        }
-        if (auto sh = s.find("show"); sh != s.end()) {
-            if (!sh->is_array()) return F.error(w + "show", "must be an array of expressions");
-            for (const json& x : *sh) {
-                if (!x.is_string()) return F.error(w + "show", "must hold strings");
-                step.show.push_back(x.get<std::string>());
-            }
-        }
+        if (Status st = parse_step(F, (*steps)[i], "steps[" + std::to_string(i) + "].", step); !st) return st;
         L.steps.push_back(std::move(step));
     }
 
@@ -321,34 +313,15 @@ public:
         if (Result<double> u = unit_value(name); u) return u;
         return fail(Errc::invalid_argument, "unknown name '" + name + "'");
     }
+    // Only the helpers that need no run (round, min, ...), from the query table.
     Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override {
-        std::vector<double> v;
-        for (const ExprArg& a : args) {
-            if (!a.is_name) { v.push_back(a.value); continue; }
-            Result<double> x = lookup(a.name);
-            if (!x) return x;
-            v.push_back(*x);
-        }
-        if ((fn == "round" || fn == "ceil" || fn == "floor") && v.size() == 1)
-            return fn == "round" ? std::round(v[0]) : fn == "ceil" ? std::ceil(v[0]) : std::floor(v[0]);
-        if ((fn == "min" || fn == "max") && v.size() == 2) return fn == "min" ? std::min(v[0], v[1]) : std::max(v[0], v[1]);
-        return fail(Errc::invalid_argument, "'" + fn + "' cannot be used here (only round, ceil, floor, min, max)");
+        return call_query(nullptr, *this, fn, args);
     }
 
 private:
     const std::map<std::string, double>& p_;
 };
 }  // namespace
-
-Result<double> unit_value(const std::string& name) {
-    if (name == "KiB") return double(KiB);
-    if (name == "MiB") return double(MiB);
-    if (name == "GiB") return double(GiB);
-    if (name == "TiB") return double(1024 * GiB);
-    if (name == "page" || name == "PAGE_SIZE") return double(kPageSize);
-    if (name == "HPAGE") return double(kHugeSize);
-    return fail(Errc::invalid_argument, "unknown name '" + name + "'");
-}
 
 Result<MachineConfig> Lesson::machine_config(const std::map<std::string, double>& values) const {
     MachineConfig c;

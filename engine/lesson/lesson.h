@@ -9,16 +9,21 @@
 // A lesson names its processes ("parent") and regions ("array"); operations
 // and expressions (expr.h) refer to them by name. Every error names the file,
 // the field ("steps[2].ops[0].size") and the reason.
+//
+// The operations a step may run are one table (ops.h) and the functions an
+// expression may call another (queries.h): the loader checks a file against
+// them and the run dispatches through them. A run's state is a RunState; a
+// workload (a Redis server, a managed heap) keeps its own inside it.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "expr.h"
-#include "gcheap.h"
 #include "machine.h"
-#include "redis.h"
+#include "units.h"
 
 namespace cow {
 
@@ -68,12 +73,6 @@ struct Lesson {
 
 Result<Lesson> parse_lesson(const std::string& json_text, const std::string& file);
 
-// A value for people: format_value(4096, "KiB") == "4 KiB"; units as in lesson files.
-std::string format_value(double v, const std::string& unit);
-
-// KiB, MiB, GiB, TiB, page (4096), HPAGE (2 MiB): the units expressions may use.
-Result<double> unit_value(const std::string& name);
-
 // One named process's figures, as a step's metrics show them.
 struct ProcMetrics {
     std::string name;
@@ -92,6 +91,77 @@ struct StepMetrics {
     std::vector<std::pair<std::string, double>> shown;   // the step's "show" expressions
 };
 
+// A named range of a process's memory: an mmap'd region or a heap.
+struct Region {
+    u64 start = 0, len = 0;
+};
+
+// A workload's state inside a run (the Redis servers, the heaps), kept by the
+// workload's operations (ops_redis.cpp, ops_heap.cpp); the run only copies it
+// and tells it of forks.
+class Workload {
+public:
+    virtual ~Workload() = default;
+    virtual std::unique_ptr<Workload> clone() const = 0;
+    virtual void forked(Pid parent, Pid child) {
+        (void)parent;
+        (void)child;
+    }
+};
+
+// Owns one workload; copying the run copies it.
+struct WorkloadSlot {
+    std::unique_ptr<Workload> p;
+    WorkloadSlot() = default;
+    WorkloadSlot(const WorkloadSlot& o) : p(o.p ? o.p->clone() : nullptr) {}
+    WorkloadSlot(WorkloadSlot&&) = default;
+    WorkloadSlot& operator=(const WorkloadSlot& o) {
+        if (this != &o) p = o.p ? o.p->clone() : nullptr;
+        return *this;
+    }
+    WorkloadSlot& operator=(WorkloadSlot&&) = default;
+};
+
+// What a run holds. Operation handlers (ops.h) change it; query functions
+// (queries.h) read it; it is the environment of the lesson's expressions.
+struct RunState : ExprEnv {
+    Lesson lesson;
+    std::map<std::string, double> params;
+    std::map<std::string, double> vars;       // values remembered by "set" and by workloads
+    Machine m;
+    std::vector<std::pair<std::string, Pid>> names;
+    std::map<std::string, Region> regions;
+    int next = 0;
+    u64 rng = 0;
+    ForkResult last_fork;
+    AccessResult last_access;
+    std::vector<std::string> outcomes;
+    u64 step_start_used = 0, step_start_ns = 0;
+    std::map<std::string, WorkloadSlot> workloads;   // by kind: "redis", "heaps"
+
+    Pid pid_of(const std::string& name) const;
+    // A region by name: one the lesson mapped, or a segment (text, bss, ...) of pid.
+    Result<Region> region_named(const std::string& name, Pid pid) const;
+    // A workload's state, made on first use.
+    template <class T>
+    T& workload(const std::string& kind) {
+        WorkloadSlot& s = workloads[kind];
+        if (!s.p) s.p = std::make_unique<T>();
+        return static_cast<T&>(*s.p);
+    }
+    template <class T>
+    const T* find_workload(const std::string& kind) const {
+        auto it = workloads.find(kind);
+        return it == workloads.end() ? nullptr : static_cast<const T*>(it->second.p.get());
+    }
+
+    // ExprEnv: parameters, remembered values, units; functions from queries.h.
+    Result<double> lookup(const std::string& name) const override;
+    Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override;
+};
+
+struct BgsaveSample;   // redis.h
+
 class LessonRun : public ExprEnv {
 public:
     // Parameters not given take their defaults; a value outside [min, max] or
@@ -99,60 +169,36 @@ public:
     static Result<LessonRun> start(const Lesson& lesson, const std::map<std::string, double>& params);
 
     Status step();                             // runs the next step's operations
-    bool done() const { return next_ >= int(lesson_.steps.size()); }
-    int next_step() const { return next_; }
-    const Lesson& lesson() const { return lesson_; }
-    const Machine& machine() const { return m_; }
+    bool done() const { return s_.next >= int(s_.lesson.steps.size()); }
+    int next_step() const { return s_.next; }
+    const Lesson& lesson() const { return s_.lesson; }
+    const Machine& machine() const { return s_.m; }
     double param(const std::string& name) const;
-    const std::map<std::string, double>& params() const { return params_; }
-    Pid pid_of(const std::string& name) const;
-    const std::vector<std::pair<std::string, Pid>>& named_processes() const { return names_; }
+    const std::map<std::string, double>& params() const { return s_.params; }
+    Pid pid_of(const std::string& name) const { return s_.pid_of(name); }
+    const std::vector<std::pair<std::string, Pid>>& named_processes() const { return s_.names; }
+    const RunState& state() const { return s_; }
 
-    Result<double> eval(const std::string& expr) const { return eval_expr(expr, *this); }
+    Result<double> eval(const std::string& expr) const { return eval_expr(expr, s_); }
     // The step's narrative with {expr} (or {expr|unit}) replaced by values.
     Result<std::string> narrative(int step) const;
     Result<std::string> render(const std::string& text) const;
     StepMetrics metrics() const;
     // What the engine refused during the last step (ENOMEM, SIGSEGV, OOM): part
     // of the story, not an error of the lesson.
-    const std::vector<std::string>& outcomes() const { return outcomes_; }
-    // The time series of the last BGSAVE (empty if none ran).
-    const std::vector<BgsaveSample>& bgsave_series() const { return bgsave_series_; }
+    const std::vector<std::string>& outcomes() const { return s_.outcomes; }
+    // The time series of the last BGSAVE (empty if none ran); kept by the
+    // Redis operations (ops_redis.cpp).
+    const std::vector<BgsaveSample>& bgsave_series() const;
 
     // ExprEnv
-    Result<double> lookup(const std::string& name) const override;
-    Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override;
+    Result<double> lookup(const std::string& name) const override { return s_.lookup(name); }
+    Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override { return s_.call(fn, args); }
 
     LessonRun() = default;
 
 private:
-    struct Region {
-        std::string owner;                     // the process that mapped it
-        u64 start = 0, len = 0;
-    };
-    Status run_op(const LessonOp& op);
-    Result<double> num(const LessonOp& op, const std::string& key, double fallback, bool required) const;
-    Result<Pid> proc_arg(const LessonOp& op, const std::string& key) const;
-    Result<Region> region_arg(const LessonOp& op, Pid pid, const std::string& key) const;
-    Result<Region> region_named(const std::string& name, Pid pid) const;
-    Result<Image> image_arg(const LessonOp& op) const;
-    Status name_process(const LessonOp& op, const std::string& key, Pid pid);
-
-    Lesson lesson_;
-    std::map<std::string, double> params_;
-    std::map<std::string, double> vars_;       // values remembered by "set"
-    Machine m_;
-    std::vector<std::pair<std::string, Pid>> names_;
-    std::map<std::string, Region> regions_;
-    int next_ = 0;
-    u64 rng_ = 0;
-    ForkResult last_fork_;
-    AccessResult last_access_;
-    std::vector<std::string> outcomes_;
-    u64 step_start_used_ = 0, step_start_ns_ = 0;
-    std::map<std::string, RedisServer> redis_;    // Redis-like servers, by process name
-    std::map<std::string, ManagedHeap> heaps_;    // managed-runtime heaps, by name
-    std::vector<BgsaveSample> bgsave_series_;      // the last BGSAVE's time series
+    RunState s_;
 };
 
 }  // namespace cow

@@ -217,6 +217,15 @@ u64 RedisServer::next_key(double s) {
     return (rank * 0x9E3779B97F4A7C15ull) % n;   // hot keys are anywhere in memory
 }
 
+std::vector<std::pair<std::string, double>> BgsaveResult::info() const {
+    return {{"latest_fork_usec", double(fork_ns) / 1000.0},
+            {"rdb_last_bgsave_time_sec", save_s},
+            {"rdb_last_cow_size", double(cow_last)},
+            {"current_cow_peak", double(cow_peak)},
+            {"bgsave_writes", double(writes)},
+            {"bgsave_child_killed", child_killed ? 1.0 : 0.0}};
+}
+
 Result<BgsaveResult> RedisServer::bgsave(Machine& m, const BgsaveLoad& load) {
     if (!(load.writes_per_s >= 0 && load.writes_per_s <= 1e7)) return fail(Errc::limit, "redis: writes_per_s must be 0 .. 10,000,000");
     if (!(load.zipf_s >= 0 && load.zipf_s < 1)) return fail(Errc::invalid_argument, "redis: zipf_s must be in [0, 1)");

@@ -28,6 +28,8 @@
 // (current_cow_peak, rdb_last_cow_size).
 #pragma once
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "machine.h"
@@ -64,6 +66,10 @@ struct BgsaveResult {
     u64 cow_last = 0;             // rdb_last_cow_size (the child's last report)
     bool child_killed = false;    // the OOM killer took the child (or the fork failed: see the status)
     std::vector<BgsaveSample> samples;
+
+    // What Redis's INFO persistence reports after this save, by INFO's names
+    // (latest_fork_usec, rdb_last_cow_size, ...), and the save's own figures.
+    std::vector<std::pair<std::string, double>> info() const;
 };
 
 class RedisServer {

@@ -4,7 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "docs.h"
 #include "lab.h"
+#include "ops.h"
+#include "queries.h"
 
 using namespace test;
 
@@ -175,4 +178,66 @@ TEST_CASE("every lesson in lessons/ loads, runs to the end, and its checkpoints 
         }
     }
     CHECK(lessons >= 6);
+}
+
+TEST_CASE("lessons/README.md lists exactly the operation table, the query functions and the units") {
+    const std::filesystem::path readme = std::filesystem::path(COWLAB_SOURCE_DIR) / "lessons" / "README.md";
+    std::ifstream in(readme, std::ios::binary);
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Result<std::string> generated = with_generated_docs(ss.str());
+    REQUIRE_MESSAGE(generated.ok(), generated.message());
+    CHECK_MESSAGE(*generated == ss.str(), "lessons/README.md is out of date: run build/native/cowlab lesson docs lessons/README.md");
+    for (const OpSpec& op : op_table()) {
+        CHECK_MESSAGE(ss.str().find(std::string("`") + op.name + "`") != std::string::npos, op.name);
+        CHECK_MESSAGE(std::string(op.doc).size() > 3, op.name);
+        CHECK(bool(op.run));
+    }
+    for (const QuerySpec& q : query_table()) CHECK_MESSAGE(ss.str().find("`" + q.name + "`") != std::string::npos, q.name);
+    CHECK(with_generated_docs("no markers").message().find("no markers for the generated operations") == 0);
+}
+
+TEST_CASE("the loader checks each operation's arguments against the operation table") {
+    for (const OpSpec& op : op_table()) {
+        // Every argument the table names is accepted; leaving out a required one is refused, naming it.
+        std::string args;
+        for (const OpArg& a : op.args) args += std::string(", \"") + a.name + "\": " + (std::string(a.name) == "image" ? "{}" : "\"1\"");
+        const std::string write = "{\"op\": \"write\", \"pid\": \"p\", \"region\": \"buf\"}";
+        const std::string all = with(kMinimal, write, std::string("{\"op\": \"") + op.name + "\"" + args + "}");
+        Result<Lesson> l = parse_lesson(all, "t.json");
+        CHECK_MESSAGE(l.ok(), (op.name + std::string(": ") + l.message()));
+        CHECK(parse_error(with(kMinimal, write, std::string("{\"op\": \"") + op.name + "\"" + args + ", \"nope\": 1}")) ==
+              "bad.json: steps[0].ops[2].nope: '" + std::string(op.name) + "' takes no such argument");
+        for (const OpArg& a : op.args) {
+            if (!a.required) continue;
+            const std::string key = std::string(", \"") + a.name + "\": \"1\"";
+            CHECK(parse_error(with(all, key, "")) ==
+                  "bad.json: steps[0].ops[2]." + std::string(a.name) + ": missing (required by '" + op.name + "')");
+        }
+    }
+}
+
+TEST_CASE("query functions check their argument counts; machine settings may use only the pure helpers") {
+    Result<Lesson> l = parse_lesson(kMinimal, "t.json");
+    REQUIRE(l.ok());
+    Result<LessonRun> run = LessonRun::start(*l, {});
+    REQUIRE(run.ok());
+    REQUIRE(run->step().ok());
+    CHECK(*run->eval("max(2, n * 3)") == 6);
+    CHECK(*run->eval("ifelse(gt(rss(p, buf), MiB), 1, 0)") == 1);
+    CHECK(*run->eval("total(rss, p, buf)") == *run->eval("rss(p, buf)"));
+    CHECK(*run->eval("count(p)") == 1);
+    auto says = [&](const std::string& e, const std::string& why) {
+        const std::string m = run->eval(e).message();
+        CHECK_MESSAGE(m.find(why) != std::string::npos, m);
+    };
+    says("rss()", "rss() takes 1 to 2 arguments");
+    says("round(1, 2)", "round() takes 1 arguments");
+    says("frobnicate(p)", "unknown function 'frobnicate'");
+    says("rss(q)", "rss(): no process named 'q'");
+    CHECK(parse_error(with(kMinimal, "\"id\": \"t\",", "\"id\": \"t\", \"machine\": {\"ram\": \"max(n, 1) * rss(p) \"},"))
+              .find("'rss' cannot be used here (only min, max, round") != std::string::npos);
+    Result<Lesson> ok = parse_lesson(with(kMinimal, "\"id\": \"t\",", "\"id\": \"t\", \"machine\": {\"ram\": \"max(n, 1) * 256 * MiB\"},"), "t.json");
+    CHECK_MESSAGE(ok.ok(), ok.message());
 }

@@ -1,0 +1,131 @@
+// ops_process.cpp: the operations on processes: spawn, fork and its
+// relatives, exec, exit, wait, oom_score_adj; and set, which remembers a value.
+#include <cmath>
+
+#include "ops.h"
+
+namespace cow {
+
+namespace {
+
+Status op_spawn(OpCall& c) {
+    Result<Image> im = c.image();
+    if (!im) return im.status();
+    Result<Pid> p = c.run.m.spawn(*im);
+    if (!p) return c.outcome(p.status());
+    if (c.has("oom_score_adj")) {
+        Result<double> v = c.num("oom_score_adj", 0, true);
+        if (!v) return v.status();
+        if (Status st = c.run.m.set_oom_score_adj(*p, int(*v)); !st) return c.error(st.message);
+    }
+    return c.name_process("as", *p);
+}
+
+// What every fork-like operation does once the engine has forked.
+Status forked(OpCall& c, Pid parent, const Result<ForkResult>& r) {
+    if (!r) return c.outcome(r.status());
+    c.run.last_fork = *r;
+    for (auto& [kind, w] : c.run.workloads) w.p->forked(parent, r->child);
+    return c.name_process("as", r->child);
+}
+
+Status op_fork(OpCall& c) {
+    if (c.has("count")) {   // count: N forks N children named as1 .. asN
+        Result<double> n = c.num("count", 1, true);
+        if (!n) return n.status();
+        if (*n < 0 || *n > 10000 || *n != std::floor(*n)) return c.error("count: must be a whole number 0 .. 10000");
+        for (int i = 1; i <= int(*n); ++i) {
+            LessonOp one = c.op;
+            one.args.erase("count");
+            one.args["as"] = c.text("as") + std::to_string(i);
+            if (Status st = c.run_again(one); !st) return st;
+        }
+        return {};
+    }
+    Result<Pid> pid = c.proc("pid");
+    if (!pid) return pid.status();
+    Result<bool> eager = c.flag("eager", false);
+    if (!eager) return eager.status();
+    return forked(c, *pid, *eager ? c.run.m.fork_eager(*pid) : c.run.m.fork(*pid));
+}
+
+Status op_vfork(OpCall& c) {
+    Result<Pid> pid = c.proc("pid");
+    if (!pid) return pid.status();
+    return forked(c, *pid, c.run.m.vfork(*pid));
+}
+
+Status op_posix_spawn(OpCall& c) {
+    Result<Pid> pid = c.proc("pid");
+    if (!pid) return pid.status();
+    Result<Image> im = c.image();
+    if (!im) return im.status();
+    return forked(c, *pid, c.run.m.posix_spawn(*pid, *im));
+}
+
+Status op_exec(OpCall& c) {
+    Result<Pid> pid = c.proc("pid");
+    if (!pid) return pid.status();
+    Result<Image> im = c.image();
+    if (!im) return im.status();
+    return c.outcome(c.run.m.exec(*pid, *im));
+}
+
+Status op_exit(OpCall& c) {
+    Result<Pid> pid = c.proc("pid");
+    if (!pid) return pid.status();
+    Result<double> code = c.num("code", 0, false);
+    if (!code) return code.status();
+    return c.outcome(c.run.m.exit(*pid, int(*code)));
+}
+
+Status op_wait(OpCall& c) {
+    Result<Pid> pid = c.proc("pid");
+    if (!pid) return pid.status();
+    Pid child = kNoPid;
+    if (c.has("child")) {
+        Result<Pid> ch = c.proc("child");
+        if (!ch) return ch.status();
+        child = *ch;
+    }
+    return c.outcome(c.run.m.wait(*pid, child).status());
+}
+
+Status op_oom_score_adj(OpCall& c) {
+    Result<Pid> p = c.proc("pid");
+    if (!p) return p.status();
+    Result<double> v = c.num("value", 0, true);
+    if (!v) return v.status();
+    if (Status st = c.run.m.set_oom_score_adj(*p, int(*v)); !st) return c.error(st.message);
+    return {};
+}
+
+Status op_set(OpCall& c) {
+    const std::string& name = c.text("name");
+    if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0]))) return c.error("name: must start with a letter");
+    if (c.run.lesson.param(name) || unit_value(name)) return c.error("name: '" + name + "' is a parameter or a unit");
+    Result<double> v = c.num("value", 0, true);
+    if (!v) return v.status();
+    c.run.vars[name] = *v;
+    return {};
+}
+
+}  // namespace
+
+std::vector<OpSpec> process_ops() {
+    return {
+        {"spawn", {{"as"}, {"image", false}, {"oom_score_adj", false}}, "a new process from an image", op_spawn},
+        {"fork", {{"pid"}, {"as"}, {"eager", false}, {"count", false}},
+         "fork (COW); `eager: true` copies every private page at once; `count: N` forks N children named `as1` .. `asN`",
+         op_fork},
+        {"vfork", {{"pid"}, {"as"}}, "the child borrows the parent's memory; the parent waits for exec or exit", op_vfork},
+        {"posix_spawn", {{"pid"}, {"as"}, {"image", false}}, "clone(CLONE_VM\\|CLONE_VFORK) + exec", op_posix_spawn},
+        {"exec", {{"pid"}, {"image", false}}, "replace the address space with a new image", op_exec},
+        {"exit", {{"pid"}, {"code", false}}, "the process exits (a zombie until its parent waits)", op_exit},
+        {"wait", {{"pid"}, {"child", false}}, "reap an exited child", op_wait},
+        {"oom_score_adj", {{"pid"}, {"value"}}, "-1000 .. 1000", op_oom_score_adj},
+        {"set", {{"name"}, {"value"}}, "remember a value for later expressions", op_set},
+    };
+}
+
+}  // namespace cow

@@ -1,0 +1,163 @@
+// The Player (engine/lesson/player.h): a lesson as the lab plays it, with no
+// window: steps, predictions, the reveal, parameters, history, errors.
+#include "lab.h"
+#include "player.h"
+#include "report.h"
+
+using namespace test;
+
+namespace {
+
+const char* kLesson = R"L({
+  "id": "t", "title": "T", "summary": "S",
+  "parameters": [{"name": "n", "label": "N", "min": 1, "max": 10, "default": 2}],
+  "steps": [
+    {"title": "map", "text": "{n} MiB", "ops": [
+       {"op": "spawn", "as": "p", "image": {"name": "x", "warm": false}},
+       {"op": "mmap", "pid": "p", "as": "buf", "size": "n * MiB"},
+       {"op": "write", "pid": "p", "region": "buf"}],
+     "checkpoints": [{"question": "Rss of buf?", "kind": "number", "unit": "MiB", "tolerance": 0.1,
+                      "expect": "rss(p, buf)", "explain": "All written."}]},
+    {"title": "fork", "text": "forked", "ops": [{"op": "fork", "pid": "p", "as": "child"}]},
+    {"title": "write", "text": "{cow_copies(child)} copied", "ops": [{"op": "write", "pid": "child", "region": "buf", "pages": 1}],
+     "checkpoints": [{"question": "Copied?", "kind": "choice", "choices": ["No", "Yes"],
+                      "expect": "ifelse(gt(cow_copies(child), 0), 1, 0)", "explain": "One page."}]}
+  ]})L";
+
+Player player() { return Player({{"lessons/t.json", kLesson}, {"lessons/broken.json", "{"}}); }
+
+}  // namespace
+
+TEST_CASE("the player lists and loads the lessons of its catalogue; a bad one changes nothing") {
+    Player P = player();
+    std::vector<LessonInfo> infos = lesson_infos(P.lessons());
+    REQUIRE(infos.size() == 1);   // the broken one is left out
+    CHECK(infos[0].id == "t");
+    CHECK(!P.loaded());
+    CHECK(P.next().message == "no lesson is loaded");
+    CHECK(P.load("nope", {}).message == "no lesson 'nope'");
+    REQUIRE(P.load("t", {}).ok());
+    CHECK(P.current() == 0);
+    CHECK(!P.ran());   // it asks first
+    CHECK(P.params().at("n") == 2);
+
+    const long v = P.version();
+    CHECK(!P.load("t", {{"n", 11}}).ok());
+    CHECK(P.load("t", {}, 7).message == "lesson t has steps 1 to 3, not 8");
+    CHECK(!P.load_text("{\"id\": 1}", "bad.json", {}).ok());
+    CHECK(!P.load_text("not json", "bad.json", {}).ok());
+    CHECK(P.version() == v);
+    CHECK(P.lesson().id == "t");
+    CHECK(P.current() == 0);
+}
+
+TEST_CASE("predict, then reveal: answers are graded against the engine's") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    CHECK(P.answer(1, 0).message == "step 1 has no checkpoint 2");
+    REQUIRE(P.answer(0, 2.1 * double(MiB)).ok());   // within 10%
+    CHECK(P.checkpoints()[0].has_guess);
+    CHECK(!P.checkpoints()[0].revealed);
+    CHECK(P.narrative().empty());
+    REQUIRE(P.next().ok());
+    CHECK(P.ran());
+    const Player::CheckpointView c = P.checkpoints()[0];
+    CHECK(c.revealed);
+    CHECK(c.answer == 2.0 * double(MiB));
+    CHECK(c.answer_text == "2 MiB");
+    CHECK(c.right);
+    CHECK(P.narrative() == "2 MiB");
+    CHECK(P.answer(0, 1).message == "this step has already run: its answers are shown");
+
+    REQUIRE(P.next().ok());   // the fork asks nothing: it runs at once
+    CHECK(P.current() == 1);
+    CHECK(P.ran());
+    REQUIRE(P.next().ok());
+    CHECK(P.answer(0, 2).message == "choose 1 to 2");
+    REQUIRE(P.answer(0, 0).ok());   // "No": wrong
+    REQUIRE(P.next().ok());
+    CHECK(P.checkpoints()[0].answer_text == "Yes");
+    CHECK(!P.checkpoints()[0].right);
+    CHECK(P.at_end());
+    CHECK(P.next().message == "this is the last step");
+    CHECK(P.narrative() == "1 copied");
+    Status inv = P.run().machine().check_invariants();
+    CHECK_MESSAGE(inv.ok(), inv.message);
+
+    // The grading rule itself.
+    const Checkpoint& num = P.lesson().steps[0].checkpoints[0];
+    CHECK(grade(num, 110, 100));
+    CHECK(!grade(num, 111, 100));
+    CHECK(grade(P.lesson().steps[2].checkpoints[0], 1, 1));
+    CHECK(!grade(P.lesson().steps[2].checkpoints[0], 0, 1));
+}
+
+TEST_CASE("next, back, reset and go_to replay the lesson; history holds one point per step run") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    CHECK(P.history().empty());
+    REQUIRE(P.go_to(2).ok());
+    CHECK(P.current() == 2);
+    CHECK(!P.ran());
+    CHECK(P.history().size() == 2);
+    REQUIRE(P.next().ok());
+    CHECK(P.history().size() == 3);
+    CHECK(P.history_metrics().size() == 3);
+    CHECK(P.history().back().procs.size() == 2);
+    REQUIRE(P.back().ok());
+    CHECK(P.current() == 1);
+    CHECK(P.ran());
+    CHECK(P.history().size() == 2);
+    CHECK(P.go_to(3).message == "no step 4");
+    CHECK(P.current() == 1);
+    REQUIRE(P.reset().ok());
+    CHECK(P.current() == 0);
+    CHECK(!P.ran());
+    CHECK(P.history().empty());
+    REQUIRE(P.back().ok());   // at the first step: stays there
+    CHECK(P.current() == 0);
+}
+
+TEST_CASE("set_param replays to the same step with the new value; a bad value changes nothing") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    REQUIRE(P.next().ok());
+    REQUIRE(P.set_param("n", 3).ok());
+    CHECK(P.current() == 0);
+    CHECK(P.ran());
+    CHECK(P.checkpoints()[0].answer == 3.0 * double(MiB));
+    CHECK(P.share_query() == "?lesson=t&step=1&n=3");
+    const long v = P.version();
+    CHECK(P.set_param("n", 11).message == "n = 11 is outside [1, 10]");
+    CHECK(P.set_param("m", 1).message == "lesson t has no parameter 'm'");
+    CHECK(P.version() == v);
+    CHECK(P.params().at("n") == 3);
+}
+
+TEST_CASE("the player's state and metrics are JSON in the shape the page reads") {
+    Player P = player();
+    CHECK(P.state_json() == "{\"loaded\":false}");
+    CHECK(P.metrics_json() == "{}");
+    REQUIRE(P.load("t", {}, 2).ok());
+    REQUIRE(P.answer(0, 1).ok());
+    REQUIRE(P.next().ok());
+    const nlohmann::json s = nlohmann::json::parse(P.state_json());
+    CHECK(s["lesson"] == "t");
+    CHECK(s["step"] == 2);
+    CHECK(s["ran"] == true);
+    CHECK(s["at_end"] == true);
+    CHECK(s["checkpoints"][0]["revealed"] == true);
+    CHECK(s["checkpoints"][0]["answer"] == 1);
+    CHECK(s["checkpoints"][0]["right"] == true);
+    CHECK(s["checkpoints"][0]["answer_text"] == "Yes");
+    const nlohmann::json m = nlohmann::json::parse(P.metrics_json());
+    CHECK(m["step"] == 2);
+    REQUIRE(m["processes"].size() == 2);
+    CHECK(m["processes"][1]["name"] == "child");
+    CHECK(m["processes"][1]["cow_copies"] == 1);
+    CHECK(m["processes"][1]["private_dirty"] == kPageSize);
+    CHECK(m["meminfo"]["used"].get<u64>() > 2 * MiB);
+    const nlohmann::json h = P.history_json();
+    REQUIRE(h.size() == 3);
+    CHECK(h[2] == m);   // the history's last point is the current metrics
+}
