@@ -17,8 +17,8 @@
 
 #include "engine.h"
 #include "procfs.h"
-#include "feed.h"
-#include "record.h"
+#include "live_feed.h"
+#include "recorder.h"
 
 namespace cowlab::live {
 
@@ -239,7 +239,7 @@ int live_main(const std::vector<std::string>& a) {
         for (int p : targets) rows.push_back({p, fs.sample(p)});
         const double cost_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
         if (rec.is_open()) {
-            Status st = rec.sample(t_ms / 1000.0, rows);
+            Status st = rec.sample(rec_sample(t_ms / 1000.0, rows));
             // --pages: which anonymous pages each process still shares (at most 1 Mi pages each).
             for (auto& [p, r] : rows) {
                 if (!pages || !st || !r) continue;
@@ -250,7 +250,7 @@ int live_main(const std::vector<std::string>& a) {
                     Result<PageShare> ps = fs.pages(p, reg.start, std::min(reg.end - reg.start, budget * 4096));
                     if (!ps) break;
                     budget -= std::min<u64>(budget, ps->states.size());
-                    st = rec.line({{"type", "pages"}, {"t_s", t_ms / 1000.0}, {"pid", p}, {"start", reg.start}, {"map", encode_runs(ps->states)}});
+                    st = rec.pages({t_ms / 1000.0, p, reg.start, ps->states});
                     if (!st) break;
                 }
             }

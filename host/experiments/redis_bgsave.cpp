@@ -15,7 +15,7 @@
 // Engine: cow::RedisServer::load and bgsave on a simulated machine, with the
 // same dataset, the same write rate and the save time measured on the real run.
 #include "experiment.h"
-#include "exp_common.h"
+#include "report.h"
 
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
@@ -438,7 +438,7 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
     const std::string tmp_rdb = dir + "/temp-" + std::to_string(child) + ".rdb";
     cleanup::add_path(tmp_rdb);
 
-    std::vector<nlohmann::json> recorded;
+    std::vector<std::string> recorded;
     double last_info = -1, calls1 = calls0, end_gap = 0;
     double period = 0.01;
     for (;;) {
@@ -461,10 +461,7 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
         real.cow_peak_sampled = std::max(real.cow_peak_sampled, double(cs->private_dirty));
         period = std::max(0.01, 4 * cs->sample_ms / 1000);
         if (!out.record.empty() && recorded.size() < kMaxRecordedSamples) {
-            nlohmann::json procs = nlohmann::json::array();
-            procs.push_back(sample_json(int(server), fs.sample(int(server))));
-            procs.push_back(sample_json(child, cs));
-            recorded.push_back({{"type", "sample"}, {"t_s", t}, {"processes", procs}});
+            recorded.push_back(cow::rec_line::sample(rec_sample(t, {{int(server), fs.sample(int(server))}, {child, cs}})));
         }
         if (t - last_info >= 0.05) {   // what Redis shows while saving: the child's reports so far
             last_info = t;
@@ -539,13 +536,13 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
 
     // ---------------------------------------------------------------- side by side
     Report r;
-    r.experiment = "redis-bgsave";
+    r.name = "redis-bgsave";
     char title[256];
     std::snprintf(title, sizeof title, "redis-bgsave experiment: %lld keys of %lld-byte values, BGSAVE under %.0f SETs/s",
                   keys, value_bytes, rate);
     r.title = title;
-    r.params = {{"keys", keys}, {"value_bytes", value_bytes}, {"writes_per_s", rate}, {"writes_per_s_achieved", achieved}, {"save_mb_per_s", load.save_mb_per_s},
-                {"load_s", load_s}, {"redis_server", server_bin}};
+    r.set_params({{"keys", keys}, {"value_bytes", value_bytes}, {"writes_per_s", rate}, {"writes_per_s_achieved", achieved}, {"save_mb_per_s", load.save_mb_per_s},
+                {"load_s", load_s}, {"redis_server", server_bin}});
     r.rows = {
         {"used_memory", real.used_memory, double(sim.used_memory()), "B"},
         {"server Rss after load", real.rss, double(sim_mem ? sim_mem->rss : 0), "B"},
@@ -556,7 +553,7 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
         {"writes applied during the save", real.writes, double(bg->writes), ""},
         {"save time", real.save_s, bg->save_s, "s"},
     };
-    Series s;
+    cow::RecSeries s;
     s.name = "child Private_Dirty";
     s.unit = "B";
     s.measured = real.series;

@@ -3,6 +3,7 @@
 //   ProcFs fs;                                  // or ProcFs("tests/fixtures/proc") for fixtures
 //   Result<ProcSample> s = fs.sample(pid);      // smaps_rollup (or smaps), status, stat
 //   Result<PageShare> p = fs.pages(pid, start, len);   // pagemap (+ kpagecount when permitted)
+//   Result<std::vector<Region>> m = read_maps(fs, pid); // maps: where copy-on-write happens
 //
 // Every failure says which file and why, and keeps "not permitted" apart from
 // "no such process" and "exited while sampled": a figure that could not be read
@@ -82,5 +83,13 @@ private:
     Result<std::string> read(int pid, const char* file) const;
     std::string root_;
 };
+
+// A region of a process's memory from /proc/<pid>/maps.
+struct Region {
+    u64 start = 0, end = 0;
+    std::string perms, path;
+    bool anonymous_private() const;   // private, writable, and anonymous: where fork's copy-on-write happens
+};
+Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid);
 
 }  // namespace cowlab::live

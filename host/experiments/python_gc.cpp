@@ -23,7 +23,7 @@
 // ended and reaped also on Ctrl-C; the script is passed with -c, so no file
 // is left behind.
 #include "experiment.h"
-#include "exp_common.h"
+#include "report.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -326,12 +326,10 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
     ProcFs fs;
     Result<ProcSample> child_before = fs.sample(int(py.child)), parent_before = fs.sample(int(py.pid));
     auto sample_line = [&](const Result<ProcSample>& p, const Result<ProcSample>& c) {
-        nlohmann::json procs = nlohmann::json::array();
-        procs.push_back(sample_json(int(py.pid), p));
-        procs.push_back(sample_json(int(py.child), c));
-        return nlohmann::json{{"type", "sample"}, {"t_s", std::chrono::duration<double>(Clock::now() - t_fork).count()}, {"processes", procs}};
+        const double t_s = std::chrono::duration<double>(Clock::now() - t_fork).count();
+        return cow::rec_line::sample(rec_sample(t_s, {{int(py.pid), p}, {int(py.child), c}}));
     };
-    std::vector<nlohmann::json> recorded;
+    std::vector<std::string> recorded;
     recorded.push_back(sample_line(parent_before, child_before));
     if (!py.say("go\n")) return failed("the python child went away");
     const nlohmann::json done = py.next("done");
@@ -359,7 +357,7 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
 
     // ---------------------------------------------------------------- side by side
     Report r;
-    r.experiment = "python-gc";
+    r.name = "python-gc";
     std::string version;
     for (const auto& v : built.value("version", nlohmann::json::array())) version += (version.empty() ? "" : ".") + std::to_string(v.get<int>());
     char title[256];
@@ -367,9 +365,9 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
                   kind == "dict" ? "small dict" : "instance", action == "none" ? "does nothing" : action == "iterate" ? "reads every object" : "runs gc.collect()",
                   freeze ? ", after gc.freeze()" : "", version.c_str());
     r.title = title;
-    r.params = {{"objects", objects}, {"kind", kind}, {"child", action}, {"freeze", freeze}, {"python", version},
+    r.set_params({{"objects", objects}, {"kind", kind}, {"child", action}, {"freeze", freeze}, {"python", version},
                 {"tracked", built.value("tracked", 0)}, {"frozen", built.value("frozen", 0)}, {"build_s", built.value("build_s", 0.0)},
-                {"child_private_dirty_before", child_before->private_dirty}};
+                {"child_private_dirty_before", child_before->private_dirty}});
     r.rows = {
         {"child Private_Dirty growth", real_growth, double(sim_growth), "B"},
         {"child minor faults", real_faults, double(sim_faults), ""},
@@ -382,7 +380,7 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
     r.notes.push_back("the engine lays objects out as CPython 3.11's pymalloc does: 16 KiB pools, 16-byte size classes");
     r.notes.push_back("time: the engine counts the page copies only, not the interpreter's own work");
     if (version.compare(0, 5, "3.11.") != 0) r.notes.push_back("the engine's object sizes are CPython 3.11's; this python is " + version);
-    return emit(r, out, out.record.empty() ? std::vector<nlohmann::json>{} : recorded);
+    return emit(r, out, out.record.empty() ? std::vector<std::string>{} : recorded);
 }
 
 }  // namespace cowlab::live

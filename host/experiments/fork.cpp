@@ -9,7 +9,7 @@
 // Engine: the same operations on a simulated machine. Both are printed with
 // their difference. Children are always reaped, also on Ctrl-C.
 #include "experiment.h"
-#include "exp_common.h"
+#include "report.h"
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -152,18 +152,16 @@ int experiment_fork(const std::vector<std::string>& a, Output out) {
     Result<ProcSample> cv = fs.sample_range(int(first), addr, size), pv = fs.sample_range(int(getpid()), addr, size);
     Result<ProcSample> child_after = fs.sample(int(first)), parent_after = fs.sample(int(getpid()));
     // For a recording: every process's figures and the buffer's pages, as they are now.
-    std::vector<nlohmann::json> recorded;
+    std::vector<std::string> recorded;
     if (!out.record.empty()) {
         std::vector<std::pair<int, Result<ProcSample>>> rows;
         rows.push_back({int(getpid()), parent_after});
         for (pid_t k : kids_real) rows.push_back({int(k), fs.sample(int(k))});
-        nlohmann::json procs = nlohmann::json::array();
-        for (const auto& [p, s] : rows) procs.push_back(sample_json(p, s));
         const double t_s = std::chrono::duration<double>(Clock::now() - t_fork).count();
-        recorded.push_back({{"type", "sample"}, {"t_s", t_s}, {"processes", procs}});
+        recorded.push_back(cow::rec_line::sample(rec_sample(t_s, rows)));
         for (const auto& [p, s] : rows)
             if (Result<PageShare> ps = fs.pages(p, addr, size); ps)
-                recorded.push_back({{"type", "pages"}, {"t_s", t_s}, {"pid", p}, {"start", addr}, {"map", encode_runs(ps->states)}});
+                recorded.push_back(cow::rec_line::pages({t_s, p, addr, ps->states}));
     }
     close(go[1]);
     close(stay[1]);
@@ -240,14 +238,14 @@ int experiment_fork(const std::vector<std::string>& a, Output out) {
 
     // ---------------------------------------------------------------- side by side
     Report r;
-    r.experiment = "fork";
+    r.name = "fork";
     char title[256];
     std::snprintf(title, sizeof title, "fork experiment: %s buffer, %llu of %llu pages written (%s) by the %s, %ld child(ren), THP %s",
                   cow::format_bytes(size).c_str(), static_cast<unsigned long long>(nwrite), static_cast<unsigned long long>(pages),
                   random ? "random" : "sequential", writer_child ? "child" : "parent", children, thp ? "on" : "off");
     r.title = title;
-    r.params = {{"size", size}, {"pages", pages}, {"written", nwrite}, {"pattern", random ? "random" : "seq"},
-                {"thp", thp}, {"children", children}, {"writer", writer_child ? "child" : "parent"}};
+    r.set_params({{"size", size}, {"pages", pages}, {"written", nwrite}, {"pattern", random ? "random" : "seq"},
+                {"thp", thp}, {"children", children}, {"writer", writer_child ? "child" : "parent"}});
     r.rows = {
         {"child Rss (buffer)", double(real.child_rss), double(sim.child_rss), "B"},
         {"child Pss (buffer)", double(real.child_pss), double(sim.child_pss), "B"},

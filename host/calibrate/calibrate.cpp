@@ -29,7 +29,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "exp_common.h"
+#include "cleanup.h"
+#include "system.h"
 
 extern char** environ;
 
@@ -140,21 +141,6 @@ char* map_anon(u64 len, bool huge, bool noreserve = false) {
 void touch(char* p, u64 len, u64 stride = kPage) {
     volatile char* v = p;
     for (u64 off = 0; off < len; off += stride) v[off] = 1;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// A "Name:   123 kB" field of a /proc file, in kB; -1 when absent.
-long long proc_kb(const std::string& text, const std::string& key) {
-    const size_t at = text.find("\n" + key + ":");
-    const size_t p = at == std::string::npos ? (text.rfind(key + ":", 0) == 0 ? 0 : std::string::npos) : at + 1;
-    if (p == std::string::npos) return -1;
-    return std::atoll(text.c_str() + p + key.size() + 1);
 }
 
 // Whether a read of untouched private anonymous memory maps the shared zero page
