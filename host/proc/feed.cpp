@@ -32,17 +32,12 @@ Status LiveFeed::sample(cow::Recording& rec, double t_s, int pages_pid, u64 max_
     for (int p : resolve()) s.procs.push_back(rec_proc(p, fs.sample(p)));
     rec.samples.push_back(std::move(s));
     if (!pages_pid) return {};
-    Result<std::vector<Region>> maps = read_maps(fs, pages_pid);
-    if (!maps) return maps.status();
-    u64 budget = max_pages;
-    for (const Region& r : *maps) {
-        if (!r.anonymous_private() || !budget) continue;
-        const u64 len = std::min(r.end - r.start, budget * 4096);
-        Result<PageShare> ps = fs.pages(pages_pid, r.start, len);
-        if (!ps) return ps.status();
-        budget -= std::min<u64>(budget, ps->states.size());
-        rec.pages.push_back({t_s, pages_pid, r.start, std::move(ps->states)});
-    }
+    if (Status st = anon_pages(fs, pages_pid, max_pages, [&](const Region& r, PageShare& ps) {
+            rec.pages.push_back({t_s, pages_pid, r.start, std::move(ps.states)});
+            return Status{};
+        });
+        !st)
+        return st;
     // Keep only the newest page states of each region: live mode runs for hours.
     auto& pages = rec.pages;
     std::stable_sort(pages.begin(), pages.end(), [](const cow::RecPages& a, const cow::RecPages& b) { return a.t_s < b.t_s; });

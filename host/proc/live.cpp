@@ -95,26 +95,20 @@ std::vector<Sharing> sharing(const ProcFs& fs, const std::vector<std::pair<int, 
         Sharing sh;
         sh.pid = p;
         sh.ppid = r->ppid;
-        Result<std::vector<Region>> maps = read_maps(fs, p);
-        if (!maps) {
-            sh.problem = maps.message();
-            out.push_back(sh);
-            continue;
-        }
-        u64 budget = max_pages;
         std::vector<u64>& pf = frames[p];
-        for (const Region& reg : *maps) {
-            if (!reg.anonymous_private() || !budget) continue;
-            Result<PageShare> ps = fs.pages(p, reg.start, std::min(reg.end - reg.start, budget * 4096));
-            if (!ps) {
-                sh.problem = ps.message();
-                break;
+        const Status walked = anon_pages(fs, p, max_pages, [&](const Region&, PageShare& ps) {
+            sh.present += ps.present;
+            sh.alone += ps.exclusive;
+            sh.pfns |= ps.pfns_visible;
+            pf.insert(pf.end(), ps.pfns.begin(), ps.pfns.end());
+            return Status{};
+        });
+        if (!walked) {
+            sh.problem = walked.message;
+            if (sh.present == 0 && !sh.pfns) {   // maps could not be read: nothing of this process
+                out.push_back(sh);
+                continue;
             }
-            budget -= std::min<u64>(budget, ps->pages);
-            sh.present += ps->present;
-            sh.alone += ps->exclusive;
-            sh.pfns |= ps->pfns_visible;
-            pf.insert(pf.end(), ps->pfns.begin(), ps->pfns.end());
         }
         sh.shared = sh.present - sh.alone;
         std::sort(pf.begin(), pf.end());
@@ -157,221 +151,255 @@ std::vector<Sharing> sharing(const ProcFs& fs, const std::vector<std::pair<int, 
     return out;
 }
 
-}  // namespace
-
-int live_main(const std::vector<std::string>& a) {
-    for (const std::string& x : a)
-        if (x == "--ui") return open_ui(a);
-    std::vector<int> pids;
-    std::vector<int> trees;
-    std::vector<std::string> names;
+struct Options {
+    Targets targets;
     long interval_ms = 0, count = 1;
-    bool count_given = false, pages = false, shared = false;
+    bool pages = false, shared = false;
     std::string format = "table", root = "/proc", record;
+};
+
+// The options, or the exit status of a bad one (its message printed).
+int parse_options(const std::vector<std::string>& a, Options& o) {
+    bool count_given = false;
     for (size_t i = 0; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
         long v = 0;
         if ((a[i] == "-p" || a[i] == "--pid") && has) {
             if (!parse_int(a[++i], 1, 1L << 30, v)) { std::fprintf(stderr, "cowlab live: -p %s: not a pid\n", a[i].c_str()); return 2; }
-            pids.push_back(int(v));
+            o.targets.pids.push_back(int(v));
         } else if (a[i] == "--tree" && has) {
             if (!parse_int(a[++i], 1, 1L << 30, v)) { std::fprintf(stderr, "cowlab live: --tree %s: not a pid\n", a[i].c_str()); return 2; }
-            trees.push_back(int(v));
+            o.targets.trees.push_back(int(v));
         } else if (a[i] == "--name" && has) {
-            names.push_back(a[++i]);
+            o.targets.names.push_back(a[++i]);
         } else if (a[i] == "--interval" && has) {
-            if (!parse_int(a[++i], 10, 3600000, interval_ms)) { std::fprintf(stderr, "cowlab live: --interval must be 10 .. 3600000 ms\n"); return 2; }
+            if (!parse_int(a[++i], 10, 3600000, o.interval_ms)) { std::fprintf(stderr, "cowlab live: --interval must be 10 .. 3600000 ms\n"); return 2; }
         } else if (a[i] == "--count" && has) {
-            if (!parse_int(a[++i], 1, 1000000, count)) { std::fprintf(stderr, "cowlab live: --count must be 1 .. 1000000\n"); return 2; }
+            if (!parse_int(a[++i], 1, 1000000, o.count)) { std::fprintf(stderr, "cowlab live: --count must be 1 .. 1000000\n"); return 2; }
             count_given = true;
-        } else if (a[i] == "--json") {
-            format = "json";
-        } else if (a[i] == "--csv") {
-            format = "csv";
+        } else if (a[i] == "--json" || a[i] == "--csv") {
+            o.format = a[i].substr(2);
         } else if (a[i] == "--record" && has) {
-            record = a[++i];
+            o.record = a[++i];
         } else if (a[i] == "--pages") {
-            pages = true;
+            o.pages = true;
         } else if (a[i] == "--shared") {
-            shared = true;
+            o.shared = true;
         } else if (a[i] == "--proc-root" && has) {
-            root = a[++i];
+            o.root = a[++i];
         } else {
             return usage();
         }
     }
-    if (pids.empty() && trees.empty() && names.empty()) pids.push_back(int(getpid()));
-    if (interval_ms && !count_given) count = 1000000;   // until Ctrl-C
+    if (o.targets.empty()) o.targets.pids.push_back(int(getpid()));
+    if (o.interval_ms && !count_given) o.count = 1000000;   // until Ctrl-C
+    return 0;
+}
+
+// One round of samples: every followed process, when, and what reading them cost.
+struct Round {
+    long n = 0;
+    double t_ms = 0, dt_s = 0, cost_ms = 0;
+    std::vector<std::pair<int, Result<ProcSample>>> rows;
+};
+
+// The round into the recording; with --pages, which anonymous pages each process
+// still shares (at most 1 Mi pages each).
+Status record_round(Recorder& rec, const ProcFs& fs, const Round& r, bool pages) {
+    Status st = rec.sample(rec_sample(r.t_ms / 1000.0, r.rows));
+    for (const auto& [p, s] : r.rows) {
+        if (!pages || !st || !s) continue;
+        const int pid = p;
+        (void)anon_pages(fs, pid, u64{1} << 20, [&](const Region& reg, PageShare& ps) {
+            st = rec.pages({r.t_ms / 1000.0, pid, reg.start, ps.states});
+            return st;
+        });
+    }
+    return st;
+}
+
+nlohmann::json sample_json(int p, const ProcSample& s, double rate) {
+    nlohmann::json j = {{"pid", p}, {"ppid", s.ppid}, {"name", s.name}, {"state", std::string(1, s.state)},
+                        {"rss", s.rss}, {"pss", s.pss}, {"pss_dirty", s.pss_dirty}, {"uss", s.uss()},
+                        {"shared_clean", s.shared_clean}, {"shared_dirty", s.shared_dirty},
+                        {"private_clean", s.private_clean}, {"private_dirty", s.private_dirty},
+                        {"anonymous", s.anonymous}, {"anon_huge", s.anon_huge}, {"swap", s.swap},
+                        {"vm_rss", s.vm_rss}, {"vm_pte", s.vm_pte}, {"rss_anon", s.rss_anon},
+                        {"rss_file", s.rss_file}, {"rss_shmem", s.rss_shmem}, {"min_flt", s.min_flt},
+                        {"maj_flt", s.maj_flt}, {"from_rollup", s.from_rollup}, {"sample_ms", s.sample_ms}};
+    if (rate >= 0) j["min_flt_per_s"] = rate;
+    return j;
+}
+
+// One process's row in the chosen format (table and CSV printed, JSON gathered).
+void print_row(const std::string& format, const Round& r, int p, const ProcSample& s, double rate, nlohmann::json& jrows) {
+    if (format == "table") {
+        char rate_text[32] = "-";
+        if (rate >= 0) std::snprintf(rate_text, sizeof rate_text, "%.0f", rate);
+        std::printf("%8d %-16s %10s %10s %10s %10s %13s %10s\n", p, s.name.substr(0, 16).c_str(), mib(s.rss).c_str(),
+                    mib(s.pss).c_str(), mib(s.uss()).c_str(), mib(s.shared()).c_str(), mib(s.private_dirty).c_str(), rate_text);
+    } else if (format == "csv") {
+        std::printf("%.0f,%d,%d,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\n", r.t_ms, p, s.ppid, s.name.c_str(),
+                    ull(s.rss), ull(s.pss), ull(s.uss()), ull(s.shared_clean), ull(s.shared_dirty), ull(s.private_clean),
+                    ull(s.private_dirty), ull(s.anon_huge), ull(s.vm_pte), ull(s.min_flt), ull(s.maj_flt));
+    } else {
+        jrows.push_back(sample_json(p, s, rate));
+    }
+}
+
+// Every process of the round, and the totals; the processes read go to `previous` (for
+// the fault rates). Returns the JSON rows (--json) and the totals.
+ProcSample print_rows(const std::string& format, const Round& r, std::map<int, ProcSample>& previous, nlohmann::json& jrows, int& ok) {
+    ProcSample total;
+    if (format == "table")
+        std::printf("%8s %-16s %10s %10s %10s %10s %13s %10s  %s\n", "PID", "NAME", "Rss", "Pss", "USS", "Shared",
+                    "Private_Dirty", "minflt/s", r.n ? "" : "(smaps_rollup, status, stat)");
+    for (const auto& [p, res] : r.rows) {
+        if (!res) {
+            const Problem pr = ProcFs::problem_of(res.status());
+            if (format == "table") std::printf("%8d %-16s %s: %s\n", p, "?", to_string(pr), res.message().c_str());
+            else if (format == "csv") std::printf("%.0f,%d,,,,,,,,,,,,,,%s\n", r.t_ms, p, to_string(pr));
+            else jrows.push_back({{"pid", p}, {"problem", to_string(pr)}, {"error", res.message()}});
+            continue;
+        }
+        const ProcSample& s = *res;
+        ++ok;
+        total.rss += s.rss;
+        total.pss += s.pss;
+        total.private_clean += s.private_clean;
+        total.private_dirty += s.private_dirty;
+        total.shared_clean += s.shared_clean;
+        total.shared_dirty += s.shared_dirty;
+        double rate = -1;
+        if (auto it = previous.find(p); it != previous.end() && r.dt_s > 0 && s.min_flt >= it->second.min_flt)
+            rate = double(s.min_flt - it->second.min_flt) / r.dt_s;
+        print_row(format, r, p, s, rate, jrows);
+        previous[p] = s;
+    }
+    if (format == "table") {
+        std::printf("%8s %-16s %10s %10s %10s %10s %13s\n", "", "total", mib(total.rss).c_str(), mib(total.pss).c_str(),
+                    mib(total.uss()).c_str(), mib(total.shared()).c_str(), mib(total.private_dirty).c_str());
+        std::printf("sampled %zu processes in %.2f ms (the Rss total counts a shared page once per process that maps it; the Pss total counts it once)\n",
+                    r.rows.size(), r.cost_ms);
+    }
+    return total;
+}
+
+void print_sharing(const std::vector<Sharing>& sh, double share_ms) {
+    std::printf("%8s %12s %12s %12s %16s %10s %10s %10s %10s   (anonymous private pages, from pagemap)\n", "PID", "present",
+                "alone", "shared", "same as parent", "mapped 2x", "3x+", "zero page", "in THP");
+    bool hidden = false;
+    for (const Sharing& x : sh) {
+        if (!x.problem.empty()) {
+            std::printf("%8d %s\n", x.pid, x.problem.c_str());
+            continue;
+        }
+        hidden |= !x.pfns;
+        auto frames_only = [&](u64 v, bool known) { return known ? std::to_string(v) : std::string("-"); };
+        std::printf("%8d %12llu %12llu %12llu %16s %10s %10s %10s %10s\n", x.pid, ull(x.present), ull(x.alone), ull(x.shared),
+                    frames_only(x.with_parent, x.pfns).c_str(), frames_only(x.mapped2, x.counts).c_str(),
+                    frames_only(x.mapped3, x.counts).c_str(), frames_only(x.zero, x.flags).c_str(),
+                    frames_only(x.thp, x.flags).c_str());
+    }
+    std::printf("read pagemap in %.2f ms%s\n", share_ms,
+                hidden ? "; frame numbers are hidden from this user (root sees them): \"same as parent\" and the map counts need them" : "");
+}
+
+nlohmann::json sharing_json(const std::vector<Sharing>& sh) {
+    nlohmann::json js = nlohmann::json::array();
+    for (const Sharing& x : sh) {
+        nlohmann::json o = {{"pid", x.pid}, {"ppid", x.ppid}};
+        if (!x.problem.empty()) o["problem"] = x.problem;
+        else {
+            o["present"] = x.present;
+            o["alone"] = x.alone;
+            o["shared"] = x.shared;
+            if (x.pfns) o["same_frame_as_parent"] = x.with_parent;
+            if (x.counts) {
+                o["mapped_2x"] = x.mapped2;
+                o["mapped_3x_or_more"] = x.mapped3;
+            }
+            if (x.flags) {
+                o["zero_page"] = x.zero;
+                o["in_thp"] = x.thp;
+            }
+        }
+        js.push_back(o);
+    }
+    return js;
+}
+
+// One round, printed: the processes, and with --shared what they still share. Returns how many were read.
+int print_round(const Options& o, const ProcFs& fs, const Round& r, std::map<int, ProcSample>& previous) {
+    int ok = 0;
+    nlohmann::json jrows = nlohmann::json::array();
+    const ProcSample total = print_rows(o.format, r, previous, jrows, ok);
+    std::vector<Sharing> sh;
+    double share_ms = 0;
+    if (o.shared) {
+        const auto t_share = std::chrono::steady_clock::now();
+        sh = sharing(fs, r.rows, u64{1} << 20);
+        share_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_share).count();
+        if (o.format == "table") print_sharing(sh, share_ms);
+    }
+    if (o.format == "json") {
+        nlohmann::json j = {{"t_ms", r.t_ms}, {"sample_ms", r.cost_ms}, {"processes", jrows},
+                            {"totals", {{"rss", total.rss}, {"pss", total.pss}, {"uss", total.uss()}, {"private_dirty", total.private_dirty}}}};
+        if (o.shared) {
+            j["sharing"] = sharing_json(sh);
+            j["sharing_ms"] = share_ms;
+        }
+        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    }
+    std::fflush(stdout);
+    return ok;
+}
+
+}  // namespace
+
+int live_main(const std::vector<std::string>& a) {
+    for (const std::string& x : a)
+        if (x == "--ui") return open_ui(a);
+    Options o;
+    if (int st = parse_options(a, o)) return st;
     std::signal(SIGINT, [](int) { g_stop = 1; });
     std::signal(SIGTERM, [](int) { g_stop = 1; });
-
     Recorder rec;
-    if (!record.empty()) {
+    if (!o.record.empty()) {
         std::string command = "cowlab live";
         for (const std::string& x : a) command += " " + x;
-        Result<Recorder> opened = Recorder::open(record, "live", command);
+        Result<Recorder> opened = Recorder::open(o.record, "live", command);
         if (!opened) {
             std::fprintf(stderr, "cowlab live: %s\n", opened.message().c_str());
             return 1;
         }
         rec = std::move(opened.value());
     }
-    ProcFs fs(root);
+    const ProcFs fs(o.root);
+    const LiveFeed feed(o.targets, o.root);
     std::map<int, ProcSample> previous;
     auto t_prev = std::chrono::steady_clock::now();
     const auto t0 = t_prev;
     bool any_ok = false;
-    if (format == "csv")
+    if (o.format == "csv")
         std::printf("t_ms,pid,ppid,name,rss,pss,uss,shared_clean,shared_dirty,private_clean,private_dirty,anon_huge,vm_pte,min_flt,maj_flt,problem\n");
-    for (long n = 0; n < count && !g_stop; ++n) {
-        if (n) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-        std::vector<int> targets = pids;
-        for (int t : trees)
-            for (int p : fs.tree(t)) targets.push_back(p);
-        for (const std::string& nm : names)
-            for (int p : fs.by_name(nm)) targets.push_back(p);
+    for (long n = 0; n < o.count && !g_stop; ++n) {
+        if (n) std::this_thread::sleep_for(std::chrono::milliseconds(o.interval_ms));
+        Round r;
+        r.n = n;
+        const std::vector<int> targets = feed.resolve();
         const auto now = std::chrono::steady_clock::now();
-        const double t_ms = std::chrono::duration<double, std::milli>(now - t0).count();
-        const double dt = std::chrono::duration<double>(now - t_prev).count();
+        r.t_ms = std::chrono::duration<double, std::milli>(now - t0).count();
+        r.dt_s = std::chrono::duration<double>(now - t_prev).count();
         t_prev = now;
-        const auto s0 = std::chrono::steady_clock::now();
-        std::vector<std::pair<int, Result<ProcSample>>> rows;
-        for (int p : targets) rows.push_back({p, fs.sample(p)});
-        const double cost_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
-        if (rec.is_open()) {
-            Status st = rec.sample(rec_sample(t_ms / 1000.0, rows));
-            // --pages: which anonymous pages each process still shares (at most 1 Mi pages each).
-            for (auto& [p, r] : rows) {
-                if (!pages || !st || !r) continue;
-                Result<std::vector<Region>> maps = read_maps(fs, p);
-                u64 budget = u64{1} << 20;
-                for (const Region& reg : maps ? *maps : std::vector<Region>{}) {
-                    if (!reg.anonymous_private() || !budget) continue;
-                    Result<PageShare> ps = fs.pages(p, reg.start, std::min(reg.end - reg.start, budget * 4096));
-                    if (!ps) break;
-                    budget -= std::min<u64>(budget, ps->states.size());
-                    st = rec.pages({t_ms / 1000.0, p, reg.start, ps->states});
-                    if (!st) break;
-                }
-            }
-            if (!st) {
+        for (int p : targets) r.rows.push_back({p, fs.sample(p)});
+        r.cost_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - now).count();
+        if (rec.is_open())
+            if (Status st = record_round(rec, fs, r, o.pages); !st) {
                 std::fprintf(stderr, "cowlab live: %s\n", st.message.c_str());
                 return 1;
             }
-        }
-        ProcSample total;
-        int ok = 0;
-        nlohmann::json jrows = nlohmann::json::array();
-        if (format == "table")
-            std::printf("%8s %-16s %10s %10s %10s %10s %13s %10s  %s\n", "PID", "NAME", "Rss", "Pss", "USS", "Shared",
-                        "Private_Dirty", "minflt/s", n ? "" : "(smaps_rollup, status, stat)");
-        for (auto& [p, r] : rows) {
-            if (!r) {
-                const Problem pr = ProcFs::problem_of(r.status());
-                if (format == "table") std::printf("%8d %-16s %s: %s\n", p, "?", to_string(pr), r.message().c_str());
-                else if (format == "csv") std::printf("%.0f,%d,,,,,,,,,,,,,,%s\n", t_ms, p, to_string(pr));
-                else jrows.push_back({{"pid", p}, {"problem", to_string(pr)}, {"error", r.message()}});
-                continue;
-            }
-            const ProcSample& s = *r;
-            ++ok;
-            total.rss += s.rss;
-            total.pss += s.pss;
-            total.private_clean += s.private_clean;
-            total.private_dirty += s.private_dirty;
-            total.shared_clean += s.shared_clean;
-            total.shared_dirty += s.shared_dirty;
-            double rate = -1;
-            if (auto it = previous.find(p); it != previous.end() && dt > 0 && s.min_flt >= it->second.min_flt)
-                rate = double(s.min_flt - it->second.min_flt) / dt;
-            if (format == "table") {
-                char rate_text[32] = "-";
-                if (rate >= 0) std::snprintf(rate_text, sizeof rate_text, "%.0f", rate);
-                std::printf("%8d %-16s %10s %10s %10s %10s %13s %10s\n", p, s.name.substr(0, 16).c_str(), mib(s.rss).c_str(),
-                            mib(s.pss).c_str(), mib(s.uss()).c_str(), mib(s.shared()).c_str(), mib(s.private_dirty).c_str(), rate_text);
-            } else if (format == "csv") {
-                std::printf("%.0f,%d,%d,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\n", t_ms, p, s.ppid, s.name.c_str(),
-                            ull(s.rss), ull(s.pss), ull(s.uss()),
-                            ull(s.shared_clean), ull(s.shared_dirty), ull(s.private_clean),
-                            ull(s.private_dirty), ull(s.anon_huge), ull(s.vm_pte),
-                            ull(s.min_flt), ull(s.maj_flt));
-            } else {
-                nlohmann::json j = {{"pid", p}, {"ppid", s.ppid}, {"name", s.name}, {"state", std::string(1, s.state)},
-                                    {"rss", s.rss}, {"pss", s.pss}, {"pss_dirty", s.pss_dirty}, {"uss", s.uss()},
-                                    {"shared_clean", s.shared_clean}, {"shared_dirty", s.shared_dirty},
-                                    {"private_clean", s.private_clean}, {"private_dirty", s.private_dirty},
-                                    {"anonymous", s.anonymous}, {"anon_huge", s.anon_huge}, {"swap", s.swap},
-                                    {"vm_rss", s.vm_rss}, {"vm_pte", s.vm_pte}, {"rss_anon", s.rss_anon},
-                                    {"rss_file", s.rss_file}, {"rss_shmem", s.rss_shmem}, {"min_flt", s.min_flt},
-                                    {"maj_flt", s.maj_flt}, {"from_rollup", s.from_rollup}, {"sample_ms", s.sample_ms}};
-                if (rate >= 0) j["min_flt_per_s"] = rate;
-                jrows.push_back(j);
-            }
-            previous[p] = s;
-        }
-        any_ok |= ok > 0;
-        if (format == "table") {
-            std::printf("%8s %-16s %10s %10s %10s %10s %13s\n", "", "total", mib(total.rss).c_str(), mib(total.pss).c_str(),
-                        mib(total.uss()).c_str(), mib(total.shared()).c_str(), mib(total.private_dirty).c_str());
-            std::printf("sampled %zu processes in %.2f ms (the Rss total counts a shared page once per process that maps it; the Pss total counts it once)\n",
-                        rows.size(), cost_ms);
-        }
-        std::vector<Sharing> sh;
-        double share_ms = 0;
-        if (shared) {
-            const auto t_share = std::chrono::steady_clock::now();
-            sh = sharing(fs, rows, u64{1} << 20);
-            share_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_share).count();
-        }
-        if (shared && format == "table") {
-            std::printf("%8s %12s %12s %12s %16s %10s %10s %10s %10s   (anonymous private pages, from pagemap)\n", "PID", "present",
-                        "alone", "shared", "same as parent", "mapped 2x", "3x+", "zero page", "in THP");
-            bool hidden = false;
-            for (const Sharing& x : sh) {
-                if (!x.problem.empty()) {
-                    std::printf("%8d %s\n", x.pid, x.problem.c_str());
-                    continue;
-                }
-                hidden |= !x.pfns;
-                auto frames_only = [&](u64 v, bool known) { return known ? std::to_string(v) : std::string("-"); };
-                std::printf("%8d %12llu %12llu %12llu %16s %10s %10s %10s %10s\n", x.pid, ull(x.present), ull(x.alone), ull(x.shared),
-                            frames_only(x.with_parent, x.pfns).c_str(), frames_only(x.mapped2, x.counts).c_str(),
-                            frames_only(x.mapped3, x.counts).c_str(), frames_only(x.zero, x.flags).c_str(),
-                            frames_only(x.thp, x.flags).c_str());
-            }
-            std::printf("read pagemap in %.2f ms%s\n", share_ms,
-                        hidden ? "; frame numbers are hidden from this user (root sees them): \"same as parent\" and the map counts need them" : "");
-        }
-        if (format == "json") {
-            nlohmann::json j = {{"t_ms", t_ms}, {"sample_ms", cost_ms}, {"processes", jrows},
-                                {"totals", {{"rss", total.rss}, {"pss", total.pss}, {"uss", total.uss()}, {"private_dirty", total.private_dirty}}}};
-            if (shared) {
-                nlohmann::json js = nlohmann::json::array();
-                for (const Sharing& x : sh) {
-                    nlohmann::json o = {{"pid", x.pid}, {"ppid", x.ppid}};
-                    if (!x.problem.empty()) o["problem"] = x.problem;
-                    else {
-                        o["present"] = x.present;
-                        o["alone"] = x.alone;
-                        o["shared"] = x.shared;
-                        if (x.pfns) o["same_frame_as_parent"] = x.with_parent;
-                        if (x.counts) {
-                            o["mapped_2x"] = x.mapped2;
-                            o["mapped_3x_or_more"] = x.mapped3;
-                        }
-                        if (x.flags) {
-                            o["zero_page"] = x.zero;
-                            o["in_thp"] = x.thp;
-                        }
-                    }
-                    js.push_back(o);
-                }
-                j["sharing"] = js;
-                j["sharing_ms"] = share_ms;
-            }
-            std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-        }
-        std::fflush(stdout);
+        any_ok |= print_round(o, fs, r, previous) > 0;
     }
     if (rec.is_open())
         if (Status st = rec.close(); !st) {

@@ -346,4 +346,18 @@ Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid) {
     return out;
 }
 
+Status anon_pages(const ProcFs& fs, int pid, u64 max_pages, const std::function<Status(const Region&, PageShare&)>& each) {
+    Result<std::vector<Region>> maps = read_maps(fs, pid);
+    if (!maps) return maps.status();
+    u64 budget = max_pages;
+    for (const Region& r : *maps) {
+        if (!r.anonymous_private() || !budget) continue;
+        Result<PageShare> ps = fs.pages(pid, r.start, std::min(r.end - r.start, budget * 4096));
+        if (!ps) return ps.status();
+        budget -= std::min<u64>(budget, ps->pages);
+        if (Status st = each(r, *ps); !st) return st;
+    }
+    return {};
+}
+
 }  // namespace cowlab::live

@@ -10,6 +10,7 @@
 // is never reported as 0.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -91,5 +92,10 @@ struct Region {
     bool anonymous_private() const;   // private, writable, and anonymous: where fork's copy-on-write happens
 };
 Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid);
+
+// pagemap of each anonymous private region of pid (where fork's copy-on-write
+// happens), at most max_pages pages in all, handed to `each` region by region.
+// The first error (maps, pagemap, or one `each` returns) ends the walk.
+Status anon_pages(const ProcFs& fs, int pid, u64 max_pages, const std::function<Status(const Region&, PageShare&)>& each);
 
 }  // namespace cowlab::live
