@@ -6,11 +6,11 @@
 //       validates lesson files, runs each to the end at its default
 //       parameters and checks every checkpoint's golden value
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
-//       samples real processes' memory from /proc (host/)
+//       samples real processes' memory from /proc (host/proc/)
 //   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
-//       real experiments measured beside the engine's prediction (host/exp_*.cpp)
+//       real experiments measured beside the engine's prediction (host/experiments/)
 //   cowlab calibrate [--json] [--quick]
-//       measures the cost model's constants on this machine
+//       measures the cost model's constants on this machine (host/calibrate/)
 //   cowlab version
 #include <cmath>
 #include <cstdio>

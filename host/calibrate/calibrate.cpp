@@ -8,6 +8,10 @@
 // child) is timed on the wall clock. A fitted constant is the fit through the
 // per-size medians; its spread is the range of the fits of single rounds.
 // A directly timed constant is the median; its spread is the min .. max.
+//
+// In order: the plan (sizes, rounds), one sample of each kind, the engine's
+// figures, probing the machine, measuring (a function per series), fitting,
+// the constants and the derived figures, printing; calibrate_main strings them.
 #include "calibrate.h"
 
 #include <fcntl.h>
@@ -409,8 +413,9 @@ struct EngineFigures {
     double vfork_exec_us = 0, spawn_us = 0, fork_exec_us = 0;
 };
 
-// The same scenarios on the engine with the cost model k.
-cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
+// A machine with one bare process, on the cost model k.
+using Fresh = std::pair<cow::Machine, cow::Pid>;
+cow::Result<Fresh> fresh_machine(const cow::CostModel& k) {
     cow::MachineConfig cfg;
     cfg.ram_bytes = 4 * cow::GiB;
     cfg.overcommit = cow::Overcommit::always;
@@ -420,14 +425,16 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
     cow::Image bare;
     bare.name = "calibrate";
     bare.warm = false;
-    auto fresh = [&]() -> cow::Result<std::pair<cow::Machine, cow::Pid>> {
-        cow::Result<cow::Machine> m = cow::Machine::create(cfg);
-        if (!m) return m.status();
-        cow::Result<cow::Pid> p = m->spawn(bare);
-        if (!p) return p.status();
-        return std::pair<cow::Machine, cow::Pid>(std::move(m.value()), *p);
-    };
-    EngineFigures e;
+    cow::Result<cow::Machine> m = cow::Machine::create(cfg);
+    if (!m) return m.status();
+    cow::Result<cow::Pid> p = m->spawn(bare);
+    if (!p) return p.status();
+    return Fresh(std::move(m.value()), *p);
+}
+
+// Fork per GiB of 4 KiB pages and of huge pages.
+cow::Status engine_forks(const cow::CostModel& k, EngineFigures& e) {
+    auto fresh = [&] { return fresh_machine(k); };
     auto fork_of = [&](u64 bytes, bool huge, double& ns) -> cow::Status {
         auto mp = fresh();
         if (!mp) return mp.status();
@@ -449,7 +456,11 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
     e.fork_gib_4k_ms = (full - empty) / 1e6;
     if (cow::Status st = fork_of(cow::GiB, true, full); !st) return st;
     e.fork_gib_thp_ms = (full - empty) / 1e6;
+    return {};
+}
 
+cow::Status engine_faults(const cow::CostModel& k, EngineFigures& e) {
+    auto fresh = [&] { return fresh_machine(k); };
     // Faults: 16 MiB of 4 KiB pages written first, then after a fork by the child or the parent.
     const u64 n = 16 * cow::MiB, pages = n / kPage;
     for (int who = 0; who < 2; ++who) {
@@ -479,6 +490,11 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
         if (!z) return z.status();
         e.thp_fill_us = double(z->time_ns) / double(n / kHuge) / 1e3;
     }
+    return {};
+}
+
+cow::Status engine_spawns(const cow::CostModel& k, EngineFigures& e) {
+    auto fresh = [&] { return fresh_machine(k); };
     // Process creation to the child's reap, with the program's pages already cached.
     {
         auto mp = fresh();
@@ -514,6 +530,14 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
         if (cow::Status st = run(1, e.vfork_exec_us); !st) return st;
         if (cow::Status st = run(2, e.spawn_us); !st) return st;
     }
+    return {};
+}
+
+// The same scenarios on the engine with the cost model k.
+cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
+    EngineFigures e;
+    for (auto* part : {engine_forks, engine_faults, engine_spawns})
+        if (cow::Status st = part(k, e); !st) return st;
     return e;
 }
 
@@ -548,8 +572,6 @@ struct MachineInfo {
     long long zero_grew_kb = 0;
     double own_vmas = 0, own_anon_pages = 0;   // this process's own share of every fork
 };
-
-cow::Status failure(const std::string& what) { return cow::fail(cow::Errc::invalid_argument, what); }
 
 // What this machine is, and whether the plan fits in its memory and map count.
 cow::Result<MachineInfo> probe_machine(const Plan& plan) {

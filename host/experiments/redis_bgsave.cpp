@@ -1,4 +1,4 @@
-// exp_redis.cpp: `cowlab experiment redis-bgsave`: a real redis-server saving
+// redis_bgsave.cpp: `cowlab experiment redis-bgsave`: a real redis-server saving
 // its dataset under write load, beside the engine's Redis workload.
 //
 //   cowlab experiment redis-bgsave --keys N --value-bytes V --writes-per-s R
@@ -231,8 +231,6 @@ struct Params {
     long long keys = -1, value_bytes = -1, port = 0;
     double rate = -1;
 };
-
-cow::Status failure(const std::string& what) { return cow::fail(cow::Errc::invalid_argument, what); }
 
 // The options, or the exit status of a bad one (its message printed).
 int parse_options(const std::vector<std::string>& a, Output& out, Params& p) {

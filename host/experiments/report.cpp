@@ -37,13 +37,6 @@ bool parse_size(const std::string& s, u64& out) {
     return true;
 }
 
-bool parse_count(const std::string& s, long long lo, long long hi, long long& out) {
-    char* end = nullptr;
-    errno = 0;
-    out = std::strtoll(s.c_str(), &end, 10);
-    return !s.empty() && end && !*end && errno == 0 && out >= lo && out <= hi;
-}
-
 namespace {
 
 std::string shown(double v, const std::string& unit) {

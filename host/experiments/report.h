@@ -44,7 +44,5 @@ int emit(const Report& r, const Output& out, const std::vector<std::string>& rec
 
 // "256M", "1.5G", "4096", "64K" -> bytes rounded up to 4 KiB; false when not a size.
 bool parse_size(const std::string& s, u64& out);
-// A whole number in [lo, hi]; false otherwise.
-bool parse_count(const std::string& s, long long lo, long long hi, long long& out);
 
 }  // namespace cowlab::live

@@ -19,6 +19,7 @@
 #include "procfs.h"
 #include "live_feed.h"
 #include "recorder.h"
+#include "system.h"
 
 namespace cowlab::live {
 
@@ -34,12 +35,6 @@ int usage() {
                  "            still shares with its parent, how many processes map them, zero page and THP\n"
                  "  --ui opens the lab's window on the same processes (the process tree, the pages they share)\n");
     return 2;
-}
-
-bool parse_int(const std::string& s, long lo, long hi, long& out) {
-    char* end = nullptr;
-    out = std::strtol(s.c_str(), &end, 10);
-    return !s.empty() && end && !*end && out >= lo && out <= hi;
 }
 
 std::string mib(u64 b) { return cow::format_bytes(b); }
@@ -153,7 +148,7 @@ std::vector<Sharing> sharing(const ProcFs& fs, const std::vector<std::pair<int, 
 
 struct Options {
     Targets targets;
-    long interval_ms = 0, count = 1;
+    long long interval_ms = 0, count = 1;
     bool pages = false, shared = false;
     std::string format = "table", root = "/proc", record;
 };
@@ -163,19 +158,19 @@ int parse_options(const std::vector<std::string>& a, Options& o) {
     bool count_given = false;
     for (size_t i = 0; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
-        long v = 0;
+        long long v = 0;
         if ((a[i] == "-p" || a[i] == "--pid") && has) {
-            if (!parse_int(a[++i], 1, 1L << 30, v)) { std::fprintf(stderr, "cowlab live: -p %s: not a pid\n", a[i].c_str()); return 2; }
+            if (!parse_count(a[++i], 1, 1L << 30, v)) { std::fprintf(stderr, "cowlab live: -p %s: not a pid\n", a[i].c_str()); return 2; }
             o.targets.pids.push_back(int(v));
         } else if (a[i] == "--tree" && has) {
-            if (!parse_int(a[++i], 1, 1L << 30, v)) { std::fprintf(stderr, "cowlab live: --tree %s: not a pid\n", a[i].c_str()); return 2; }
+            if (!parse_count(a[++i], 1, 1L << 30, v)) { std::fprintf(stderr, "cowlab live: --tree %s: not a pid\n", a[i].c_str()); return 2; }
             o.targets.trees.push_back(int(v));
         } else if (a[i] == "--name" && has) {
             o.targets.names.push_back(a[++i]);
         } else if (a[i] == "--interval" && has) {
-            if (!parse_int(a[++i], 10, 3600000, o.interval_ms)) { std::fprintf(stderr, "cowlab live: --interval must be 10 .. 3600000 ms\n"); return 2; }
+            if (!parse_count(a[++i], 10, 3600000, o.interval_ms)) { std::fprintf(stderr, "cowlab live: --interval must be 10 .. 3600000 ms\n"); return 2; }
         } else if (a[i] == "--count" && has) {
-            if (!parse_int(a[++i], 1, 1000000, o.count)) { std::fprintf(stderr, "cowlab live: --count must be 1 .. 1000000\n"); return 2; }
+            if (!parse_count(a[++i], 1, 1000000, o.count)) { std::fprintf(stderr, "cowlab live: --count must be 1 .. 1000000\n"); return 2; }
             count_given = true;
         } else if (a[i] == "--json" || a[i] == "--csv") {
             o.format = a[i].substr(2);

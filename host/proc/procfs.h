@@ -1,5 +1,10 @@
 // procfs.h: reading a real process's memory figures from /proc.
 //
+// host/proc/ (the library host-proc, the only part of the host the lab links):
+// procfs (this file), live mode's sampler (live_feed.h, the lab's one include),
+// recordings written to files (recorder.h), `cowlab live` (live.h), the
+// machine's small readers (system.h) and cleanup on Ctrl-C (cleanup.h).
+//
 //   ProcFs fs;                                  // or ProcFs("tests/fixtures/proc") for fixtures
 //   Result<ProcSample> s = fs.sample(pid);      // smaps_rollup (or smaps), status, stat
 //   Result<PageShare> p = fs.pages(pid, start, len);   // pagemap (+ kpagecount when permitted)

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -39,6 +40,13 @@ long long proc_kb(const std::string& text, const std::string& key) {
     const size_t p = at == std::string::npos ? (text.rfind(key + ":", 0) == 0 ? 0 : std::string::npos) : at + 1;
     if (p == std::string::npos) return -1;
     return std::atoll(text.c_str() + p + key.size() + 1);
+}
+
+bool parse_count(const std::string& s, long long lo, long long hi, long long& out) {
+    char* end = nullptr;
+    errno = 0;
+    out = std::strtoll(s.c_str(), &end, 10);
+    return !s.empty() && end && !*end && errno == 0 && out >= lo && out <= hi;
 }
 
 std::string find_program(const std::string& name) {
