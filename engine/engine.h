@@ -20,7 +20,7 @@
 //     redis.h       a Redis 7 + jemalloc dataset, SETs and BGSAVE
 //     gcheap.h      CPython, Ruby and copying-collector heaps after fork
 //   recording/    recordings of real processes
-//     recording.h   the format and its reader
+//     recording.h   the format, its reader and its writer (rec_line::*)
 //   lesson/       lessons on top of the machine and the workloads
 //     expr.h        the arithmetic of lesson files
 //     lesson.h      lesson files: parsing, validating, running

@@ -9,11 +9,11 @@
 //       rewrites the README's tables of operations, functions and units
 //       from the engine's tables (engine/lesson/docs.h)
 //   cowlab live [-p PID]... [--tree PID] [--name NAME] [--interval MS] [--count N] [--json|--csv]
-//       samples real processes' memory from /proc (host/)
+//       samples real processes' memory from /proc (host/proc/)
 //   cowlab experiment fork|redis-bgsave|python-gc ... [--json] [--record FILE]
-//       real experiments measured beside the engine's prediction (host/exp_*.cpp)
+//       real experiments measured beside the engine's prediction (host/experiments/)
 //   cowlab calibrate [--json] [--quick]
-//       measures the cost model's constants on this machine
+//       measures the cost model's constants on this machine (host/calibrate/)
 //   cowlab version
 #include <cmath>
 #include <cstdio>

@@ -21,10 +21,8 @@
 
 #include <cerrno>
 #include <memory>
-#include <nlohmann/json.hpp>
 
-#include "feed.h"
-#include "record.h"
+#include "live_feed.h"
 #endif
 #include "export.h"
 #include "gl.h"
@@ -276,10 +274,8 @@ int main(int argc, char** argv) {
             live_targets.trees.push_back(int(getppid()));
         std::string command = "cowlab-lab";
         for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-        std::string header = nlohmann::json{{"type", "header"}, {"format", "cowlab-recording"}, {"version", 1}, {"source", "live"},
-                                            {"command", command}, {"host", cowlab::live::host_json()}}
-                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        if (cow::Status st = cowlab::app().open_recording(header + "\n", "this machine"); !st) return fail("live", st.message.c_str());
+        if (cow::Status st = cowlab::app().open_recording(cowlab::live::live_header(command), "this machine"); !st)
+            return fail("live", st.message.c_str());
         cowlab::App::Replay& r = cowlab::app().replay;
         r.rec.warnings.clear();
         cowlab::app().show_view = "Pages";   // the pages still shared: what live mode is for

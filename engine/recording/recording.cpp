@@ -1,4 +1,4 @@
-// recording.cpp: reading recordings (the format: host/record.h).
+// recording.cpp: reading recordings (the format: recording.h; the writer: recording_write.cpp).
 #include "recording.h"
 
 #include <algorithm>

@@ -91,3 +91,75 @@ TEST_CASE("page-state runs decode within their limit") {
     CHECK_FALSE(Recording::decode_runs("x", out, 100));      // a state without its count
     CHECK_FALSE(Recording::decode_runs("60x50s", out, 100)); // beyond the limit
 }
+
+TEST_CASE("what the writer writes, the reader reads back: header, samples, pages, experiment, series, end") {
+    RecSample sample{.t_s = 0.25};
+    sample.procs.push_back({.pid = 10, .ppid = 1, .name = "redis-server", .state = "S", .rss = 8192, .pss = 6144, .uss = 4096,
+                            .shared_clean = 4096, .private_dirty = 4096, .anon_huge = 0, .swap = 4096, .vm_pte = 12288,
+                            .min_flt = 7, .maj_flt = 1});
+    sample.procs.push_back({.pid = 11, .problem = "not permitted", .error = "/proc/11/smaps_rollup: not permitted"});
+    RecExperiment e{.name = "fork", .title = "fork \"experiment\"", .params = R"({"size":4096,"writer":"child"})"};
+    e.rows.push_back({"child Rss", 4096, 8192, "B"});
+    e.rows.push_back({"writer's minor faults", 3, 3, ""});
+    e.notes.push_back("times: calibrated elsewhere");
+    RecSeries series{.name = "child Private_Dirty", .unit = "B", .measured = {{0, 0}, {0.5, 4096}}, .predicted = {{0, 0}}};
+    const RecHost host{.kernel = "6.1.0", .machine = "x86_64", .hostname = "lab", .page_size = 4096, .cpus = 4, .mem_total = u64{4} << 30};
+    const std::string text = rec_line::header("experiment", "cowlab experiment fork", "2026-11-22T20:00:00Z", host) + "\n" +
+                             rec_line::sample(sample) + "\n" + rec_line::pages({0.25, 10, 4096, "xxxss.w"}) + "\n" +
+                             rec_line::experiment(e) + "\n" + rec_line::series(series) + "\n" + rec_line::end(1) + "\n";
+    Result<Recording> r = Recording::parse(text, "round.jsonl");
+    REQUIRE_MESSAGE(r.ok(), r.message());
+    CHECK(r->source == "experiment");
+    CHECK(r->command == "cowlab experiment fork");
+    CHECK(r->started == "2026-11-22T20:00:00Z");
+    CHECK(r->host == "lab: Linux 6.1.0 x86_64, 4 CPUs, 4 GiB RAM");
+    CHECK(r->ended);
+    CHECK(r->warnings.empty());
+    REQUIRE(r->samples.size() == 1);
+    CHECK(r->samples[0].t_s == 0.25);
+    const RecProc* p = r->samples[0].find(10);
+    REQUIRE(p);
+    CHECK(p->ppid == 1);
+    CHECK(p->name == "redis-server");
+    CHECK(p->state == "S");
+    CHECK(p->rss == 8192);
+    CHECK(p->pss == 6144);
+    CHECK(p->uss == 4096);
+    CHECK(p->shared_clean == 4096);
+    CHECK(p->private_dirty == 4096);
+    CHECK(p->swap == 4096);
+    CHECK(p->vm_pte == 12288);
+    CHECK(p->min_flt == 7);
+    CHECK(p->maj_flt == 1);
+    REQUIRE(r->samples[0].find(11));
+    CHECK(r->samples[0].find(11)->problem == "not permitted");
+    CHECK(r->samples[0].find(11)->error == "/proc/11/smaps_rollup: not permitted");
+    REQUIRE(r->pages.size() == 1);
+    CHECK(r->pages[0].pid == 10);
+    CHECK(r->pages[0].start == 4096);
+    CHECK(r->pages[0].states == "xxxss.w");
+    REQUIRE(r->experiments.size() == 1);
+    CHECK(r->experiments[0].name == "fork");
+    CHECK(r->experiments[0].title == "fork \"experiment\"");
+    CHECK(r->experiments[0].params == R"({"size":4096,"writer":"child"})");
+    REQUIRE(r->experiments[0].rows.size() == 2);
+    CHECK(r->experiments[0].rows[0].name == "child Rss");
+    CHECK(r->experiments[0].rows[0].measured == 4096);
+    CHECK(r->experiments[0].rows[0].predicted == 8192);
+    CHECK(r->experiments[0].rows[0].unit == "B");
+    CHECK(r->experiments[0].rows[1].unit.empty());
+    CHECK(r->experiments[0].notes == std::vector<std::string>{"times: calibrated elsewhere"});
+    REQUIRE(r->series.size() == 1);
+    CHECK(r->series[0].name == "child Private_Dirty");
+    CHECK(r->series[0].measured == series.measured);
+    CHECK(r->series[0].predicted == series.predicted);
+}
+
+TEST_CASE("page states encode to runs and decode back") {
+    CHECK(Recording::encode_runs("xxxss.w") == "3x2s1.1w");
+    CHECK(Recording::encode_runs("").empty());
+    std::string out;
+    const std::string states = std::string(512, 'x') + std::string(20, 's') + "...w";
+    REQUIRE(Recording::decode_runs(Recording::encode_runs(states), out, 1000));
+    CHECK(out == states);
+}

@@ -10,9 +10,9 @@
 
 #include <cstring>
 
-#include "feed.h"
+#include "live_feed.h"
 #include "procfs.h"
-#include "record.h"
+#include "recorder.h"
 
 using namespace cowlab::live;
 
@@ -169,8 +169,8 @@ TEST_CASE("what a recording writes, the lab reads back: samples, problems and pa
         std::vector<std::pair<int, Result<ProcSample>>> rows;
         rows.push_back({int(getpid()), fs.sample(int(getpid()))});
         rows.push_back({999999999, fs.sample(999999999)});
-        REQUIRE(rec->sample(0.25, rows).ok());
-        REQUIRE(rec->line({{"type", "pages"}, {"t_s", 0.25}, {"pid", getpid()}, {"start", 4096}, {"map", encode_runs("xxs..w")}}).ok());
+        REQUIRE(rec->sample(rec_sample(0.25, rows)).ok());
+        REQUIRE(rec->pages({0.25, int(getpid()), 4096, "xxs..w"}).ok());
         REQUIRE(rec->close().ok());
     }
     std::FILE* f = std::fopen(path, "r");

@@ -312,4 +312,52 @@ std::vector<int> ProcFs::by_name(const std::string& name) const {
     return out;
 }
 
+bool Region::anonymous_private() const {
+    if (perms.size() < 4 || perms[1] != 'w' || perms[3] != 'p') return false;
+    return path.empty() || path == "[heap]" || path == "[stack]" || path.rfind("[anon:", 0) == 0;
+}
+
+Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid) {
+    const std::string path = fs.root() + "/" + std::to_string(pid) + "/maps";
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) {
+        const int e = errno;
+        if (e == EACCES || e == EPERM) return cow::fail(cow::Errc::not_permitted, path + ": not permitted");
+        return cow::fail(cow::Errc::no_such_process, path + ": no such process");
+    }
+    std::vector<Region> out;
+    char line[4096];
+    while (std::fgets(line, sizeof line, f)) {
+        std::istringstream in(line);
+        std::string range, offset, dev, inode;
+        Region r;
+        if (!(in >> range >> r.perms >> offset >> dev >> inode)) continue;
+        std::getline(in >> std::ws, r.path);
+        const size_t dash = range.find('-');
+        if (dash == std::string::npos) {
+            std::fclose(f);
+            return cow::fail(cow::Errc::malformed, path + ": cannot read the line '" + std::string(line) + "'");
+        }
+        r.start = std::strtoull(range.substr(0, dash).c_str(), nullptr, 16);
+        r.end = std::strtoull(range.substr(dash + 1).c_str(), nullptr, 16);
+        if (r.end > r.start) out.push_back(std::move(r));
+    }
+    std::fclose(f);
+    return out;
+}
+
+Status anon_pages(const ProcFs& fs, int pid, u64 max_pages, const std::function<Status(const Region&, PageShare&)>& each) {
+    Result<std::vector<Region>> maps = read_maps(fs, pid);
+    if (!maps) return maps.status();
+    u64 budget = max_pages;
+    for (const Region& r : *maps) {
+        if (!r.anonymous_private() || !budget) continue;
+        Result<PageShare> ps = fs.pages(pid, r.start, std::min(r.end - r.start, budget * 4096));
+        if (!ps) return ps.status();
+        budget -= std::min<u64>(budget, ps->pages);
+        if (Status st = each(r, *ps); !st) return st;
+    }
+    return {};
+}
+
 }  // namespace cowlab::live

@@ -1,4 +1,4 @@
-// exp_redis.cpp: `cowlab experiment redis-bgsave`: a real redis-server saving
+// redis_bgsave.cpp: `cowlab experiment redis-bgsave`: a real redis-server saving
 // its dataset under write load, beside the engine's Redis workload.
 //
 //   cowlab experiment redis-bgsave --keys N --value-bytes V --writes-per-s R
@@ -15,7 +15,7 @@
 // Engine: cow::RedisServer::load and bgsave on a simulated machine, with the
 // same dataset, the same write rate and the save time measured on the real run.
 #include "experiment.h"
-#include "exp_common.h"
+#include "report.h"
 
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
@@ -223,23 +223,26 @@ struct Measured {
     double used_memory = 0, used_memory_rss = 0, rss = 0, anonymous = 0;
     double fork_us = 0, cow_last = 0, cow_peak_info = 0, cow_peak_sampled = 0;
     double writes = 0, save_s = 0, redis_save_s = 0;
+    double load_s = 0, period = 0.01, end_gap = 0;   // loading time; sampling period and lateness at the save's end
     std::vector<std::array<double, 2>> series;
 };
 
-}  // namespace
-
-int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
-    long long keys = -1, value_bytes = -1, port_arg = 0;
+struct Params {
+    long long keys = -1, value_bytes = -1, port = 0;
     double rate = -1;
+};
+
+// The options, or the exit status of a bad one (its message printed).
+int parse_options(const std::vector<std::string>& a, Output& out, Params& p) {
     for (size_t i = 1; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
         if (a[i] == "--keys" && has) {
-            if (!parse_count(a[++i], 1, kMaxKeys, keys)) {
+            if (!parse_count(a[++i], 1, kMaxKeys, p.keys)) {
                 std::fprintf(stderr, "cowlab experiment: --keys %s: must be a whole number 1 .. %lld\n", a[i].c_str(), kMaxKeys);
                 return 2;
             }
         } else if (a[i] == "--value-bytes" && has) {
-            if (!parse_count(a[++i], 1, kMaxValueBytes, value_bytes)) {
+            if (!parse_count(a[++i], 1, kMaxValueBytes, p.value_bytes)) {
                 std::fprintf(stderr, "cowlab experiment: --value-bytes %s: must be a whole number 1 .. %lld (jemalloc's small size "
                                      "classes, which the engine models)\n", a[i].c_str(), kMaxValueBytes);
                 return 2;
@@ -248,13 +251,13 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
             const std::string& v = a[++i];
             char* end = nullptr;
             errno = 0;
-            rate = std::strtod(v.c_str(), &end);
-            if (v.empty() || *end || errno || !(rate >= 0 && rate <= kMaxWritesPerS)) {
+            p.rate = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end || errno || !(p.rate >= 0 && p.rate <= kMaxWritesPerS)) {
                 std::fprintf(stderr, "cowlab experiment: --writes-per-s %s: must be a number 0 .. %.0f\n", v.c_str(), kMaxWritesPerS);
                 return 2;
             }
         } else if (a[i] == "--port" && has) {
-            if (!parse_count(a[++i], 1024, 65535, port_arg)) {
+            if (!parse_count(a[++i], 1024, 65535, p.port)) {
                 std::fprintf(stderr, "cowlab experiment: --port %s: must be 1024 .. 65535\n", a[i].c_str());
                 return 2;
             }
@@ -262,63 +265,62 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
             return usage();
         }
     }
-    if (keys < 0 || value_bytes < 0 || rate < 0) return usage();
+    return p.keys < 0 || p.value_bytes < 0 || p.rate < 0 ? usage() : 0;
+}
 
-    // ---------------------------------------------------------------- preconditions
-    const std::string server_bin = find_program("redis-server");
-    if (server_bin.empty()) {
-        std::fprintf(stderr, "cowlab experiment: redis-server not found on PATH; install it with scripts/setup.sh "
-                             "(Debian package redis-server)\n");
-        return 1;
-    }
-    // What the dataset takes (the engine's layout, rounded up), twice over for a save
-    // that copies everything, must fit in half of what the machine has available.
-    const u64 per_key = 64 + (value_bytes <= 44 ? 64 : 16 + u64(value_bytes) + 9 + 64);
-    const u64 estimate = u64(keys) * per_key + u64(keys) * 16 + 8 * cow::MiB;
-    const u64 avail = mem_available();
-    if (avail == 0 || 2 * estimate + 64 * cow::MiB > avail / 2) {
-        std::fprintf(stderr, "cowlab experiment: %lld keys of %lld bytes need about %s (the dataset and a full copy); "
-                             "MemAvailable is %s: use fewer keys or smaller values\n", keys, value_bytes,
-                     cow::format_bytes(2 * estimate).c_str(), cow::format_bytes(avail).c_str());
-        return 1;
-    }
-    const int port = free_port(int(port_arg));
-    if (port <= 0) {
-        std::fprintf(stderr, "cowlab experiment: port %lld on 127.0.0.1 is in use\n", port_arg);
-        return 1;
-    }
+// What the dataset takes (the engine's layout, rounded up).
+u64 estimate_bytes(const Params& p) {
+    const u64 per_key = 64 + (p.value_bytes <= 44 ? 64 : 16 + u64(p.value_bytes) + 9 + 64);
+    return u64(p.keys) * per_key + u64(p.keys) * 16 + 8 * cow::MiB;
+}
 
-    // ---------------------------------------------------------------- the real server
-    cleanup::install();
-    const char* tmp = std::getenv("TMPDIR");
-    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/cowlab-redis-XXXXXX";
-    if (!mkdtemp(dir.data())) {
-        std::fprintf(stderr, "cowlab experiment: cannot create a directory %s: %s\n", dir.c_str(), std::strerror(errno));
-        return 1;
-    }
-    cleanup::add_path(dir);
-    const std::string log = dir + "/redis.log", rdb = dir + "/dump.rdb";
-    cleanup::add_path(log);
-    cleanup::add_path(rdb);
+// The real redis-server: started in a private directory, connected to, and ended by cleanup.
+struct Server {
+    std::string bin, dir, log;
+    int port = 0;
+    pid_t pid = 0;
     int child = 0;   // the server's saving child, once BGSAVE has forked it
-    auto fail = [&](const std::string& msg) {
-        std::fprintf(stderr, "cowlab experiment: %s\n", msg.c_str());
-        // Without its server the child would save on (it ignores SIGTERM): it is stopped first.
-        if (child > 0) kill(child, SIGKILL);
-        cleanup::run();
-        return 1;
-    };
+    Conn conn;
 
+    // Whether the server has ended (waiting up to `grace` seconds: a broken connection is
+    // seen before the process is), and why.
+    bool gone(std::string& why, double grace = 0) const {
+        int st = 0;
+        for (auto t0 = Clock::now(); waitpid(pid, &st, WNOHANG) != pid; sleep_s(0.01))
+            if (seconds_since(t0) >= grace) return false;
+        cleanup::forget_pid(pid);
+        why = WIFSIGNALED(st) ? "redis-server was killed by signal " + std::to_string(WTERMSIG(st))
+                              : "redis-server exited with status " + std::to_string(WEXITSTATUS(st));
+        why += "; its log says:" + last_lines(log, 4);
+        return true;
+    }
+    // An error: why the server ended, if it did (within `grace`), or else `what`.
+    cow::Status error(const std::string& what, double grace = 1) const {
+        std::string why;
+        return failure(gone(why, grace) ? why : what);
+    }
+    cow::Status start();
+};
+
+// A private directory, the server in it, a connection, and a check that it is ours answering.
+cow::Status Server::start() {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/cowlab-redis-XXXXXX";
+    if (!mkdtemp(dir.data())) return failure("cannot create a directory " + dir + ": " + std::strerror(errno));
+    cleanup::add_path(dir);
+    log = dir + "/redis.log";
+    cleanup::add_path(log);
+    cleanup::add_path(dir + "/dump.rdb");
     const std::string port_s = std::to_string(port);
-    std::vector<std::string> argv_s = {server_bin, "--port", port_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    std::vector<std::string> argv_s = {bin, "--port", port_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                        "--dir", dir, "--dbfilename", "dump.rdb", "--logfile", log, "--daemonize", "no",
                                        "--enable-debug-command", "local"};
     std::vector<char*> argv;
-    for (std::string& s : argv_s) argv.push_back(s.data());
+    for (std::string& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const pid_t server = fork();
-    if (server < 0) return fail(std::string("fork failed: ") + std::strerror(errno));
-    if (server == 0) {
+    pid = fork();
+    if (pid < 0) return failure(std::string("fork failed: ") + std::strerror(errno));
+    if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);   // never outlive the experiment, even if it is killed
         setpgid(0, 0);                      // the terminal's Ctrl-C is the experiment's to handle
         const int nul = open("/dev/null", O_RDWR);
@@ -330,238 +332,259 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
         execv(argv[0], argv.data());
         _exit(127);
     }
-    cleanup::add_pid(server);
-    // Whether the server has ended (waiting up to `grace` seconds: a broken connection is
-    // seen before the process is), and why.
-    auto server_gone = [&](std::string& why, double grace = 0) {
-        int st = 0;
-        for (auto t0 = Clock::now(); waitpid(server, &st, WNOHANG) != server; sleep_s(0.01))
-            if (seconds_since(t0) >= grace) return false;
-        cleanup::forget_pid(server);
-        why = WIFSIGNALED(st) ? "redis-server was killed by signal " + std::to_string(WTERMSIG(st))
-                              : "redis-server exited with status " + std::to_string(WEXITSTATUS(st));
-        why += "; its log says:" + last_lines(log, 4);
-        return true;
-    };
-    std::fprintf(stderr, "cowlab experiment: redis-server %d on 127.0.0.1:%d in %s\n", int(server), port, dir.c_str());
-
-    Conn conn;
+    cleanup::add_pid(pid);
+    std::fprintf(stderr, "cowlab experiment: redis-server %d on 127.0.0.1:%d in %s\n", int(pid), port, dir.c_str());
     std::string err, why;
     for (auto t0 = Clock::now(); !conn; sleep_s(0.02)) {
-        if (server_gone(why)) return fail(why);
-        if (seconds_since(t0) > 10) return fail("redis-server did not accept connections within 10 s; its log says:" + last_lines(log, 4));
+        if (gone(why)) return failure(why);
+        if (seconds_since(t0) > 10) return failure("redis-server did not accept connections within 10 s; its log says:" + last_lines(log, 4));
         conn = connect(port, err);
     }
     // Check that it is our server answering, not another one on the port.
     Reply info = command(conn.get(), err, "INFO server");
     double info_pid = 0;
-    if (!info || !info_field(text(info), "process_id", info_pid) || pid_t(info_pid) != server)
-        return fail(server_gone(why, 1) ? why : "the server on 127.0.0.1:" + port_s + " is not the one started (" + err + ")");
+    if (!info || !info_field(text(info), "process_id", info_pid) || pid_t(info_pid) != pid)
+        return error("the server on 127.0.0.1:" + port_s + " is not the one started (" + err + ")");
+    return {};
+}
 
-    // ---------------------------------------------------------------- load the dataset
+// N keys by pipelined SETs; then until the keyspace is not rehashing (or the SETs during
+// the save would rehash it); then what the server holds.
+cow::Status load_dataset(Server& sv, const Params& p, Measured& real) {
     const auto t_load = Clock::now();
-    {
-        std::mt19937_64 rng(1);
-        const std::string pool = letters(size_t(value_bytes) + 4096, rng);
-        const long long batch = 5000;
-        for (long long k0 = 0; k0 < keys; k0 += batch) {
-            const long long k1 = std::min(keys, k0 + batch);
-            for (long long k = k0; k < k1; ++k) {
-                const std::string kn = key_name(u64(k));
-                redisAppendCommand(conn.get(), "SET %b %b", kn.data(), kn.size(), pool.data() + rng() % 4096, size_t(value_bytes));
-            }
-            for (long long k = k0; k < k1; ++k)
-                if (!pending_reply(conn.get(), err)) {
-                    if (server_gone(why, 1)) return fail("loading the dataset: " + why);
-                    return fail("loading the dataset: SET failed: " + err);
-                }
+    std::string err;
+    std::mt19937_64 rng(1);
+    const std::string pool = letters(size_t(p.value_bytes) + 4096, rng);
+    const long long batch = 5000;
+    for (long long k0 = 0; k0 < p.keys; k0 += batch) {
+        const long long k1 = std::min(p.keys, k0 + batch);
+        for (long long k = k0; k < k1; ++k) {
+            const std::string kn = key_name(u64(k));
+            redisAppendCommand(sv.conn.get(), "SET %b %b", kn.data(), kn.size(), pool.data() + rng() % 4096, size_t(p.value_bytes));
         }
+        for (long long k = k0; k < k1; ++k)
+            if (!pending_reply(sv.conn.get(), err)) {
+                std::string why;
+                if (sv.gone(why, 1)) return failure("loading the dataset: " + why);
+                return failure("loading the dataset: SET failed: " + err);
+            }
     }
-    // A keyspace still rehashing would be rehashed by the SETs during the save: wait for the end.
     for (auto t0 = Clock::now();; sleep_s(0.05)) {
-        Reply h = command(conn.get(), err, "DEBUG HTSTATS 0");
-        if (!h) return fail(server_gone(why, 1) ? why : "DEBUG HTSTATS: " + err);
+        Reply h = command(sv.conn.get(), err, "DEBUG HTSTATS 0");
+        if (!h) return sv.error("DEBUG HTSTATS: " + err);
         if (text(h).find("rehashing target") == std::string::npos) break;
-        if (seconds_since(t0) > 30) return fail("the keyspace was still rehashing 30 s after loading");
+        if (seconds_since(t0) > 30) return failure("the keyspace was still rehashing 30 s after loading");
     }
     sleep_s(0.25);   // INFO's used_memory_rss is refreshed by serverCron (10 times a second)
-    const double load_s = seconds_since(t_load);
+    real.load_s = seconds_since(t_load);
+    Reply mem = command(sv.conn.get(), err, "INFO memory");
+    if (!mem || !info_field(text(mem), "used_memory", real.used_memory) || !info_field(text(mem), "used_memory_rss", real.used_memory_rss))
+        return sv.error("INFO memory: " + (err.empty() ? std::string("no used_memory field") : err));
+    Result<ProcSample> s = ProcFs().sample(int(sv.pid));
+    if (!s) return sv.error("sampling redis-server: " + s.message());
+    real.rss = double(s->rss);
+    real.anonymous = double(s->anonymous);
+    return {};
+}
 
-    Measured real;
-    ProcFs fs;
-    {
-        Reply mem = command(conn.get(), err, "INFO memory");
-        if (!mem || !info_field(text(mem), "used_memory", real.used_memory) || !info_field(text(mem), "used_memory_rss", real.used_memory_rss))
-            return fail(server_gone(why, 1) ? why : "INFO memory: " + (err.empty() ? std::string("no used_memory field") : err));
-        Result<ProcSample> s = fs.sample(int(server));
-        if (!s) return fail(server_gone(why, 1) ? why : "sampling redis-server: " + s.message());
-        real.rss = double(s->rss);
-        real.anonymous = double(s->anonymous);
-    }
-
-    // ---------------------------------------------------------------- BGSAVE under writes
-    Writer writer;
-    writer.port = port;
-    writer.keys = u64(keys);
-    writer.value_bytes = u32(value_bytes);
-    writer.rate = rate;
-    std::thread wt([&] { writer.run(); });
-    auto stop_writer = [&] {
-        writer.stop.store(true);
-        if (wt.joinable()) wt.join();
-    };
-    sleep_s(0.2);   // the load is steady when the fork comes
-    if (!writer.error.empty()) {
-        stop_writer();
-        return fail(server_gone(why, 1) ? why : writer.error);
-    }
-    // INFO and BGSAVE in one pipeline: nothing runs between them.
-    redisAppendCommand(conn.get(), "INFO commandstats");
-    redisAppendCommand(conn.get(), "BGSAVE");
-    const auto t_fork = Clock::now();
-    Reply before = pending_reply(conn.get(), err);
-    Reply started = before ? pending_reply(conn.get(), err) : nullptr;
-    if (!started) {
-        stop_writer();
-        return fail(server_gone(why, 1) ? why : "BGSAVE: " + err);
-    }
-    const double calls0 = set_calls(text(before));
-    for (auto t0 = Clock::now(); !child; sleep_s(0.001)) {
-        for (int p : fs.tree(int(server)))
-            if (p != int(server)) child = p;
-        if (!child && seconds_since(t0) > 5) {
-            stop_writer();
-            return fail("BGSAVE started but no child of redis-server appeared");
-        }
-    }
-    cleanup::add_pid(child);   // not our child: signalled, not reaped
-    const std::string tmp_rdb = dir + "/temp-" + std::to_string(child) + ".rdb";
-    cleanup::add_path(tmp_rdb);
-
-    std::vector<nlohmann::json> recorded;
-    double last_info = -1, calls1 = calls0, end_gap = 0;
-    double period = 0.01;
+// Samples the saving child until it is done: its Private_Dirty, the SETs applied, what
+// INFO shows while saving; sample lines for a recording (when `recorded`).
+cow::Status sample_save(Server& sv, Clock::time_point t_fork, double calls0, Measured& real, std::vector<std::string>* recorded) {
+    const ProcFs fs;
+    std::string err, why;
+    double last_info = -1;
+    real.writes = 0;
+    double calls1 = calls0;
     for (;;) {
         const double t = seconds_since(t_fork);
-        Result<ProcSample> cs = fs.sample(child);
+        Result<ProcSample> cs = fs.sample(sv.child);
         // An exiting child has let go of its memory before it is a zombie: its smaps read empty.
         if (!cs || cs->state == 'Z' || cs->state == 'X' || cs->rss == 0) {
             // The child is done. The save is taken to end when it was last seen saving, with
             // the SETs counted then: on a busy machine this loop may be late to see the end.
-            end_gap = t - real.save_s;
+            real.end_gap = t - real.save_s;
             break;
         }
         {
-            Reply st = command(conn.get(), err, "INFO commandstats");
+            Reply st = command(sv.conn.get(), err, "INFO commandstats");
             if (!st) break;
             calls1 = set_calls(text(st));
             real.save_s = seconds_since(t_fork);
         }
         real.series.push_back({t, double(cs->private_dirty)});
         real.cow_peak_sampled = std::max(real.cow_peak_sampled, double(cs->private_dirty));
-        period = std::max(0.01, 4 * cs->sample_ms / 1000);
-        if (!out.record.empty() && recorded.size() < kMaxRecordedSamples) {
-            nlohmann::json procs = nlohmann::json::array();
-            procs.push_back(sample_json(int(server), fs.sample(int(server))));
-            procs.push_back(sample_json(child, cs));
-            recorded.push_back({{"type", "sample"}, {"t_s", t}, {"processes", procs}});
-        }
+        real.period = std::max(0.01, 4 * cs->sample_ms / 1000);
+        if (recorded && recorded->size() < kMaxRecordedSamples)
+            recorded->push_back(cow::rec_line::sample(rec_sample(t, {{int(sv.pid), fs.sample(int(sv.pid))}, {sv.child, cs}})));
         if (t - last_info >= 0.05) {   // what Redis shows while saving: the child's reports so far
             last_info = t;
-            Reply p = command(conn.get(), err, "INFO persistence");
+            Reply p = command(sv.conn.get(), err, "INFO persistence");
             double v = 0;
             if (p && info_field(text(p), "current_cow_peak", v)) real.cow_peak_info = std::max(real.cow_peak_info, v);
         }
-        if (server_gone(why)) {
-            stop_writer();
-            return fail("during the save: " + why);
-        }
-        if (t > kMaxSaveS) {
-            stop_writer();
-            return fail("the save did not end within " + std::to_string(int(kMaxSaveS)) + " s");
-        }
-        sleep_s(period);
+        if (sv.gone(why)) return failure("during the save: " + why);
+        if (t > kMaxSaveS) return failure("the save did not end within " + std::to_string(int(kMaxSaveS)) + " s");
+        sleep_s(real.period);
     }
-    stop_writer();
-    if (server_gone(why, writer.error.empty() && real.save_s > 0 ? 0 : 1)) return fail("during the save: " + why);
-    if (!writer.error.empty()) return fail(server_gone(why, 1) ? why : writer.error);
-    if (real.save_s <= 0) return fail("the save ended before it could be sampled");
     real.writes = calls1 - calls0;
-    // Redis has reaped the child once rdb_bgsave_in_progress is 0; then INFO has the save's figures.
-    std::string persistence, stats;
+    return {};
+}
+
+// BGSAVE while a second connection SETs at the rate asked for, sampled until the child is done.
+cow::Status bgsave_under_writes(Server& sv, const Params& p, Measured& real, std::vector<std::string>* recorded) {
+    Writer writer;
+    writer.port = sv.port;
+    writer.keys = u64(p.keys);
+    writer.value_bytes = u32(p.value_bytes);
+    writer.rate = p.rate;
+    std::thread wt([&] { writer.run(); });
+    struct Join {   // the writer stops on every way out
+        Writer& w;
+        std::thread& t;
+        ~Join() { stop(); }
+        void stop() {
+            w.stop.store(true);
+            if (t.joinable()) t.join();
+        }
+    } join{writer, wt};
+    sleep_s(0.2);   // the load is steady when the fork comes
+    if (!writer.error.empty()) {
+        join.stop();
+        return sv.error(writer.error);
+    }
+    // INFO and BGSAVE in one pipeline: nothing runs between them.
+    std::string err;
+    redisAppendCommand(sv.conn.get(), "INFO commandstats");
+    redisAppendCommand(sv.conn.get(), "BGSAVE");
+    const auto t_fork = Clock::now();
+    Reply before = pending_reply(sv.conn.get(), err);
+    Reply started = before ? pending_reply(sv.conn.get(), err) : nullptr;
+    if (!started) {
+        join.stop();
+        return sv.error("BGSAVE: " + err);
+    }
+    for (auto t0 = Clock::now(); !sv.child; sleep_s(0.001)) {
+        for (int c : ProcFs().tree(int(sv.pid)))
+            if (c != int(sv.pid)) sv.child = c;
+        if (!sv.child && seconds_since(t0) > 5) return failure("BGSAVE started but no child of redis-server appeared");
+    }
+    cleanup::add_pid(sv.child);   // not our child: signalled, not reaped
+    cleanup::add_path(sv.dir + "/temp-" + std::to_string(sv.child) + ".rdb");
+    cow::Status sampled = sample_save(sv, t_fork, set_calls(text(before)), real, recorded);
+    join.stop();
+    if (!sampled) return sampled;
+    std::string why;
+    if (sv.gone(why, writer.error.empty() && real.save_s > 0 ? 0 : 1)) return failure("during the save: " + why);
+    if (!writer.error.empty()) return sv.error(writer.error);
+    if (real.save_s <= 0) return failure("the save ended before it could be sampled");
+    return {};
+}
+
+// Once Redis has reaped the child (rdb_bgsave_in_progress is 0), what INFO says of the save.
+cow::Status read_save_figures(Server& sv, Measured& real) {
+    std::string err, persistence;
     for (auto t0 = Clock::now();; sleep_s(0.02)) {
-        Reply p = command(conn.get(), err, "INFO persistence");
+        Reply p = command(sv.conn.get(), err, "INFO persistence");
         double busy = 1;
-        if (!p || !info_field(text(p), "rdb_bgsave_in_progress", busy)) return fail(server_gone(why, 1) ? why : "INFO persistence: " + err);
+        if (!p || !info_field(text(p), "rdb_bgsave_in_progress", busy)) return sv.error("INFO persistence: " + err);
         if (busy == 0) {
             persistence = text(p);
             break;
         }
-        if (seconds_since(t0) > 10) return fail("redis-server did not finish the BGSAVE 10 s after its child ended");
+        if (seconds_since(t0) > 10) return failure("redis-server did not finish the BGSAVE 10 s after its child ended");
     }
-    cleanup::forget_pid(child);
-    cleanup::forget_path(tmp_rdb);
-    child = 0;
-    Reply st = command(conn.get(), err, "INFO stats");
-    if (!st) return fail(server_gone(why, 1) ? why : "INFO stats: " + err);
-    stats = text(st);
+    cleanup::forget_pid(sv.child);
+    cleanup::forget_path(sv.dir + "/temp-" + std::to_string(sv.child) + ".rdb");
+    sv.child = 0;
+    Reply st = command(sv.conn.get(), err, "INFO stats");
+    if (!st) return sv.error("INFO stats: " + err);
+    const std::string stats = text(st);
     if (persistence.find("rdb_last_bgsave_status:ok") == std::string::npos)
-        return fail("the BGSAVE failed; redis-server's log says:" + last_lines(log, 4));
+        return failure("the BGSAVE failed; redis-server's log says:" + last_lines(sv.log, 4));
     if (!info_field(persistence, "rdb_last_cow_size", real.cow_last) || !info_field(stats, "latest_fork_usec", real.fork_us) ||
         !info_field(persistence, "rdb_last_bgsave_time_sec", real.redis_save_s))
-        return fail("INFO: rdb_last_cow_size, latest_fork_usec or rdb_last_bgsave_time_sec missing");
-    conn.reset();
-    cleanup::run();   // stops the server (SIGTERM: it does not save), removes its files and directory
+        return failure("INFO: rdb_last_cow_size, latest_fork_usec or rdb_last_bgsave_time_sec missing");
+    return {};
+}
 
-    // ---------------------------------------------------------------- the engine
+// The real run, start to end; the server and its files are gone afterwards, also on failure.
+cow::Status run_real(Server& sv, const Params& p, Measured& real, std::vector<std::string>* recorded) {
+    cow::Status st = sv.start();
+    if (st) st = load_dataset(sv, p, real);
+    if (st) st = bgsave_under_writes(sv, p, real, recorded);
+    if (st) st = read_save_figures(sv, real);
+    // Without its server the child would save on (it ignores SIGTERM): it is stopped first.
+    if (!st && sv.child > 0) kill(sv.child, SIGKILL);
+    sv.conn.reset();
+    cleanup::run();   // stops the server (SIGTERM: it does not save), removes its files and directory
+    return st;
+}
+
+// What the engine predicts: cow::RedisServer with the same dataset, saving for as long as
+// the real one did, under the SETs the real server applied.
+struct Predicted {
+    double used_memory = 0, rss = 0, anonymous = 0, save_mb_per_s = 0, achieved = 0;
+    cow::BgsaveResult bg;
+};
+
+cow::Result<Predicted> predict(const Params& p, const Measured& real, u64 estimate) {
+    Predicted e;
     cow::MachineConfig cfg;
     cfg.ram_bytes = std::min<u64>(cow::MachineConfig::kMaxRam, ((4 * estimate + 512 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1));
     cfg.overcommit = cow::Overcommit::always;   // what Redis asks for
     cfg.thp = cow::ThpMode::never;              // Redis 7 turns THP off for itself (disable-thp)
     cow::Result<cow::Machine> made = cow::Machine::create(cfg);
-    if (!made) { std::fprintf(stderr, "cowlab experiment: engine: %s\n", made.message().c_str()); return 1; }
+    if (!made) return made.status();
     cow::Machine m = std::move(made.value());
     cow::Result<cow::Pid> sp = m.spawn(cow::default_image("redis-server"));
-    if (!sp) { std::fprintf(stderr, "cowlab experiment: engine: %s\n", sp.message().c_str()); return 1; }
-    cow::Result<cow::RedisServer> rs = cow::RedisServer::load(m, *sp, {u64(keys), u32(value_bytes)}, cfg.seed);
-    if (!rs) { std::fprintf(stderr, "cowlab experiment: engine: %s\n", rs.message().c_str()); return 1; }
+    if (!sp) return sp.status();
+    cow::Result<cow::RedisServer> rs = cow::RedisServer::load(m, *sp, {u64(p.keys), u32(p.value_bytes)}, cfg.seed);
+    if (!rs) return rs.status();
     cow::RedisServer sim = std::move(rs.value());
     cow::Result<cow::MemStats> sim_mem = m.smaps_rollup(*sp);
     cow::BgsaveLoad load;
     // The SETs the real server applied during its save, at the rate it managed (on a busy
     // machine it can fall behind the rate asked for): both copy for the same writes.
-    const double achieved = real.writes / real.save_s;
-    load.writes_per_s = achieved;
+    e.achieved = real.writes / real.save_s;
+    load.writes_per_s = e.achieved;
     load.save_mb_per_s = std::min(1e5, double(sim.used_memory()) / 1e6 / real.save_s);   // saves for as long as the real one did
     load.samples = int(std::clamp(real.save_s / 0.01, 10.0, 200.0));
     cow::Result<cow::BgsaveResult> bg = sim.bgsave(m, load);
-    if (!bg) { std::fprintf(stderr, "cowlab experiment: engine: %s\n", bg.message().c_str()); return 1; }
+    if (!bg) return bg.status();
+    e.used_memory = double(sim.used_memory());
+    e.rss = double(sim_mem ? sim_mem->rss : 0);
+    e.anonymous = double(sim_mem ? sim_mem->anonymous : 0);
+    e.save_mb_per_s = load.save_mb_per_s;
+    e.bg = std::move(bg.value());
+    return e;
+}
 
-    // ---------------------------------------------------------------- side by side
+// Side by side.
+Report report(const Params& p, const Measured& real, const Predicted& e, const std::string& server_bin) {
     Report r;
-    r.experiment = "redis-bgsave";
+    r.name = "redis-bgsave";
     char title[256];
     std::snprintf(title, sizeof title, "redis-bgsave experiment: %lld keys of %lld-byte values, BGSAVE under %.0f SETs/s",
-                  keys, value_bytes, rate);
+                  p.keys, p.value_bytes, p.rate);
     r.title = title;
-    r.params = {{"keys", keys}, {"value_bytes", value_bytes}, {"writes_per_s", rate}, {"writes_per_s_achieved", achieved}, {"save_mb_per_s", load.save_mb_per_s},
-                {"load_s", load_s}, {"redis_server", server_bin}};
+    r.set_params({{"keys", p.keys}, {"value_bytes", p.value_bytes}, {"writes_per_s", p.rate}, {"writes_per_s_achieved", e.achieved}, {"save_mb_per_s", e.save_mb_per_s},
+                {"load_s", real.load_s}, {"redis_server", server_bin}});
     r.rows = {
-        {"used_memory", real.used_memory, double(sim.used_memory()), "B"},
-        {"server Rss after load", real.rss, double(sim_mem ? sim_mem->rss : 0), "B"},
-        {"server Anonymous after load", real.anonymous, double(sim_mem ? sim_mem->anonymous : 0), "B"},
-        {"latest_fork_usec", real.fork_us, double(bg->fork_ns) / 1000.0, "us"},
-        {"rdb_last_cow_size", real.cow_last, double(bg->cow_last), "B"},
-        {"child Private_Dirty peak (sampled)", real.cow_peak_sampled, double(bg->cow_peak), "B"},
-        {"writes applied during the save", real.writes, double(bg->writes), ""},
-        {"save time", real.save_s, bg->save_s, "s"},
+        {"used_memory", real.used_memory, e.used_memory, "B"},
+        {"server Rss after load", real.rss, e.rss, "B"},
+        {"server Anonymous after load", real.anonymous, e.anonymous, "B"},
+        {"latest_fork_usec", real.fork_us, double(e.bg.fork_ns) / 1000.0, "us"},
+        {"rdb_last_cow_size", real.cow_last, double(e.bg.cow_last), "B"},
+        {"child Private_Dirty peak (sampled)", real.cow_peak_sampled, double(e.bg.cow_peak), "B"},
+        {"writes applied during the save", real.writes, double(e.bg.writes), ""},
+        {"save time", real.save_s, e.bg.save_s, "s"},
     };
-    Series s;
+    cow::RecSeries s;
     s.name = "child Private_Dirty";
     s.unit = "B";
     s.measured = real.series;
     s.predicted.push_back({0.0, 0.0});
-    for (const cow::BgsaveSample& b : bg->samples) s.predicted.push_back({b.t_s, double(b.child_private_dirty)});
+    for (const cow::BgsaveSample& b : e.bg.samples) s.predicted.push_back({b.t_s, double(b.child_private_dirty)});
     r.series.push_back(std::move(s));
     char note[320];
     std::snprintf(note, sizeof note, "current_cow_peak seen in INFO during the save: %s (Redis updates it from the child's reports, "
@@ -569,13 +592,54 @@ int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
     r.notes.push_back(note);
     std::snprintf(note, sizeof note, "save time: from BGSAVE to the last sample of the saving child (sampled every %.0f ms; "
                   "its end was seen %.0f ms later); Redis's rdb_last_bgsave_time_sec says %.0f s (whole seconds)",
-                  period * 1000, end_gap * 1000, real.redis_save_s);
+                  real.period * 1000, real.end_gap * 1000, real.redis_save_s);
     r.notes.push_back(note);
     std::snprintf(note, sizeof note, "SETs during the save: %.0f/s achieved of %.0f/s asked; the engine applies them at the "
-                  "achieved rate; used_memory_rss %s", achieved, rate, cow::format_bytes(u64(real.used_memory_rss)).c_str());
+                  "achieved rate; used_memory_rss %s", e.achieved, p.rate, cow::format_bytes(u64(real.used_memory_rss)).c_str());
     r.notes.push_back(note);
     r.notes.push_back("times: the engine's cost model (engine/kernel/cost.h) was calibrated on the machine named there; `cowlab calibrate` measures this one");
-    return emit(r, out, recorded);
+    return r;
+}
+
+}  // namespace
+
+int experiment_redis_bgsave(const std::vector<std::string>& a, Output out) {
+    Params p;
+    if (int st = parse_options(a, out, p)) return st;
+    Server sv;
+    sv.bin = find_program("redis-server");
+    if (sv.bin.empty()) {
+        std::fprintf(stderr, "cowlab experiment: redis-server not found on PATH; install it with scripts/setup.sh "
+                             "(Debian package redis-server)\n");
+        return 1;
+    }
+    // The dataset, twice over for a save that copies everything, must fit in half of
+    // what the machine has available.
+    const u64 estimate = estimate_bytes(p), avail = mem_available();
+    if (avail == 0 || 2 * estimate + 64 * cow::MiB > avail / 2) {
+        std::fprintf(stderr, "cowlab experiment: %lld keys of %lld bytes need about %s (the dataset and a full copy); "
+                             "MemAvailable is %s: use fewer keys or smaller values\n", p.keys, p.value_bytes,
+                     cow::format_bytes(2 * estimate).c_str(), cow::format_bytes(avail).c_str());
+        return 1;
+    }
+    sv.port = free_port(int(p.port));
+    if (sv.port <= 0) {
+        std::fprintf(stderr, "cowlab experiment: port %lld on 127.0.0.1 is in use\n", p.port);
+        return 1;
+    }
+    cleanup::install();
+    Measured real;
+    std::vector<std::string> recorded;
+    if (cow::Status st = run_real(sv, p, real, out.record.empty() ? nullptr : &recorded); !st) {
+        std::fprintf(stderr, "cowlab experiment: %s\n", st.message.c_str());
+        return 1;
+    }
+    cow::Result<Predicted> e = predict(p, real, estimate);
+    if (!e) {
+        std::fprintf(stderr, "cowlab experiment: engine: %s\n", e.message().c_str());
+        return 1;
+    }
+    return emit(report(p, real, *e, sv.bin), out, recorded);
 }
 
 }  // namespace cowlab::live

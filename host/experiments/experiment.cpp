@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "exp_common.h"
+#include "report.h"
 
 namespace cowlab::live {
 

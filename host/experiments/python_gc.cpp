@@ -1,4 +1,4 @@
-// exp_python.cpp: `cowlab experiment python-gc`: what a forked CPython child
+// python_gc.cpp: `cowlab experiment python-gc`: what a forked CPython child
 // copies when it uses or collects objects its parent made, measured on the
 // system's python3 beside the engine's ManagedHeap (runtime cpython).
 //
@@ -23,7 +23,7 @@
 // ended and reaped also on Ctrl-C; the script is passed with -c, so no file
 // is left behind.
 #include "experiment.h"
-#include "exp_common.h"
+#include "report.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -200,107 +200,120 @@ struct Python {
     }
 };
 
-}  // namespace
 
-int experiment_python_gc(const std::vector<std::string>& a, Output out) {
+struct Params {
     long long objects = 200'000;
     std::string kind = "dict", action = "iterate";
     bool freeze = false;
+};
+
+// The options, or the exit status of a bad one (its message printed).
+int parse_options(const std::vector<std::string>& a, Output& out, Params& p) {
     for (size_t i = 1; i < a.size(); ++i) {
         const bool has = i + 1 < a.size();
         if (a[i] == "--objects" && has) {
-            if (!parse_count(a[++i], 1, 100'000'000, objects)) {
+            if (!parse_count(a[++i], 1, 100'000'000, p.objects)) {
                 std::fprintf(stderr, "cowlab experiment python-gc: --objects %s: use a whole number 1 .. 100000000\n", a[i].c_str());
                 return 2;
             }
         } else if (a[i] == "--kind" && has) {
-            kind = a[++i];
-            if (kind != "dict" && kind != "instance") {
-                std::fprintf(stderr, "cowlab experiment python-gc: --kind %s: use dict or instance\n", kind.c_str());
+            p.kind = a[++i];
+            if (p.kind != "dict" && p.kind != "instance") {
+                std::fprintf(stderr, "cowlab experiment python-gc: --kind %s: use dict or instance\n", p.kind.c_str());
                 return 2;
             }
         } else if (a[i] == "--child" && has) {
-            action = a[++i];
-            if (action != "none" && action != "iterate" && action != "collect") {
-                std::fprintf(stderr, "cowlab experiment python-gc: --child %s: use none, iterate or collect\n", action.c_str());
+            p.action = a[++i];
+            if (p.action != "none" && p.action != "iterate" && p.action != "collect") {
+                std::fprintf(stderr, "cowlab experiment python-gc: --child %s: use none, iterate or collect\n", p.action.c_str());
                 return 2;
             }
         } else if (a[i] == "--freeze") {
-            freeze = true;
+            p.freeze = true;
         } else if (!parse_output(a, i, out)) {
             return usage();
         }
     }
-    const Layout lay = layout_311(kind == "dict");
-    const u64 n = u64(objects);
+    return 0;
+}
 
-    // ---------------------------------------------------------------- the engine
-    // Run first: it also gives the memory the real run needs.
+// What the real run needs: the objects' pools (16 KiB pools hold (16384 - 48) / block objects).
+u64 heap_bytes_estimate(const Layout& lay, u64 n) {
+    const u64 block = (lay.object_bytes + 16 + 15) & ~u64{15}, side = (lay.side_bytes + 15) & ~u64{15};
+    return n / ((cow::kPyPoolSize - cow::kPyPoolHeader) / block) * cow::kPyPoolSize +
+           n / ((cow::kPyPoolSize - cow::kPyPoolHeader) / side) * cow::kPyPoolSize + 2 * cow::kPyPoolSize;
+}
+
+// The real run's memory: the objects and the list of them in the parent, a copy of the
+// objects' pools in the child (iterate and collect copy them), and the interpreters.
+u64 memory_needed(const Layout& lay, u64 n) {
+    const u64 block = (lay.object_bytes + 16 + 15) & ~u64{15}, side = (lay.side_bytes + 15) & ~u64{15};
+    const u64 est_heap = heap_bytes_estimate(lay, n);
+    return est_heap + 8 * n + est_heap * block / (block + side) + 64 * cow::MiB;
+}
+
+struct Predicted {
+    double ms = 0;
+    u64 growth = 0, faults = 0, heap_bytes = 0, objects_len = 0;
+    double tracked = 0;
+};
+
+// The engine: the same object count in a ManagedHeap laid out as CPython 3.11's, forked, and the child's action.
+cow::Result<Predicted> predict(const Params& p, const Layout& lay, u64 n) {
     cow::HeapSpec spec;
     spec.runtime = cow::Runtime::cpython;
     spec.objects = n;
     spec.object_bytes = lay.object_bytes;
     spec.side_bytes = lay.side_bytes;
     spec.tracked = 1.0;   // every object refers to a container (see the script)
-    // Sized without a heap first: pools of 16 KiB hold (16384 - 48) / block objects.
-    const u64 block = (lay.object_bytes + 16 + 15) & ~u64{15}, side = (lay.side_bytes + 15) & ~u64{15};
-    const u64 est_heap = n / ((cow::kPyPoolSize - cow::kPyPoolHeader) / block) * cow::kPyPoolSize +
-                         n / ((cow::kPyPoolSize - cow::kPyPoolHeader) / side) * cow::kPyPoolSize + 2 * cow::kPyPoolSize;
-    // Real: the objects and the list of them in the parent, a copy of the objects' pools in the
-    // child (iterate and collect copy them), and the interpreters.
-    const u64 need = est_heap + 8 * n + est_heap * block / (block + side) + 64 * cow::MiB;
-    if (const u64 avail = mem_available(); avail && need > avail / 10 * 8) {
-        std::fprintf(stderr, "cowlab experiment python-gc: --objects %lld needs about %s (the objects, and the child's copy of their pages), "
-                             "but MemAvailable is %s\n", objects, cow::format_bytes(need).c_str(), cow::format_bytes(avail).c_str());
-        return 2;
-    }
     cow::MachineConfig cfg;
-    cfg.ram_bytes = ((est_heap * 3 + 512 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1);
+    cfg.ram_bytes = ((heap_bytes_estimate(lay, n) * 3 + 512 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1);
     cfg.overcommit = cow::Overcommit::always;
     cfg.thp = cow::ThpMode::never;   // pymalloc's 1 MiB arenas are never huge pages
     cow::Result<cow::Machine> made = cow::Machine::create(cfg);
-    if (!made) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", made.message().c_str()); return 1; }
+    if (!made) return made.status();
     cow::Machine m = std::move(made.value());
     cow::Pid sim_parent = *m.spawn(cow::default_image("python3"));
     cow::Result<cow::ManagedHeap> heap = cow::ManagedHeap::create(m, sim_parent, spec, cfg.seed);
-    if (!heap) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", heap.message().c_str()); return 1; }
-    if (freeze) (void)heap->freeze(sim_parent);
+    if (!heap) return heap.status();
+    if (p.freeze) (void)heap->freeze(sim_parent);
     cow::Result<cow::ForkResult> f = m.fork(sim_parent);
-    if (!f) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", f.message().c_str()); return 1; }
+    if (!f) return f.status();
     const cow::Pid sim_child = f->child;
     heap->inherit(sim_parent, sim_child);
     const u64 sim_pd0 = m.smaps_rollup(sim_child)->private_dirty, sim_flt0 = m.process(sim_child)->counters.min_flt;
     const u64 sim_t0 = m.now_ns();
-    cow::Status acted = action == "iterate" ? heap->touch(m, sim_child, 1.0) : action == "collect" ? heap->collect(m, sim_child) : cow::Status{};
-    if (!acted) { std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", acted.message.c_str()); return 1; }
-    const double sim_ms = double(m.now_ns() - sim_t0) / 1e6;
-    const u64 sim_growth = m.smaps_rollup(sim_child)->private_dirty - sim_pd0;
-    const u64 sim_faults = m.process(sim_child)->counters.min_flt - sim_flt0;
+    cow::Status acted = p.action == "iterate" ? heap->touch(m, sim_child, 1.0) : p.action == "collect" ? heap->collect(m, sim_child) : cow::Status{};
+    if (!acted) return acted;
+    Predicted e;
+    e.ms = double(m.now_ns() - sim_t0) / 1e6;
+    e.growth = m.smaps_rollup(sim_child)->private_dirty - sim_pd0;
+    e.faults = m.process(sim_child)->counters.min_flt - sim_flt0;
+    e.heap_bytes = heap->bytes();
+    e.objects_len = heap->objects_len();
+    e.tracked = spec.tracked;
+    return e;
+}
 
-    // ---------------------------------------------------------------- the real python3
-    const std::string python = find_program("python3");
-    if (python.empty()) {
-        std::fprintf(stderr, "cowlab experiment python-gc: python3 is not on PATH (this experiment runs CPython; install python3)\n");
-        return 1;
-    }
+// python3 -c SCRIPT, its stdin and stdout piped to us.
+cow::Status start_python(const Params& p, const std::string& python, Python& py) {
     cleanup::install();
     std::signal(SIGPIPE, SIG_IGN);   // a python that died: writes fail with EPIPE
     // The python child is our grandchild: if its parent dies first it becomes ours, so that
     // cleanup can wait for it (and SIGKILL it if it lingers).
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     int in[2], outp[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) { std::fprintf(stderr, "cowlab experiment python-gc: pipe: %s\n", std::strerror(errno)); return 1; }
-    const std::string count = std::to_string(objects), fr = freeze ? "freeze" : "nofreeze";
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) return failure(std::string("pipe: ") + std::strerror(errno));
+    const std::string count = std::to_string(p.objects), fr = p.freeze ? "freeze" : "nofreeze";
     const pid_t parent_self = getpid();
-    Python py;
     py.pid = fork();
-    if (py.pid < 0) { std::fprintf(stderr, "cowlab experiment python-gc: fork: %s\n", std::strerror(errno)); return 1; }
+    if (py.pid < 0) return failure(std::string("fork: ") + std::strerror(errno));
     if (py.pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);   // cowlab killed outright: the python parent goes too (its child reads EOF)
         if (getppid() != parent_self) _exit(127);
         dup2(in[0], 0);
         dup2(outp[1], 1);
-        const char* argv[] = {"python3", "-c", kScript, count.c_str(), kind.c_str(), action.c_str(), fr.c_str(), nullptr};
+        const char* argv[] = {"python3", "-c", kScript, count.c_str(), p.kind.c_str(), p.action.c_str(), fr.c_str(), nullptr};
         execv(python.c_str(), const_cast<char* const*>(argv));
         std::fprintf(stderr, "cowlab experiment python-gc: cannot run %s: %s\n", python.c_str(), std::strerror(errno));
         _exit(127);
@@ -310,14 +323,30 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
     close(outp[1]);
     py.to = in[1];
     py.from = fdopen(outp[0], "r");
+    return {};
+}
+
+// What the real python3 did: its "built" and "done" events, the child's /proc before and
+// after its action, and the sample lines of a recording.
+struct RealRun {
+    nlohmann::json built, done;
+    ProcSample child_before;
+    double growth = 0, faults = 0;
+    std::vector<std::string> recorded;
+};
+
+// The script run, the child stopped at its barrier and read, let act, read again; both ended.
+cow::Result<RealRun> measure_real(const Params& p, const std::string& python) {
+    Python py;
+    if (cow::Status st = start_python(p, python, py); !st) return st;
+    RealRun r;
     auto failed = [&](const char* what) {
         py.finish();
-        std::fprintf(stderr, "cowlab experiment python-gc: %s\n", what);
-        return 1;
+        return failure(what);
     };
     if (!py.from) return failed("fdopen failed");
-    const nlohmann::json built = py.next("built");
-    if (built.is_discarded()) return failed("python3 exited before building the objects (its error is above)");
+    r.built = py.next("built");
+    if (r.built.is_discarded()) return failed("python3 exited before building the objects (its error is above)");
     const auto t_fork = Clock::now();
     const nlohmann::json ready = py.next("ready");
     if (ready.is_discarded() || !ready.contains("pid") || !ready["pid"].is_number_integer()) return failed("the python child did not start");
@@ -325,19 +354,16 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
     cleanup::add_pid(py.child);
     ProcFs fs;
     Result<ProcSample> child_before = fs.sample(int(py.child)), parent_before = fs.sample(int(py.pid));
-    auto sample_line = [&](const Result<ProcSample>& p, const Result<ProcSample>& c) {
-        nlohmann::json procs = nlohmann::json::array();
-        procs.push_back(sample_json(int(py.pid), p));
-        procs.push_back(sample_json(int(py.child), c));
-        return nlohmann::json{{"type", "sample"}, {"t_s", std::chrono::duration<double>(Clock::now() - t_fork).count()}, {"processes", procs}};
+    auto sample_line = [&](const Result<ProcSample>& parent, const Result<ProcSample>& c) {
+        const double t_s = std::chrono::duration<double>(Clock::now() - t_fork).count();
+        return cow::rec_line::sample(rec_sample(t_s, {{int(py.pid), parent}, {int(py.child), c}}));
     };
-    std::vector<nlohmann::json> recorded;
-    recorded.push_back(sample_line(parent_before, child_before));
+    r.recorded.push_back(sample_line(parent_before, child_before));
     if (!py.say("go\n")) return failed("the python child went away");
-    const nlohmann::json done = py.next("done");
-    if (done.is_discarded()) return failed("the python child exited during its action");
+    r.done = py.next("done");
+    if (r.done.is_discarded()) return failed("the python child exited during its action");
     Result<ProcSample> child_after = fs.sample(int(py.child)), parent_after = fs.sample(int(py.pid));
-    recorded.push_back(sample_line(parent_after, child_after));
+    r.recorded.push_back(sample_line(parent_after, child_after));
     (void)py.say("exit\n");
     // Both exit now: the child on the line, the parent when its child has.
     int status = 0;
@@ -351,38 +377,76 @@ int experiment_python_gc(const std::vector<std::string>& a, Output out) {
     }
     py.finish();
     if (!child_before || !child_after) {
-        std::fprintf(stderr, "cowlab experiment python-gc: reading the python child's /proc: %s%s\n", child_before.message().c_str(), child_after.message().c_str());
-        return 1;
+        return failure("reading the python child's /proc: " + child_before.message() + child_after.message());
     }
-    const double real_growth = double(child_after->private_dirty) - double(child_before->private_dirty);
-    const double real_faults = double(child_after->min_flt) - double(child_before->min_flt);
+    r.child_before = *child_before;
+    r.growth = double(child_after->private_dirty) - double(child_before->private_dirty);
+    r.faults = double(child_after->min_flt) - double(child_before->min_flt);
+    return r;
+}
 
-    // ---------------------------------------------------------------- side by side
+// Side by side.
+Report report(const Params& p, const Layout& lay, const RealRun& real, const Predicted& e) {
     Report r;
-    r.experiment = "python-gc";
+    const nlohmann::json& built = real.built;
+    r.name = "python-gc";
     std::string version;
-    for (const auto& v : built.value("version", nlohmann::json::array())) version += (version.empty() ? "" : ".") + std::to_string(v.get<int>());
+    for (const auto& v : built.value("version", nlohmann::json::array())) {
+        if (!version.empty()) version += '.';
+        version += std::to_string(v.get<int>());
+    }
     char title[256];
-    std::snprintf(title, sizeof title, "python-gc experiment: %lld %s objects, the forked child %s%s (python %s)", objects,
-                  kind == "dict" ? "small dict" : "instance", action == "none" ? "does nothing" : action == "iterate" ? "reads every object" : "runs gc.collect()",
-                  freeze ? ", after gc.freeze()" : "", version.c_str());
+    std::snprintf(title, sizeof title, "python-gc experiment: %lld %s objects, the forked child %s%s (python %s)", p.objects,
+                  p.kind == "dict" ? "small dict" : "instance", p.action == "none" ? "does nothing" : p.action == "iterate" ? "reads every object" : "runs gc.collect()",
+                  p.freeze ? ", after gc.freeze()" : "", version.c_str());
     r.title = title;
-    r.params = {{"objects", objects}, {"kind", kind}, {"child", action}, {"freeze", freeze}, {"python", version},
+    r.set_params({{"objects", p.objects}, {"kind", p.kind}, {"child", p.action}, {"freeze", p.freeze}, {"python", version},
                 {"tracked", built.value("tracked", 0)}, {"frozen", built.value("frozen", 0)}, {"build_s", built.value("build_s", 0.0)},
-                {"child_private_dirty_before", child_before->private_dirty}};
+                {"child_private_dirty_before", real.child_before.private_dirty}});
     r.rows = {
-        {"child Private_Dirty growth", real_growth, double(sim_growth), "B"},
-        {"child minor faults", real_faults, double(sim_faults), ""},
+        {"child Private_Dirty growth", real.growth, double(e.growth), "B"},
+        {"child minor faults", real.faults, double(e.faults), ""},
         {"bytes per object (tracemalloc)", built.value("per_object", 0.0), double(lay.object_bytes + 16 + lay.side_bytes), ""},
-        {"object memory (RssAnon growth)", built.value("rss_growth", 0.0), double(heap->bytes()), "B"},
-        {"pages holding object headers", built.value("header_pages", 0.0), double(heap->objects_len() / 4096), ""},
-        {"objects the GC tracks", built.value("tracked", 0.0), double(spec.tracked) * double(n), ""},
-        {"child action time", done.value("ms", 0.0), sim_ms, "ms"},
+        {"object memory (RssAnon growth)", built.value("rss_growth", 0.0), double(e.heap_bytes), "B"},
+        {"pages holding object headers", built.value("header_pages", 0.0), double(e.objects_len / 4096), ""},
+        {"objects the GC tracks", built.value("tracked", 0.0), e.tracked * double(p.objects), ""},
+        {"child action time", real.done.value("ms", 0.0), e.ms, "ms"},
     };
     r.notes.push_back("the engine lays objects out as CPython 3.11's pymalloc does: 16 KiB pools, 16-byte size classes");
     r.notes.push_back("time: the engine counts the page copies only, not the interpreter's own work");
     if (version.compare(0, 5, "3.11.") != 0) r.notes.push_back("the engine's object sizes are CPython 3.11's; this python is " + version);
-    return emit(r, out, out.record.empty() ? std::vector<nlohmann::json>{} : recorded);
+    return r;
+}
+
+}  // namespace
+
+int experiment_python_gc(const std::vector<std::string>& a, Output out) {
+    Params p;
+    if (int st = parse_options(a, out, p)) return st;
+    const Layout lay = layout_311(p.kind == "dict");
+    const u64 n = u64(p.objects);
+    if (const u64 need = memory_needed(lay, n), avail = mem_available(); avail && need > avail / 10 * 8) {
+        std::fprintf(stderr, "cowlab experiment python-gc: --objects %lld needs about %s (the objects, and the child's copy of their pages), "
+                             "but MemAvailable is %s\n", p.objects, cow::format_bytes(need).c_str(), cow::format_bytes(avail).c_str());
+        return 2;
+    }
+    // The engine first: it needs no python.
+    cow::Result<Predicted> e = predict(p, lay, n);
+    if (!e) {
+        std::fprintf(stderr, "cowlab experiment python-gc: engine: %s\n", e.message().c_str());
+        return 1;
+    }
+    const std::string python = find_program("python3");
+    if (python.empty()) {
+        std::fprintf(stderr, "cowlab experiment python-gc: python3 is not on PATH (this experiment runs CPython; install python3)\n");
+        return 1;
+    }
+    cow::Result<RealRun> real = measure_real(p, python);
+    if (!real) {
+        std::fprintf(stderr, "cowlab experiment python-gc: %s\n", real.message().c_str());
+        return 1;
+    }
+    return emit(report(p, lay, *real, *e), out, out.record.empty() ? std::vector<std::string>{} : real->recorded);
 }
 
 }  // namespace cowlab::live

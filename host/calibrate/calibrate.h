@@ -1,4 +1,5 @@
-// calibrate.h: `cowlab calibrate`: measure the cost model's constants on this machine.
+// calibrate.h: `cowlab calibrate`: measure the cost model's constants on this machine
+// (host/calibrate/, the library host-calibrate).
 //
 //   cowlab calibrate [--json] [--quick]
 //

@@ -1,14 +1,21 @@
 // procfs.h: reading a real process's memory figures from /proc.
 //
+// host/proc/ (the library host-proc, the only part of the host the lab links):
+// procfs (this file), live mode's sampler (live_feed.h, the lab's one include),
+// recordings written to files (recorder.h), `cowlab live` (live.h), the
+// machine's small readers (system.h) and cleanup on Ctrl-C (cleanup.h).
+//
 //   ProcFs fs;                                  // or ProcFs("tests/fixtures/proc") for fixtures
 //   Result<ProcSample> s = fs.sample(pid);      // smaps_rollup (or smaps), status, stat
 //   Result<PageShare> p = fs.pages(pid, start, len);   // pagemap (+ kpagecount when permitted)
+//   Result<std::vector<Region>> m = read_maps(fs, pid); // maps: where copy-on-write happens
 //
 // Every failure says which file and why, and keeps "not permitted" apart from
 // "no such process" and "exited while sampled": a figure that could not be read
 // is never reported as 0.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -82,5 +89,18 @@ private:
     Result<std::string> read(int pid, const char* file) const;
     std::string root_;
 };
+
+// A region of a process's memory from /proc/<pid>/maps.
+struct Region {
+    u64 start = 0, end = 0;
+    std::string perms, path;
+    bool anonymous_private() const;   // private, writable, and anonymous: where fork's copy-on-write happens
+};
+Result<std::vector<Region>> read_maps(const ProcFs& fs, int pid);
+
+// pagemap of each anonymous private region of pid (where fork's copy-on-write
+// happens), at most max_pages pages in all, handed to `each` region by region.
+// The first error (maps, pagemap, or one `each` returns) ends the walk.
+Status anon_pages(const ProcFs& fs, int pid, u64 max_pages, const std::function<Status(const Region&, PageShare&)>& each);
 
 }  // namespace cowlab::live

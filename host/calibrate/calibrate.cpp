@@ -8,6 +8,10 @@
 // child) is timed on the wall clock. A fitted constant is the fit through the
 // per-size medians; its spread is the range of the fits of single rounds.
 // A directly timed constant is the median; its spread is the min .. max.
+//
+// In order: the plan (sizes, rounds), one sample of each kind, the engine's
+// figures, probing the machine, measuring (a function per series), fitting,
+// the constants and the derived figures, printing; calibrate_main strings them.
 #include "calibrate.h"
 
 #include <fcntl.h>
@@ -26,10 +30,13 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "exp_common.h"
+#include "cleanup.h"
+#include "system.h"
 
 extern char** environ;
 
@@ -140,21 +147,6 @@ char* map_anon(u64 len, bool huge, bool noreserve = false) {
 void touch(char* p, u64 len, u64 stride = kPage) {
     volatile char* v = p;
     for (u64 off = 0; off < len; off += stride) v[off] = 1;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// A "Name:   123 kB" field of a /proc file, in kB; -1 when absent.
-long long proc_kb(const std::string& text, const std::string& key) {
-    const size_t at = text.find("\n" + key + ":");
-    const size_t p = at == std::string::npos ? (text.rfind(key + ":", 0) == 0 ? 0 : std::string::npos) : at + 1;
-    if (p == std::string::npos) return -1;
-    return std::atoll(text.c_str() + p + key.size() + 1);
 }
 
 // Whether a read of untouched private anonymous memory maps the shared zero page
@@ -421,8 +413,9 @@ struct EngineFigures {
     double vfork_exec_us = 0, spawn_us = 0, fork_exec_us = 0;
 };
 
-// The same scenarios on the engine with the cost model k.
-cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
+// A machine with one bare process, on the cost model k.
+using Fresh = std::pair<cow::Machine, cow::Pid>;
+cow::Result<Fresh> fresh_machine(const cow::CostModel& k) {
     cow::MachineConfig cfg;
     cfg.ram_bytes = 4 * cow::GiB;
     cfg.overcommit = cow::Overcommit::always;
@@ -432,14 +425,16 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
     cow::Image bare;
     bare.name = "calibrate";
     bare.warm = false;
-    auto fresh = [&]() -> cow::Result<std::pair<cow::Machine, cow::Pid>> {
-        cow::Result<cow::Machine> m = cow::Machine::create(cfg);
-        if (!m) return m.status();
-        cow::Result<cow::Pid> p = m->spawn(bare);
-        if (!p) return p.status();
-        return std::pair<cow::Machine, cow::Pid>(std::move(m.value()), *p);
-    };
-    EngineFigures e;
+    cow::Result<cow::Machine> m = cow::Machine::create(cfg);
+    if (!m) return m.status();
+    cow::Result<cow::Pid> p = m->spawn(bare);
+    if (!p) return p.status();
+    return Fresh(std::move(m.value()), *p);
+}
+
+// Fork per GiB of 4 KiB pages and of huge pages.
+cow::Status engine_forks(const cow::CostModel& k, EngineFigures& e) {
+    auto fresh = [&] { return fresh_machine(k); };
     auto fork_of = [&](u64 bytes, bool huge, double& ns) -> cow::Status {
         auto mp = fresh();
         if (!mp) return mp.status();
@@ -461,7 +456,11 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
     e.fork_gib_4k_ms = (full - empty) / 1e6;
     if (cow::Status st = fork_of(cow::GiB, true, full); !st) return st;
     e.fork_gib_thp_ms = (full - empty) / 1e6;
+    return {};
+}
 
+cow::Status engine_faults(const cow::CostModel& k, EngineFigures& e) {
+    auto fresh = [&] { return fresh_machine(k); };
     // Faults: 16 MiB of 4 KiB pages written first, then after a fork by the child or the parent.
     const u64 n = 16 * cow::MiB, pages = n / kPage;
     for (int who = 0; who < 2; ++who) {
@@ -491,6 +490,11 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
         if (!z) return z.status();
         e.thp_fill_us = double(z->time_ns) / double(n / kHuge) / 1e3;
     }
+    return {};
+}
+
+cow::Status engine_spawns(const cow::CostModel& k, EngineFigures& e) {
+    auto fresh = [&] { return fresh_machine(k); };
     // Process creation to the child's reap, with the program's pages already cached.
     {
         auto mp = fresh();
@@ -526,6 +530,14 @@ cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
         if (cow::Status st = run(1, e.vfork_exec_us); !st) return st;
         if (cow::Status st = run(2, e.spawn_us); !st) return st;
     }
+    return {};
+}
+
+// The same scenarios on the engine with the cost model k.
+cow::Result<EngineFigures> engine_figures(const cow::CostModel& k) {
+    EngineFigures e;
+    for (auto* part : {engine_forks, engine_faults, engine_spawns})
+        if (cow::Status st = part(k, e); !st) return st;
     return e;
 }
 
@@ -548,143 +560,122 @@ int usage() {
     return 2;
 }
 
-}  // namespace
+// ---------------------------------------------------------------- the machine, before measuring
 
-int calibrate_main(const std::vector<std::string>& args) {
-    bool json = false, quick = false;
-    for (const std::string& a : args) {
-        if (a == "--json") json = true;
-        else if (a == "--quick") quick = true;
-        else {
-            std::fprintf(stderr, "cowlab calibrate: unknown option '%s'\n", a.c_str());
-            return usage();
-        }
-    }
-    const Plan plan = make_plan(quick);
-
-    // ------------------------------------------------ the machine, and whether the plan fits
+struct MachineInfo {
     utsname un{};
-    uname(&un);
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    const std::string meminfo = read_file("/proc/meminfo");
-    const long long avail_kb = proc_kb(meminfo, "MemAvailable");
-    if (avail_kb < 0) {
-        std::fprintf(stderr, "cowlab calibrate: /proc/meminfo has no MemAvailable line\n");
-        return 1;
-    }
+    long cpus = 0;
+    long long avail_kb = 0;
+    const char* prog = nullptr;         // a small program to exec: /bin/true
+    std::string thp_mode = "unavailable";
+    bool thp = false, zero_page = true;
+    long long zero_grew_kb = 0;
+    double own_vmas = 0, own_anon_pages = 0;   // this process's own share of every fork
+};
+
+// What this machine is, and whether the plan fits in its memory and map count.
+cow::Result<MachineInfo> probe_machine(const Plan& plan) {
+    MachineInfo m;
+    uname(&m.un);
+    m.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    m.avail_kb = proc_kb(read_file("/proc/meminfo"), "MemAvailable");
+    if (m.avail_kb < 0) return failure("/proc/meminfo has no MemAvailable line");
     const u64 need = peak_bytes(plan) + peak_bytes(plan) / 4 + 64 * kMiB;
-    if (u64(avail_kb) * 1024 < need) {
-        std::fprintf(stderr, "cowlab calibrate: needs about %s of memory, %s is available%s\n", cow::format_bytes(need).c_str(),
-                     cow::format_bytes(u64(avail_kb) * 1024).c_str(), quick ? "" : "; --quick needs less");
-        return 1;
-    }
+    if (u64(m.avail_kb) * 1024 < need)
+        return failure("needs about " + cow::format_bytes(need) + " of memory, " + cow::format_bytes(u64(m.avail_kb) * 1024) +
+                       " is available" + (plan.quick ? "" : "; --quick needs less"));
     const long long max_maps = std::atoll(read_file("/proc/sys/vm/max_map_count").c_str());
     const size_t own_maps = count_lines(read_file("/proc/self/maps"));
-    if (max_maps > 0 && u64(max_maps) < plan.vma_counts.back() + own_maps + 64) {
-        std::fprintf(stderr, "cowlab calibrate: vm.max_map_count is %lld; the VMA series needs %llu more than this process has%s\n",
-                     max_maps, static_cast<unsigned long long>(plan.vma_counts.back() + 64), quick ? "" : "; try --quick");
-        return 1;
-    }
-    const char* prog = access("/bin/true", X_OK) == 0 ? "/bin/true" : access("/usr/bin/true", X_OK) == 0 ? "/usr/bin/true" : nullptr;
-    if (!prog) {
-        std::fprintf(stderr, "cowlab calibrate: neither /bin/true nor /usr/bin/true can be run; exec and spawn need one\n");
-        return 1;
-    }
-    std::string thp_mode = "unavailable";
-    {
-        const std::string t = read_file("/sys/kernel/mm/transparent_hugepage/enabled");
-        const size_t a = t.find('['), b = t.find(']');
-        if (a != std::string::npos && b != std::string::npos && b > a) thp_mode = t.substr(a + 1, b - a - 1);
-    }
-    const bool thp = thp_mode == "always" || thp_mode == "madvise";
-    long long zero_grew_kb = 0;
-    const bool zero_page = reads_map_zero_page(&zero_grew_kb);
-    cleanup::install();
-    std::vector<std::string> notes;
-    auto progress = [&](const char* what) {
-        if (!json) std::fprintf(stderr, "  measuring: %s\n", what);
-    };
-    auto failed = [](const std::string& what) {
-        cleanup::run();
-        std::fprintf(stderr, "cowlab calibrate: %s\n", what.c_str());
-        return 1;
-    };
+    if (max_maps > 0 && u64(max_maps) < plan.vma_counts.back() + own_maps + 64)
+        return failure("vm.max_map_count is " + std::to_string(max_maps) + "; the VMA series needs " +
+                       std::to_string(plan.vma_counts.back() + 64) + " more than this process has" + (plan.quick ? "" : "; try --quick"));
+    m.prog = access("/bin/true", X_OK) == 0 ? "/bin/true" : access("/usr/bin/true", X_OK) == 0 ? "/usr/bin/true" : nullptr;
+    if (!m.prog) return failure("neither /bin/true nor /usr/bin/true can be run; exec and spawn need one");
+    const std::string t = read_file("/sys/kernel/mm/transparent_hugepage/enabled");
+    const size_t a = t.find('['), b = t.find(']');
+    if (a != std::string::npos && b != std::string::npos && b > a) m.thp_mode = t.substr(a + 1, b - a - 1);
+    m.thp = m.thp_mode == "always" || m.thp_mode == "madvise";
+    m.zero_page = reads_map_zero_page(&m.zero_grew_kb);
+    m.own_vmas = double(own_maps);
+    m.own_anon_pages = double(std::max(0ll, proc_kb(read_file("/proc/self/status"), "RssAnon"))) / 4;
+    return m;
+}
 
-    // This process's own share of every fork: its VMAs and its anonymous pages.
-    const double own_vmas = double(own_maps);
-    const double own_anon_pages = double(std::max(0ll, proc_kb(read_file("/proc/self/status"), "RssAnon"))) / 4;
+// ---------------------------------------------------------------- measuring
 
-    // ------------------------------------------------ fork series, dense 4 KiB pages; zero fill and munmap
-    progress("fork, zero-fill faults and munmap over buffer sizes");
-    SeriesData fork_dense, reap_dense, fill_dense, unmap_dense;
-    for (u64 b : plan.dense_bytes) {
-        const double pages = double(b / kPage);
-        fork_dense.x.push_back(pages);
-        reap_dense.x.push_back(pages);
-        fill_dense.x.push_back(pages);
-        unmap_dense.x.push_back(pages);
-    }
+struct Measured {
+    SeriesData fork_dense, reap_dense, fill_dense, unmap_dense;   // over dense 4 KiB buffer sizes
+    SeriesData fork_sparse, fork_vmas;                            // over page tables, over VMAs
+    SeriesData fork_thp, fill_thp;                                // THP, when available
+    std::vector<double> cow_child, cow_parent, copy_bw, zero_bw;
+    std::vector<SpawnSample> spawns;
+};
+
+// Fork, zero fill and munmap over dense buffer sizes.
+cow::Status measure_dense(const Plan& plan, Measured& m) {
+    for (u64 b : plan.dense_bytes)
+        for (SeriesData* s : {&m.fork_dense, &m.reap_dense, &m.fill_dense, &m.unmap_dense}) s->x.push_back(double(b / kPage));
     for (int r = 0; r < plan.rounds; ++r) {
         std::vector<double> fy, ry, zy, uy;
         for (u64 b : plan.dense_bytes) {
             char* buf = map_anon(b, false);
-            if (!buf) return failed("mmap of " + cow::format_bytes(b) + " failed");
+            if (!buf) return failure("mmap of " + cow::format_bytes(b) + " failed");
             u64 c0 = cpu_ns();
             touch(buf, b);
             zy.push_back(double(cpu_ns() - c0));
             ForkSample s;
-            if (!fork_once(s)) return failed("fork failed: " + std::string(std::strerror(errno)));
+            if (!fork_once(s)) return failure("fork failed: " + std::string(std::strerror(errno)));
             fy.push_back(s.fork_ns);
             ry.push_back(s.reap_ns);
             c0 = cpu_ns();
             munmap(buf, b);
             uy.push_back(double(cpu_ns() - c0));
         }
-        fork_dense.y.push_back(fy);
-        reap_dense.y.push_back(ry);
-        fill_dense.y.push_back(zy);
-        unmap_dense.y.push_back(uy);
+        m.fork_dense.y.push_back(fy);
+        m.reap_dense.y.push_back(ry);
+        m.fill_dense.y.push_back(zy);
+        m.unmap_dense.y.push_back(uy);
     }
+    return {};
+}
 
-    // Rounds of forks over xs: for each x, `map` builds and touches the buffer (or says why it
-    // could not), a fork is timed, the buffer goes. Returns an error message, or "".
-    auto fork_series = [&](const std::vector<u64>& xs, auto&& map, SeriesData& out) -> std::string {
-        for (u64 x : xs) out.x.push_back(double(x));
-        for (int r = 0; r < plan.rounds; ++r) {
-            std::vector<double> y;
-            for (u64 x : xs) {
-                u64 len = 0;
-                std::string why;
-                char* buf = map(x, len, why);
-                if (!buf) return why;
-                ForkSample s;
-                const bool forked = fork_once(s);
-                const int e = errno;
-                munmap(buf, len);
-                if (!forked) return "fork failed: " + std::string(std::strerror(e));
-                y.push_back(s.fork_ns);
-            }
-            out.y.push_back(y);
+// Rounds of forks over xs: for each x, `map` builds and touches the buffer (or says why it
+// could not), a fork is timed, the buffer goes.
+template <class Map>
+cow::Status fork_series(const Plan& plan, const std::vector<u64>& xs, Map&& map, SeriesData& out) {
+    for (u64 x : xs) out.x.push_back(double(x));
+    for (int r = 0; r < plan.rounds; ++r) {
+        std::vector<double> y;
+        for (u64 x : xs) {
+            u64 len = 0;
+            std::string why;
+            char* buf = map(x, len, why);
+            if (!buf) return failure(why);
+            ForkSample s;
+            const bool forked = fork_once(s);
+            const int e = errno;
+            munmap(buf, len);
+            if (!forked) return failure("fork failed: " + std::string(std::strerror(e)));
+            y.push_back(s.fork_ns);
         }
-        return "";
-    };
+        out.y.push_back(y);
+    }
+    return {};
+}
 
-    // ------------------------------------------------ fork series, one page per 2 MiB (one PTE per table)
-    progress("fork over page-table counts (one page per 2 MiB)");
-    SeriesData fork_sparse;
-    const std::string sparse_error = fork_series(plan.sparse_tables, [](u64 t, u64& len, std::string& why) -> char* {
+// One page per 2 MiB (one PTE per table).
+cow::Status measure_sparse(const Plan& plan, Measured& m) {
+    return fork_series(plan, plan.sparse_tables, [](u64 t, u64& len, std::string& why) -> char* {
         len = t * kHuge;
         char* buf = map_anon(len, false, true);
         if (!buf) why = "mmap of " + cow::format_bytes(len) + " (MAP_NORESERVE) failed";
         else touch(buf, len, kHuge);
         return buf;
-    }, fork_sparse);
-    if (!sparse_error.empty()) return failed(sparse_error);
+    }, m.fork_sparse);
+}
 
-    // ------------------------------------------------ fork series over VMA counts
-    progress("fork over VMA counts");
-    SeriesData fork_vmas;
-    const std::string vma_error = fork_series(plan.vma_counts, [](u64 v, u64& len, std::string& why) -> char* {
+cow::Status measure_vmas(const Plan& plan, Measured& m) {
+    return fork_series(plan, plan.vma_counts, [](u64 v, u64& len, std::string& why) -> char* {
         len = v * kPage;
         char* buf = map_anon(len, false);
         if (!buf) {
@@ -700,308 +691,430 @@ int calibrate_main(const std::vector<std::string>& args) {
                 return nullptr;
             }
         return buf;
-    }, fork_vmas);
-    if (!vma_error.empty()) return failed(vma_error);
+    }, m.fork_vmas);
+}
 
-    // ------------------------------------------------ THP: fork and huge zero fill
-    SeriesData fork_thp, fill_thp;
+// Fork and huge zero fill with MADV_HUGEPAGE; a note when the buffers were not all huge.
+cow::Status measure_thp(const Plan& plan, Measured& m, std::vector<std::string>& notes) {
     double thp_fraction = 1;
-    if (thp) {
-        progress("fork and zero fill with transparent huge pages (MADV_HUGEPAGE)");
+    for (u64 b : plan.dense_bytes) {
+        m.fork_thp.x.push_back(double(b) / double(cow::GiB));
+        m.fill_thp.x.push_back(double(b / kHuge));
+    }
+    for (int r = 0; r < plan.rounds; ++r) {
+        std::vector<double> fy, zy;
         for (u64 b : plan.dense_bytes) {
-            fork_thp.x.push_back(double(b) / double(cow::GiB));
-            fill_thp.x.push_back(double(b / kHuge));
-        }
-        for (int r = 0; r < plan.rounds; ++r) {
-            std::vector<double> fy, zy;
-            for (u64 b : plan.dense_bytes) {
-                char* buf = map_anon(b, true);
-                if (!buf) return failed("mmap of " + cow::format_bytes(b) + " failed");
-                const u64 c0 = cpu_ns();
-                touch(buf, b);
-                zy.push_back(double(cpu_ns() - c0));
-                if (b == plan.dense_bytes.back()) {
-                    const long long huge_kb = proc_kb(read_file("/proc/self/smaps_rollup"), "AnonHugePages");
-                    thp_fraction = std::min(thp_fraction, double(std::max(0ll, huge_kb)) * 1024 / double(b));
-                }
-                ForkSample s;
-                if (!fork_once(s)) return failed("fork failed: " + std::string(std::strerror(errno)));
-                fy.push_back(s.fork_ns);
-                munmap(buf, b);
+            char* buf = map_anon(b, true);
+            if (!buf) return failure("mmap of " + cow::format_bytes(b) + " failed");
+            const u64 c0 = cpu_ns();
+            touch(buf, b);
+            zy.push_back(double(cpu_ns() - c0));
+            if (b == plan.dense_bytes.back()) {
+                const long long huge_kb = proc_kb(read_file("/proc/self/smaps_rollup"), "AnonHugePages");
+                thp_fraction = std::min(thp_fraction, double(std::max(0ll, huge_kb)) * 1024 / double(b));
             }
-            fork_thp.y.push_back(fy);
-            fill_thp.y.push_back(zy);
+            ForkSample s;
+            if (!fork_once(s)) return failure("fork failed: " + std::string(std::strerror(errno)));
+            fy.push_back(s.fork_ns);
+            munmap(buf, b);
         }
-        if (thp_fraction < 0.9) {
-            char n[200];
-            std::snprintf(n, sizeof n, "THP: only %.0f%% of the largest buffer was backed by huge pages (memory fragmented?)",
-                          100 * thp_fraction);
-            notes.push_back(n);
+        m.fork_thp.y.push_back(fy);
+        m.fill_thp.y.push_back(zy);
+    }
+    if (thp_fraction < 0.9) {
+        char n[200];
+        std::snprintf(n, sizeof n, "THP: only %.0f%% of the largest buffer was backed by huge pages (memory fragmented?)",
+                      100 * thp_fraction);
+        notes.push_back(n);
+    }
+    return {};
+}
+
+// COW faults: the child writes, then the parent writes while a child shares the pages.
+cow::Status measure_cow(const Plan& plan, Measured& m) {
+    char* buf = map_anon(plan.cow_bytes, false);
+    if (!buf) return failure("mmap of " + cow::format_bytes(plan.cow_bytes) + " failed");
+    touch(buf, plan.cow_bytes);
+    for (int r = 0; r < plan.fault_reps; ++r) {
+        double c = 0, p = 0;
+        if (!cow_once(buf, plan.cow_bytes, true, c) || !cow_once(buf, plan.cow_bytes, false, p)) {
+            munmap(buf, plan.cow_bytes);
+            return failure("a COW measurement's child failed");
         }
+        m.cow_child.push_back(c);
+        m.cow_parent.push_back(p);
+    }
+    munmap(buf, plan.cow_bytes);
+    return {};
+}
+
+// memcpy and memset of 4 KiB pages over a buffer larger than the caches.
+cow::Status measure_bandwidth(const Plan& plan, Measured& m) {
+    char* src = map_anon(plan.bw_bytes, false);
+    char* dst = map_anon(plan.bw_bytes, false);
+    if (!src || !dst) return failure("mmap for the bandwidth buffers failed");
+    std::memset(src, 7, plan.bw_bytes);
+    std::memset(dst, 0, plan.bw_bytes);
+    for (int r = 0; r < plan.fault_reps; ++r) {
+        u64 c0 = cpu_ns();
+        for (u64 off = 0; off < plan.bw_bytes; off += kPage) std::memcpy(dst + off, src + off, kPage);
+        m.copy_bw.push_back(double(plan.bw_bytes) / double(cpu_ns() - c0));
+        c0 = cpu_ns();
+        for (u64 off = 0; off < plan.bw_bytes; off += kPage) std::memset(dst + off, int(r), kPage);
+        m.zero_bw.push_back(double(plan.bw_bytes) / double(cpu_ns() - c0));
+    }
+    volatile char sink = dst[plan.bw_bytes - 1];
+    (void)sink;
+    munmap(src, plan.bw_bytes);
+    munmap(dst, plan.bw_bytes);
+    return {};
+}
+
+// Everything, in order; `progress` says what is being measured.
+cow::Result<Measured> measure(const Plan& plan, const MachineInfo& mi, const std::function<void(const char*)>& progress,
+                              std::vector<std::string>& notes) {
+    Measured m;
+    progress("fork, zero-fill faults and munmap over buffer sizes");
+    if (cow::Status st = measure_dense(plan, m); !st) return st;
+    progress("fork over page-table counts (one page per 2 MiB)");
+    if (cow::Status st = measure_sparse(plan, m); !st) return st;
+    progress("fork over VMA counts");
+    if (cow::Status st = measure_vmas(plan, m); !st) return st;
+    if (mi.thp) {
+        progress("fork and zero fill with transparent huge pages (MADV_HUGEPAGE)");
+        if (cow::Status st = measure_thp(plan, m, notes); !st) return st;
     } else {
-        notes.push_back("THP unavailable (/sys/kernel/mm/transparent_hugepage/enabled: " + thp_mode +
-                        "): THP rows are not measured");
+        notes.push_back("THP unavailable (/sys/kernel/mm/transparent_hugepage/enabled: " + mi.thp_mode + "): THP rows are not measured");
     }
-
-    // ------------------------------------------------ COW faults, copy and clear bandwidth
     progress("COW faults (child writes, parent writes)");
-    std::vector<double> cow_child, cow_parent;
-    {
-        char* buf = map_anon(plan.cow_bytes, false);
-        if (!buf) return failed("mmap of " + cow::format_bytes(plan.cow_bytes) + " failed");
-        touch(buf, plan.cow_bytes);
-        for (int r = 0; r < plan.fault_reps; ++r) {
-            double c = 0, p = 0;
-            if (!cow_once(buf, plan.cow_bytes, true, c) || !cow_once(buf, plan.cow_bytes, false, p)) {
-                munmap(buf, plan.cow_bytes);
-                return failed("a COW measurement's child failed");
-            }
-            cow_child.push_back(c);
-            cow_parent.push_back(p);
-        }
-        munmap(buf, plan.cow_bytes);
-    }
+    if (cow::Status st = measure_cow(plan, m); !st) return st;
     progress("memcpy and memset bandwidth");
-    std::vector<double> copy_bw, zero_bw;
-    {
-        char* src = map_anon(plan.bw_bytes, false);
-        char* dst = map_anon(plan.bw_bytes, false);
-        if (!src || !dst) return failed("mmap for the bandwidth buffers failed");
-        std::memset(src, 7, plan.bw_bytes);
-        std::memset(dst, 0, plan.bw_bytes);
-        for (int r = 0; r < plan.fault_reps; ++r) {
-            u64 c0 = cpu_ns();
-            for (u64 off = 0; off < plan.bw_bytes; off += kPage) std::memcpy(dst + off, src + off, kPage);
-            copy_bw.push_back(double(plan.bw_bytes) / double(cpu_ns() - c0));
-            c0 = cpu_ns();
-            for (u64 off = 0; off < plan.bw_bytes; off += kPage) std::memset(dst + off, int(r), kPage);
-            zero_bw.push_back(double(plan.bw_bytes) / double(cpu_ns() - c0));
-        }
-        volatile char sink = dst[plan.bw_bytes - 1];
-        (void)sink;
-        munmap(src, plan.bw_bytes);
-        munmap(dst, plan.bw_bytes);
-    }
-
-    // ------------------------------------------------ process creation
+    if (cow::Status st = measure_bandwidth(plan, m); !st) return st;
     progress("fork, vfork, posix_spawn and exec of a small program");
-    std::vector<SpawnSample> spawns;
     for (int r = 0; r < plan.spawn_reps; ++r) {
         SpawnSample s;
-        if (!spawn_once(prog, s)) return failed(std::string("running ") + prog + " failed");
-        spawns.push_back(s);
+        if (!spawn_once(mi.prog, s)) return failure(std::string("running ") + mi.prog + " failed");
+        m.spawns.push_back(s);
     }
+    return m;
+}
 
-    // ------------------------------------------------ fits and constants
-    cow::Result<FitResult> fd = fit_series(fork_dense, "fork over sizes");
-    cow::Result<FitResult> fs = fit_series(fork_sparse, "fork over page tables");
-    cow::Result<FitResult> fv = fit_series(fork_vmas, "fork over VMAs");
-    cow::Result<FitResult> fr = fit_series(reap_dense, "exit over sizes");
-    cow::Result<FitResult> fz = fit_series(fill_dense, "zero fill over sizes");
-    cow::Result<FitResult> fu = fit_series(unmap_dense, "munmap over sizes");
-    for (const auto* f : {&fd, &fs, &fv, &fr, &fz, &fu})
-        if (!*f) return failed(f->message());
-    cow::Result<PteCosts> pc = split_pte_costs(fd->fit.slope, fs->fit.slope);
-    if (!pc) return failed(pc.message());
+// ---------------------------------------------------------------- fitting the measurements
+
+struct Fits {
+    FitResult dense, sparse, vmas, reap, fill, unmap;
+    std::optional<FitResult> thp, thp_fill;      // when THP is available
+    double per_pte = 0, per_table = 0, per_vma = 0;
+    std::vector<double> pte_r, table_r, vma_r;  // the split, per round
+    Spread cow_c, cow_p, bw_c, bw_z, trap;
+    Spread sp_fork, sp_fx, sp_fe, sp_ve, sp_ps, sp_vc, sp_sc, sp_flt, sp_exit, sp_exec;
+    double exec_ns = 0, fork_base = 0, own_share = 0;
+};
+
+// The fork series' fits and the split of their slopes into per-PTE, per-table and per-VMA costs.
+cow::Status fit_forks(const Measured& m, const MachineInfo& mi, Fits& f) {
+    const std::pair<const SeriesData*, FitResult*> series[] = {{&m.fork_dense, &f.dense}, {&m.fork_sparse, &f.sparse},
+        {&m.fork_vmas, &f.vmas}, {&m.reap_dense, &f.reap}, {&m.fill_dense, &f.fill}, {&m.unmap_dense, &f.unmap}};
+    const char* what[] = {"fork over sizes", "fork over page tables", "fork over VMAs", "exit over sizes", "zero fill over sizes",
+                          "munmap over sizes"};
+    for (size_t i = 0; i < std::size(series); ++i) {
+        cow::Result<FitResult> r = fit_series(*series[i].first, what[i]);
+        if (!r) return r.status();
+        *series[i].second = *r;
+    }
+    if (mi.thp) {
+        cow::Result<FitResult> ft = fit_series(m.fork_thp, "THP fork over sizes"), fh = fit_series(m.fill_thp, "THP zero fill over sizes");
+        if (!ft || !fh) return ft ? fh.status() : ft.status();
+        f.thp = *ft;
+        f.thp_fill = *fh;
+    }
+    cow::Result<PteCosts> pc = split_pte_costs(f.dense.fit.slope, f.sparse.fit.slope);
+    if (!pc) return pc.status();
     // Per-round spreads of the split, pairing round i of each series.
-    std::vector<double> pte_r, table_r, vma_r;
     auto round_fit = [](const SeriesData& s, size_t r) { return *fit_line(s.x, s.y[r]); };
-    for (size_t r = 0; r < size_t(plan.rounds); ++r) {
-        const LineFit d = round_fit(fork_dense, r), sp = round_fit(fork_sparse, r), v = round_fit(fork_vmas, r);
+    for (size_t r = 0; r < m.fork_dense.y.size(); ++r) {
+        const LineFit d = round_fit(m.fork_dense, r), sp = round_fit(m.fork_sparse, r), v = round_fit(m.fork_vmas, r);
         const double p = (512 * d.slope - sp.slope) / 511, t = sp.slope - p;
-        pte_r.push_back(p);
-        table_r.push_back(t);
-        const double vma = v.slope - p - t / 512;
-        vma_r.push_back(vma);
+        f.pte_r.push_back(p);
+        f.table_r.push_back(t);
+        f.vma_r.push_back(v.slope - p - t / 512);
     }
-    const double per_pte = pc->per_pte_ns, per_table = pc->per_pt_page_ns;
+    f.per_pte = pc->per_pte_ns;
+    f.per_table = pc->per_pt_page_ns;
     // A VMA of the series: the VMA itself, one PTE, 1/512 of a table.
-    const double per_vma = fv->fit.slope - per_pte - per_table / 512;
+    f.per_vma = f.vmas.fit.slope - f.per_pte - f.per_table / 512;
+    return {};
+}
 
-    const Spread cow_c = *spread_of(cow_child), cow_p = *spread_of(cow_parent);
-    const Spread bw_c = *spread_of(copy_bw), bw_z = *spread_of(zero_bw);
+// Faults, bandwidth and process creation: spreads of direct timings.
+void fit_direct(const Measured& m, const MachineInfo& mi, Fits& f) {
+    f.cow_c = *spread_of(m.cow_child);
+    f.cow_p = *spread_of(m.cow_parent);
+    f.bw_c = *spread_of(m.copy_bw);
+    f.bw_z = *spread_of(m.zero_bw);
     std::vector<double> trap_r;
-    for (size_t i = 0; i < cow_child.size(); ++i) trap_r.push_back(cow_child[i] - double(kPage) / copy_bw[i]);
-    const Spread trap = *spread_of(trap_r);
-
+    for (size_t i = 0; i < m.cow_child.size(); ++i) trap_r.push_back(m.cow_child[i] - double(kPage) / m.copy_bw[i]);
+    f.trap = *spread_of(trap_r);
     // Wall-clock times: noise only adds, so the value is the minimum.
-    auto col = [&](double SpawnSample::*f) {
+    auto col = [&](double SpawnSample::*field) {
         std::vector<double> v;
-        for (const SpawnSample& x : spawns) v.push_back(x.*f);
+        for (const SpawnSample& x : m.spawns) v.push_back(x.*field);
         return *spread_of(v);
     };
-    const Spread sp_fork = col(&SpawnSample::fork_cpu), sp_fx = col(&SpawnSample::fork_exit), sp_fe = col(&SpawnSample::fork_exec),
-                 sp_ve = col(&SpawnSample::vfork_exec), sp_ps = col(&SpawnSample::spawn), sp_vc = col(&SpawnSample::vfork_call),
-                 sp_sc = col(&SpawnSample::spawn_call), sp_flt = col(&SpawnSample::exec_faults);
+    f.sp_fork = col(&SpawnSample::fork_cpu);
+    f.sp_fx = col(&SpawnSample::fork_exit);
+    f.sp_fe = col(&SpawnSample::fork_exec);
+    f.sp_ve = col(&SpawnSample::vfork_exec);
+    f.sp_ps = col(&SpawnSample::spawn);
+    f.sp_vc = col(&SpawnSample::vfork_call);
+    f.sp_sc = col(&SpawnSample::spawn_call);
+    f.sp_flt = col(&SpawnSample::exec_faults);
     // exit: a child that exits at once, from fork's return to the reap.
     std::vector<double> v_exit, v_exec;
-    for (const SpawnSample& x : spawns) v_exit.push_back(x.fork_exit - x.fork_cpu);
-    const Spread sp_exit = *spread_of(v_exit);
+    for (const SpawnSample& x : m.spawns) v_exit.push_back(x.fork_exit - x.fork_cpu);
+    f.sp_exit = *spread_of(v_exit);
     // exec: what fork+exec+exit costs beyond fork+exit, less the program's own
     // page faults (the engine charges those as faults) at the zero-fill fault's cost.
-    const double fault_ns = fz->fit.slope;
+    const double fault_ns = f.fill.fit.slope;
     // The value compares the two routes' minima (the minimum of a difference of
     // two noisy times would pick the noise); the spread is per repetition.
-    for (const SpawnSample& x : spawns) v_exec.push_back(x.fork_exec - x.fork_exit - x.exec_faults * fault_ns);
-    const Spread sp_exec = *spread_of(v_exec);
-    const double exec_ns = sp_fe.min - sp_fx.min - sp_flt.median * fault_ns;
+    for (const SpawnSample& x : m.spawns) v_exec.push_back(x.fork_exec - x.fork_exit - x.exec_faults * fault_ns);
+    f.sp_exec = *spread_of(v_exec);
+    f.exec_ns = f.sp_fe.min - f.sp_fx.min - f.sp_flt.median * fault_ns;
     // fork_base: a fork of this process as it is now (no buffers), less its VMAs and pages.
-    const double own_share = own_vmas * per_vma + own_anon_pages * (per_pte + per_table / 512);
-    const double fork_base = sp_fork.median - own_share;
+    f.own_share = mi.own_vmas * f.per_vma + mi.own_anon_pages * (f.per_pte + f.per_table / 512);
+    f.fork_base = f.sp_fork.median - f.own_share;
+}
 
-    // A huge PMD at fork (its entry and the page table deposited beside it): the THP fork's
-    // slope over sizes, per 2 MiB.
-    cow::Result<FitResult> fthp = thp ? fit_series(fork_thp, "THP fork over sizes") : cow::Result<FitResult>(cow::fail(cow::Errc::invalid_argument, "no THP"));
-    const double hpg = double(cow::GiB / kHuge);
+cow::Result<Fits> fit(const Measured& m, const MachineInfo& mi) {
+    Fits f;
+    if (cow::Status st = fit_forks(m, mi, f); !st) return st;
+    fit_direct(m, mi, f);
+    return f;
+}
 
+constexpr double kHugePerGiB = double(cow::GiB / kHuge);
+
+double min_of(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+double max_of(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
+
+// The cost model's constants, each beside its default.
+std::vector<Constant> constants(const Fits& f, const MachineInfo& mi) {
     const cow::CostModel old{};
     std::vector<Constant> consts = {
         {"fork_base_ns", "ns", "fork of this process (no buffers, CPU), less its VMAs and pages",
-         fork_base, sp_fork.min - own_share, sp_fork.max - own_share, old.fork_base_ns},
+         f.fork_base, f.sp_fork.min - f.own_share, f.sp_fork.max - f.own_share, old.fork_base_ns},
         {"per_vma_ns", "ns", "slope of fork time over one-page VMAs, less a PTE and 1/512 table",
-         per_vma, *std::min_element(vma_r.begin(), vma_r.end()), *std::max_element(vma_r.begin(), vma_r.end()), old.per_vma_ns},
+         f.per_vma, min_of(f.vma_r), max_of(f.vma_r), old.per_vma_ns},
         {"per_pt_page_ns", "ns", "slopes over sizes (512 PTEs per table) and over tables (1 PTE each)",
-         per_table, *std::min_element(table_r.begin(), table_r.end()), *std::max_element(table_r.begin(), table_r.end()), old.per_pt_page_ns},
+         f.per_table, min_of(f.table_r), max_of(f.table_r), old.per_pt_page_ns},
         {"per_pte_ns", "ns", "slopes over sizes (512 PTEs per table) and over tables (1 PTE each)",
-         per_pte, *std::min_element(pte_r.begin(), pte_r.end()), *std::max_element(pte_r.begin(), pte_r.end()), old.per_pte_ns},
+         f.per_pte, min_of(f.pte_r), max_of(f.pte_r), old.per_pte_ns},
         {"fault_trap_ns", "ns", "COW fault (child writes) less 4 KiB / copy bandwidth",
-         cow_c.median - double(kPage) / bw_c.median, trap.min, trap.max, old.fault_trap_ns},
+         f.cow_c.median - double(kPage) / f.bw_c.median, f.trap.min, f.trap.max, old.fault_trap_ns},
         {"copy_bytes_per_ns", "B/ns", "memcpy of 4 KiB pages over a buffer larger than the caches",
-         bw_c.median, bw_c.min, bw_c.max, old.copy_bytes_per_ns},
+         f.bw_c.median, f.bw_c.min, f.bw_c.max, old.copy_bytes_per_ns},
         {"zero_bytes_per_ns", "B/ns", "memset of 4 KiB pages over the same buffer",
-         bw_z.median, bw_z.min, bw_z.max, old.zero_bytes_per_ns},
-        {"exec_ns", "ns", "min fork+exec+exit of " + std::string(prog) + " less min fork+exit, less its faults (wall)",
-         exec_ns, sp_exec.min, sp_exec.max, old.exec_ns},
+         f.bw_z.median, f.bw_z.min, f.bw_z.max, old.zero_bytes_per_ns},
+        {"exec_ns", "ns", "min fork+exec+exit of " + std::string(mi.prog) + " less min fork+exit, less its faults (wall)",
+         f.exec_ns, f.sp_exec.min, f.sp_exec.max, old.exec_ns},
         {"exit_base_ns", "ns", "fork's return to the reap of a child that exits at once (wall, min)",
-         sp_exit.min, sp_exit.min, sp_exit.max, old.exit_base_ns},
+         f.sp_exit.min, f.sp_exit.min, f.sp_exit.max, old.exit_base_ns},
         {"per_page_free_ns", "ns", "slope of munmap time over sizes (pages freed)",
-         fu->fit.slope, fu->slope.min, fu->slope.max, old.per_page_free_ns},
+         f.unmap.fit.slope, f.unmap.slope.min, f.unmap.slope.max, old.per_page_free_ns},
         {"vfork_ns", "ns", "vfork() to the parent's return, the child _exits at once (wall, min)",
-         sp_vc.min, sp_vc.min, sp_vc.max, old.vfork_ns},
+         f.sp_vc.min, f.sp_vc.min, f.sp_vc.max, old.vfork_ns},
         {"spawn_ns", "ns", "posix_spawn() to its return, the child's exec included (wall, min)",
-         sp_sc.min, sp_sc.min, sp_sc.max, old.spawn_ns},
+         f.sp_sc.min, f.sp_sc.min, f.sp_sc.max, old.spawn_ns},
     };
-    if (fthp)
+    if (f.thp)
         consts.insert(consts.begin() + 4, Constant{"per_huge_pmd_ns", "ns", "slope of THP fork time over sizes, per 2 MiB huge page",
-                                                   fthp->fit.slope / hpg, fthp->slope.min / hpg, fthp->slope.max / hpg, old.per_huge_pmd_ns});
-    else
-        notes.push_back("per_huge_pmd_ns is not measured: THP is unavailable");
-    notes.push_back(zero_page ? "reads of untouched anonymous memory map the shared zero page, as in the engine (zero_page = true)"
-                              : "reads of untouched anonymous memory allocate pages here (4 MiB read: RssAnon grew " +
-                                    std::to_string(zero_grew_kb) + " kB): this kernel does not map the zero page; "
-                                    "the engine's zero_page = false models that");
+                                                   f.thp->fit.slope / kHugePerGiB, f.thp->slope.min / kHugePerGiB,
+                                                   f.thp->slope.max / kHugePerGiB, old.per_huge_pmd_ns});
+    return consts;
+}
+
+// The default cost model with the measured constants in (negative ones as 0).
+cow::CostModel measured_cost(const Fits& f) {
+    cow::CostModel k{};
+    auto clamp0 = [](double v) { return v < 0 ? 0.0 : v; };
+    k.fork_base_ns = clamp0(f.fork_base);
+    k.per_vma_ns = clamp0(f.per_vma);
+    k.per_pt_page_ns = f.per_table;
+    k.per_pte_ns = f.per_pte;
+    if (f.thp) k.per_huge_pmd_ns = clamp0(f.thp->fit.slope / kHugePerGiB);
+    k.fault_trap_ns = clamp0(f.cow_c.median - double(kPage) / f.bw_c.median);
+    k.copy_bytes_per_ns = f.bw_c.median;
+    k.zero_bytes_per_ns = f.bw_z.median;
+    k.exec_ns = clamp0(f.exec_ns);
+    k.exit_base_ns = clamp0(f.sp_exit.min);
+    k.per_page_free_ns = clamp0(f.unmap.fit.slope);
+    k.vfork_ns = clamp0(f.sp_vc.min);
+    k.spawn_ns = clamp0(f.sp_sc.min);
+    return k;
+}
+
+// Figures a learner sees (fork per GiB, a COW fault, ...): measured, the engine now, the engine with the measured constants.
+std::vector<Derived> derived_figures(const Fits& f, const EngineFigures& eo, const EngineFigures& en) {
+    const double gib_pages = double(cow::GiB / kPage);
+    std::vector<Derived> d;
+    d.push_back({"fork per GiB, 4 KiB pages", "ms", f.dense.fit.slope * gib_pages / 1e6, f.dense.slope.min * gib_pages / 1e6,
+                 f.dense.slope.max * gib_pages / 1e6, eo.fork_gib_4k_ms, en.fork_gib_4k_ms});
+    if (f.thp) {
+        d.push_back({"fork per GiB, THP (MADV_HUGEPAGE)", "ms", f.thp->fit.slope / 1e6, f.thp->slope.min / 1e6, f.thp->slope.max / 1e6,
+                     eo.fork_gib_thp_ms, en.fork_gib_thp_ms});
+        d.push_back({"THP zero-fill fault (2 MiB)", "us", f.thp_fill->fit.slope / 1e3, f.thp_fill->slope.min / 1e3,
+                     f.thp_fill->slope.max / 1e3, eo.thp_fill_us, en.thp_fill_us});
+    } else {
+        d.push_back({"fork per GiB, THP (MADV_HUGEPAGE)", "ms", 0, 0, 0, eo.fork_gib_thp_ms, en.fork_gib_thp_ms, false});
+        d.push_back({"THP zero-fill fault (2 MiB)", "us", 0, 0, 0, eo.thp_fill_us, en.thp_fill_us, false});
+    }
+    d.push_back({"COW fault, the child copies", "us", f.cow_c.median / 1e3, f.cow_c.min / 1e3, f.cow_c.max / 1e3, eo.cow_child_us, en.cow_child_us});
+    d.push_back({"COW fault, the parent copies", "us", f.cow_p.median / 1e3, f.cow_p.min / 1e3, f.cow_p.max / 1e3, eo.cow_parent_us, en.cow_parent_us});
+    d.push_back({"zero-fill fault (4 KiB)", "us", f.fill.fit.slope / 1e3, f.fill.slope.min / 1e3, f.fill.slope.max / 1e3, eo.zero_fill_us, en.zero_fill_us});
+    d.push_back({"fork+exec of true, to the reap (min)", "us", f.sp_fe.min / 1e3, f.sp_fe.min / 1e3, f.sp_fe.max / 1e3, eo.fork_exec_us, en.fork_exec_us});
+    d.push_back({"vfork+exec of true, to the reap (min)", "us", f.sp_ve.min / 1e3, f.sp_ve.min / 1e3, f.sp_ve.max / 1e3, eo.vfork_exec_us, en.vfork_exec_us});
+    d.push_back({"posix_spawn of true, to the reap (min)", "us", f.sp_ps.min / 1e3, f.sp_ps.min / 1e3, f.sp_ps.max / 1e3, eo.spawn_us, en.spawn_us});
+    return d;
+}
+
+// The notes under the tables, after those of measuring.
+void fit_notes(const Fits& f, const MachineInfo& mi, const std::vector<Constant>& consts, std::vector<std::string>& notes) {
+    if (!f.thp) notes.push_back("per_huge_pmd_ns is not measured: THP is unavailable");
+    notes.push_back(mi.zero_page ? "reads of untouched anonymous memory map the shared zero page, as in the engine (zero_page = true)"
+                                 : "reads of untouched anonymous memory allocate pages here (4 MiB read: RssAnon grew " +
+                                       std::to_string(mi.zero_grew_kb) + " kB): this kernel does not map the zero page; "
+                                       "the engine's zero_page = false models that");
     notes.push_back("major_fault_ns is not measured (it needs a cold page cache and depends on the disk)");
     notes.push_back("per_vma_ns, per_pt_page_ns, per_pte_ns, per_page_free_ns: the fit through the per-size medians; spread = the fit of each round alone");
     notes.push_back("wall-clock constants (exec, exit, vfork, spawn) are the minimum of the repetitions: waiting for a CPU only adds");
     for (const Constant& c : consts)
         if (c.value < 0)
             notes.push_back(c.name + " came out negative: the measurement is dominated by noise; rerun on a quieter machine");
+}
 
-    // ------------------------------------------------ derived figures beside the engine's
-    cow::CostModel fresh_k = old;
-    auto clamp0 = [](double v) { return v < 0 ? 0.0 : v; };
-    fresh_k.fork_base_ns = clamp0(fork_base);
-    fresh_k.per_vma_ns = clamp0(per_vma);
-    fresh_k.per_pt_page_ns = per_table;
-    fresh_k.per_pte_ns = per_pte;
-    if (fthp) fresh_k.per_huge_pmd_ns = clamp0(fthp->fit.slope / hpg);
-    fresh_k.fault_trap_ns = clamp0(cow_c.median - double(kPage) / bw_c.median);
-    fresh_k.copy_bytes_per_ns = bw_c.median;
-    fresh_k.zero_bytes_per_ns = bw_z.median;
-    fresh_k.exec_ns = clamp0(exec_ns);
-    fresh_k.exit_base_ns = clamp0(sp_exit.min);
-    fresh_k.per_page_free_ns = clamp0(fu->fit.slope);
-    fresh_k.vfork_ns = clamp0(sp_vc.min);
-    fresh_k.spawn_ns = clamp0(sp_sc.min);
-    cow::Result<EngineFigures> eo = engine_figures(old), en = engine_figures(fresh_k);
-    if (!eo || !en) return failed("engine: " + (eo ? en.message() : eo.message()));
-
-    const double gib_pages = double(cow::GiB / kPage);
-    std::vector<Derived> derived;
-    derived.push_back({"fork per GiB, 4 KiB pages", "ms", fd->fit.slope * gib_pages / 1e6, fd->slope.min * gib_pages / 1e6,
-                       fd->slope.max * gib_pages / 1e6, eo->fork_gib_4k_ms, en->fork_gib_4k_ms});
-    if (thp) {
-        const cow::Result<FitResult>& ft = fthp;
-        cow::Result<FitResult> fh = fit_series(fill_thp, "THP zero fill over sizes");
-        if (!ft || !fh) return failed(ft ? fh.message() : ft.message());
-        derived.push_back({"fork per GiB, THP (MADV_HUGEPAGE)", "ms", ft->fit.slope / 1e6, ft->slope.min / 1e6, ft->slope.max / 1e6,
-                           eo->fork_gib_thp_ms, en->fork_gib_thp_ms});
-        derived.push_back({"THP zero-fill fault (2 MiB)", "us", fh->fit.slope / 1e3, fh->slope.min / 1e3, fh->slope.max / 1e3,
-                           eo->thp_fill_us, en->thp_fill_us});
-    } else {
-        derived.push_back({"fork per GiB, THP (MADV_HUGEPAGE)", "ms", 0, 0, 0, eo->fork_gib_thp_ms, en->fork_gib_thp_ms, false});
-        derived.push_back({"THP zero-fill fault (2 MiB)", "us", 0, 0, 0, eo->thp_fill_us, en->thp_fill_us, false});
-    }
-    derived.push_back({"COW fault, the child copies", "us", cow_c.median / 1e3, cow_c.min / 1e3, cow_c.max / 1e3, eo->cow_child_us, en->cow_child_us});
-    derived.push_back({"COW fault, the parent copies", "us", cow_p.median / 1e3, cow_p.min / 1e3, cow_p.max / 1e3, eo->cow_parent_us, en->cow_parent_us});
-    derived.push_back({"zero-fill fault (4 KiB)", "us", fz->fit.slope / 1e3, fz->slope.min / 1e3, fz->slope.max / 1e3, eo->zero_fill_us, en->zero_fill_us});
-    derived.push_back({"fork+exec of true, to the reap (min)", "us", sp_fe.min / 1e3, sp_fe.min / 1e3, sp_fe.max / 1e3, eo->fork_exec_us, en->fork_exec_us});
-    derived.push_back({"vfork+exec of true, to the reap (min)", "us", sp_ve.min / 1e3, sp_ve.min / 1e3, sp_ve.max / 1e3, eo->vfork_exec_us, en->vfork_exec_us});
-    derived.push_back({"posix_spawn of true, to the reap (min)", "us", sp_ps.min / 1e3, sp_ps.min / 1e3, sp_ps.max / 1e3, eo->spawn_us, en->spawn_us});
+void derived_notes(const Fits& f, const MachineInfo& mi, std::vector<std::string>& notes) {
     char line[240];
     std::snprintf(line, sizeof line, "fork of this process alone: %s us CPU (%s .. %s); fork+_exit to the reap: %s us wall (min); "
                   "%s takes %s page faults more than a child that exits (median)",
-                  num(sp_fork.median / 1e3).c_str(), num(sp_fork.min / 1e3).c_str(), num(sp_fork.max / 1e3).c_str(),
-                  num(sp_fx.min / 1e3).c_str(), prog, std::to_string(long(sp_flt.median)).c_str());
+                  num(f.sp_fork.median / 1e3).c_str(), num(f.sp_fork.min / 1e3).c_str(), num(f.sp_fork.max / 1e3).c_str(),
+                  num(f.sp_fx.min / 1e3).c_str(), mi.prog, std::to_string(long(f.sp_flt.median)).c_str());
     notes.push_back(line);
     std::snprintf(line, sizeof line, "this process at the start: %.0f VMAs, %.0f anonymous pages (taken out of fork_base_ns)",
-                  own_vmas, own_anon_pages);
+                  mi.own_vmas, mi.own_anon_pages);
     notes.push_back(line);
     std::snprintf(line, sizeof line, "fit quality (r^2): fork over sizes %.4f, over tables %.4f, over VMAs %.4f, munmap %.4f, zero fill %.4f",
-                  fd->fit.r2, fs->fit.r2, fv->fit.r2, fu->fit.r2, fz->fit.r2);
+                  f.dense.fit.r2, f.sparse.fit.r2, f.vmas.fit.r2, f.unmap.fit.r2, f.fill.fit.r2);
     notes.push_back(line);
     std::snprintf(line, sizeof line, "exit over sizes (a child sharing N pages exits): %s ns + %s ns per page (wall)",
-                  num(fr->fit.intercept).c_str(), num(fr->fit.slope).c_str());
+                  num(f.reap.fit.intercept).c_str(), num(f.reap.fit.slope).c_str());
     notes.push_back(line);
     notes.push_back("CPU-clock times leave out time spent waiting for a CPU, not the cache and memory-bus effects of other load");
+}
 
-    // ------------------------------------------------ print
-    const u64 load_bytes = peak_bytes(plan);
+// ---------------------------------------------------------------- printing
+
+struct Results {
+    std::vector<Constant> consts;
+    std::vector<Derived> derived;
+    std::vector<std::string> notes;
+};
+
+void print_json(const Plan& plan, const MachineInfo& mi, const Results& r) {
     const std::string loadavg = read_file("/proc/loadavg");
-    if (json) {
-        nlohmann::json cj = nlohmann::json::array(), dj = nlohmann::json::array();
-        for (const Constant& c : consts)
-            cj.push_back({{"name", c.name}, {"unit", c.unit}, {"measured", c.value}, {"min", c.lo}, {"max", c.hi},
-                          {"default", c.old_default}, {"method", c.method}});
-        for (const Derived& d : derived) {
-            nlohmann::json j = {{"name", d.name}, {"unit", d.unit}, {"engine_default", d.engine_old}, {"engine_measured", d.engine_new}};
-            if (d.measured) {
-                j["measured"] = d.value;
-                j["min"] = d.lo;
-                j["max"] = d.hi;
-            } else {
-                j["measured"] = nullptr;
-            }
-            dj.push_back(std::move(j));
+    nlohmann::json cj = nlohmann::json::array(), dj = nlohmann::json::array();
+    for (const Constant& c : r.consts)
+        cj.push_back({{"name", c.name}, {"unit", c.unit}, {"measured", c.value}, {"min", c.lo}, {"max", c.hi},
+                      {"default", c.old_default}, {"method", c.method}});
+    for (const Derived& d : r.derived) {
+        nlohmann::json j = {{"name", d.name}, {"unit", d.unit}, {"engine_default", d.engine_old}, {"engine_measured", d.engine_new}};
+        if (d.measured) {
+            j["measured"] = d.value;
+            j["min"] = d.lo;
+            j["max"] = d.hi;
+        } else {
+            j["measured"] = nullptr;
         }
-        nlohmann::json out = {
-            {"machine", {{"kernel", un.release}, {"arch", un.machine}, {"cpus", cpus}, {"mem_available_kib", avail_kb},
-                         {"thp", thp_mode}, {"zero_page_on_read", zero_page},
-                         {"loadavg", loadavg.substr(0, loadavg.find('\n'))}}},
-            {"quick", quick}, {"rounds", plan.rounds}, {"peak_bytes", load_bytes},
-            {"constants", cj}, {"derived", dj}, {"notes", notes}};
-        std::printf("%s\n", out.dump(2).c_str());
-        return 0;
+        dj.push_back(std::move(j));
     }
-    std::printf("cowlab calibrate%s: kernel %s (%s), %ld CPUs, THP %s, load average %s", quick ? " --quick" : "", un.release,
-                un.machine, cpus, thp_mode.c_str(), loadavg.c_str());
+    nlohmann::json out = {
+        {"machine", {{"kernel", mi.un.release}, {"arch", mi.un.machine}, {"cpus", mi.cpus}, {"mem_available_kib", mi.avail_kb},
+                     {"thp", mi.thp_mode}, {"zero_page_on_read", mi.zero_page},
+                     {"loadavg", loadavg.substr(0, loadavg.find('\n'))}}},
+        {"quick", plan.quick}, {"rounds", plan.rounds}, {"peak_bytes", peak_bytes(plan)},
+        {"constants", cj}, {"derived", dj}, {"notes", r.notes}};
+    std::printf("%s\n", out.dump(2).c_str());
+}
+
+void print_table(const Plan& plan, const MachineInfo& mi, const Results& r) {
+    const std::string loadavg = read_file("/proc/loadavg");
+    std::printf("cowlab calibrate%s: kernel %s (%s), %ld CPUs, THP %s, load average %s", plan.quick ? " --quick" : "", mi.un.release,
+                mi.un.machine, mi.cpus, mi.thp_mode.c_str(), loadavg.c_str());
     std::printf("%d rounds; fork buffers %s .. %s; peak memory about %s\n\n", plan.rounds,
                 cow::format_bytes(plan.dense_bytes.front()).c_str(), cow::format_bytes(plan.dense_bytes.back()).c_str(),
-                cow::format_bytes(load_bytes).c_str());
+                cow::format_bytes(peak_bytes(plan)).c_str());
     std::printf("%-18s %10s %23s %10s %5s  %s\n", "constant", "measured", "spread (min .. max)", "default", "unit", "method");
-    for (const Constant& c : consts) {
+    for (const Constant& c : r.consts) {
         const std::string spread = num(c.lo) + " .. " + num(c.hi);
         std::printf("%-18s %10s %23s %10s %5s  %s\n", c.name.c_str(), num(c.value).c_str(), spread.c_str(),
                     num(c.old_default).c_str(), c.unit.c_str(), c.method.c_str());
     }
     std::printf("\n%-36s %10s %23s %10s %10s %5s\n", "figure", "measured", "spread (min .. max)", "engine now", "engine new", "unit");
-    for (const Derived& d : derived) {
+    for (const Derived& d : r.derived) {
         const std::string m = d.measured ? num(d.value) : "n/a", spread = d.measured ? num(d.lo) + " .. " + num(d.hi) : "";
         std::printf("%-36s %10s %23s %10s %10s %5s\n", d.name.c_str(), m.c_str(), spread.c_str(), num(d.engine_old).c_str(),
                     num(d.engine_new).c_str(), d.unit.c_str());
     }
     std::printf("  (engine now: the defaults in engine/kernel/cost.h; engine new: the same scenario with the measured constants)\n\n");
-    for (const std::string& n : notes) std::printf("note: %s\n", n.c_str());
+    for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
+}
+
+// Measures, fits, and runs the engine with the old and the new constants.
+cow::Result<Results> calibrate(const Plan& plan, const MachineInfo& mi, bool quiet) {
+    Results r;
+    auto progress = [&](const char* what) {
+        if (!quiet) std::fprintf(stderr, "  measuring: %s\n", what);
+    };
+    cow::Result<Measured> m = measure(plan, mi, progress, r.notes);
+    if (!m) return m.status();
+    cow::Result<Fits> f = fit(*m, mi);
+    if (!f) return f.status();
+    r.consts = constants(*f, mi);
+    fit_notes(*f, mi, r.consts, r.notes);
+    cow::Result<EngineFigures> eo = engine_figures(cow::CostModel{}), en = engine_figures(measured_cost(*f));
+    if (!eo || !en) return failure("engine: " + (eo ? en.message() : eo.message()));
+    r.derived = derived_figures(*f, *eo, *en);
+    derived_notes(*f, mi, r.notes);
+    return r;
+}
+
+}  // namespace
+
+int calibrate_main(const std::vector<std::string>& args) {
+    bool json = false, quick = false;
+    for (const std::string& a : args) {
+        if (a == "--json") json = true;
+        else if (a == "--quick") quick = true;
+        else {
+            std::fprintf(stderr, "cowlab calibrate: unknown option '%s'\n", a.c_str());
+            return usage();
+        }
+    }
+    const Plan plan = make_plan(quick);
+    cow::Result<MachineInfo> mi = probe_machine(plan);
+    if (!mi) {
+        std::fprintf(stderr, "cowlab calibrate: %s\n", mi.message().c_str());
+        return 1;
+    }
+    cleanup::install();
+    cow::Result<Results> r = calibrate(plan, *mi, json);
+    if (!r) {
+        cleanup::run();
+        std::fprintf(stderr, "cowlab calibrate: %s\n", r.message().c_str());
+        return 1;
+    }
+    if (json) print_json(plan, *mi, *r);
+    else print_table(plan, *mi, *r);
     return 0;
 }
 
