@@ -68,12 +68,13 @@ void draw_address_window(App& app) {
     for (const cow::VmaStats& v : *smaps) {
         for (cow::u64 a = v.start; a < v.end && i < max_cells; a += step * cow::kPageSize, ++i) {
             const cow::u64 e = m.translate(pid, a);
-            ImU32 c = IM_COL32(30, 32, 36, 255);
+            cow::FrameCode code = cow::FrameCode::free;   // not present
             if (cow::pte::is_present(e)) {
-                if (e & cow::pte::special) c = IM_COL32(140, 140, 150, 255);
-                else if (e & cow::pte::huge) c = IM_COL32(64, 199, 140, 255);
-                else c = m.frames().total_mapcount(cow::pte::pfn(e)) >= 2 ? IM_COL32(250, 189, 64, 255) : IM_COL32(69, 158, 237, 255);
+                if (e & cow::pte::special) code = cow::FrameCode::zero;
+                else if (e & cow::pte::huge) code = cow::FrameCode::huge;
+                else code = m.frames().total_mapcount(cow::pte::pfn(e)) >= 2 ? cow::FrameCode::shared2 : cow::FrameCode::private_page;
             }
+            const ImU32 c = ImGui::ColorConvertFloat4ToU32(frame_colour(code));
             const float x = origin.x + float(i % cols) * cell, y = origin.y + float(i / cols) * cell;
             dl->AddRectFilled(ImVec2(x, y), ImVec2(x + cell - 1, y + cell - 1), c);
         }

@@ -302,10 +302,10 @@ void draw_recording_pages(App& app) {
                        R.pid, regions.size(), codes.size(), static_cast<unsigned long long>(n[1]), static_cast<unsigned long long>(n[2]),
                        static_cast<unsigned long long>(n[3]), static_cast<unsigned long long>(n[0]),
                        codes.size() >= kMaxCells ? " (the first 4 Mi pages shown)" : "");
-    const std::pair<ImVec4, const char*> legend[] = {{{0.27f, 0.62f, 0.93f, 1}, "this process alone (copied or never shared)"},
-                                                    {{0.98f, 0.74f, 0.25f, 1}, "shared (still copy-on-write)"},
-                                                    {{0.30f, 0.36f, 0.42f, 1}, "swapped"},
-                                                    {{0.11f, 0.12f, 0.14f, 1}, "not present"}};
+    const std::pair<ImVec4, const char*> legend[] = {{frame_colour(cow::FrameCode::private_page), "this process alone (copied or never shared)"},
+                                                    {frame_colour(cow::FrameCode::shared2), "shared (still copy-on-write)"},
+                                                    {frame_colour(cow::FrameCode::cache), "swapped"},
+                                                    {frame_colour(cow::FrameCode::free), "not present"}};
     for (const auto& [colour, text] : legend) {
         ImGui::ColorButton(text, colour, ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine(0, 4);
