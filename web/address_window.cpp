@@ -5,7 +5,7 @@
 
 namespace cowlab {
 
-void draw_address_window(App& app) {
+void AddressWindow::draw(App& app) {
     if (!app.player.loaded()) return;
     const cow::LessonRun& run = app.player.run();
     const cow::Machine& m = run.machine();
@@ -16,14 +16,10 @@ void draw_address_window(App& app) {
         ImGui::TextDisabled("Select a process in the Processes window.");
         return;
     }
-    // smaps walks the page tables: once per state and process, not every frame.
-    static cow::Result<std::vector<cow::VmaStats>> smaps = std::vector<cow::VmaStats>{};
-    static long cached_version = -1;
-    static cow::Pid cached_pid = cow::kNoPid;
-    if (cached_version != app.player.version() || cached_pid != pid) {
+    if (smaps_version != app.player.version() || smaps_pid != pid) {
         smaps = m.smaps(pid);
-        cached_version = app.player.version();
-        cached_pid = pid;
+        smaps_version = app.player.version();
+        smaps_pid = pid;
     }
     if (!smaps || smaps->empty()) {
         ImGui::Text("%s (pid %u) has no address space (%s).", name.c_str(), pid, m.process(pid) ? cow::to_string(m.process(pid)->state) : "?");

@@ -13,6 +13,8 @@
 
 namespace cowlab {
 
+// The one lab: the platform loop and the page's C API (api.cpp) reach it here.
+// Built on first use, so never before the engine's own tables.
 App& app() {
     static App instance;
     return instance;
@@ -24,6 +26,7 @@ void App::init() {
     if (!player.loaded()) {
         if (cow::Status st = player.load(kDefaultLesson, {}); !st) notices.push_back(st.message);
     }
+    lesson_window.lessons = Player::catalogue();
 }
 
 namespace {
@@ -148,8 +151,8 @@ void App::draw() {
                              ImGuiCond_Always);
     const bool rec = replay.open;
     if (ImGui::Begin(rec ? "Recording###left" : "Lesson###left", nullptr, fixed)) {
-        if (rec) draw_recording_window(*this);
-        else draw_lesson_window(*this);
+        if (rec) recording_window.draw(*this);
+        else lesson_window.draw(*this);
     }
     ImGui::End();
     const ImVec2 right_pos = wide ? ImVec2(vp->WorkPos.x + left_w + 0.5f * pad, vp->WorkPos.y + pad)
@@ -159,24 +162,28 @@ void App::draw() {
     ImGui::SetNextWindowPos(right_pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, proc_h - 0.5f * pad), ImGuiCond_Always);
     if (ImGui::Begin("Processes", nullptr, fixed)) {
-        if (rec) draw_recording_processes(*this);
-        else draw_processes_window(*this);
+        if (rec) recording_window.draw_processes(*this);
+        else processes_window.draw(*this);
     }
     ImGui::End();
     ImGui::SetNextWindowPos(ImVec2(right_pos.x, right_pos.y + proc_h + 0.5f * pad), ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, right_size.y - proc_h - 0.5f * pad), ImGuiCond_Always);
     if (ImGui::Begin("Memory", nullptr, fixed) && ImGui::BeginTabBar("views")) {
-        static const std::vector<std::pair<const char*, void (*)(App&)>> lesson_views = {
-            {"Physical memory", draw_memory_window}, {"Address space", draw_address_window},
-            {"Metrics", draw_metrics_window}, {"Events", draw_events_window}};
-        static const std::vector<std::pair<const char*, void (*)(App&)>> recording_views = {
-            {"Pages", draw_recording_pages}, {"Metrics", draw_recording_metrics}};
-        for (const auto& [label, fn] : rec ? recording_views : lesson_views) {
+        auto tab = [&](const char* label, auto&& draw_view) {
             const ImGuiTabItemFlags f = show_view == label ? ImGuiTabItemFlags_SetSelected : 0;
             if (ImGui::BeginTabItem(label, nullptr, f)) {
-                fn(*this);
+                draw_view();
                 ImGui::EndTabItem();
             }
+        };
+        if (rec) {
+            tab("Pages", [&] { recording_window.draw_pages(*this); });
+            tab("Metrics", [&] { recording_window.draw_metrics(*this); });
+        } else {
+            tab("Physical memory", [&] { memory_window.draw(*this); });
+            tab("Address space", [&] { address_window.draw(*this); });
+            tab("Metrics", [&] { metrics_window.draw(*this); });
+            tab("Events", [&] { events_window.draw(*this); });
         }
         show_view.clear();
         ImGui::EndTabBar();
@@ -200,14 +207,14 @@ void App::draw() {
     ++frames_drawn;
 }
 
-void draw_notices(App& app) {
-    for (size_t i = 0; i < app.notices.size();) {
+void App::draw_notices() {
+    for (size_t i = 0; i < notices.size();) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
-        ImGui::TextWrapped("%s", app.notices[i].c_str());
+        ImGui::TextWrapped("%s", notices[i].c_str());
         ImGui::PopStyleColor();
         ImGui::SameLine();
         ImGui::PushID(int(i));
-        if (ImGui::SmallButton("dismiss")) app.notices.erase(app.notices.begin() + long(i));
+        if (ImGui::SmallButton("dismiss")) notices.erase(notices.begin() + long(i));
         else ++i;
         ImGui::PopID();
     }

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "pagemap.h"
 #include "player.h"
+#include "windows.h"
 
 namespace cowlab {
 
@@ -26,7 +27,6 @@ struct App {
     long frames_drawn = 0;
     std::string selected;               // process selected in the Processes window
     long announced_version = -1;        // player state last mirrored to the page
-    long events_scrolled_version = -1;  // the event log follows the newest events
     std::string show_view;              // a tab to bring forward on the next frame (API, URL view=)
     bool playing = false;               // Play: advance by itself every few seconds
     double play_clock = 0;              // seconds since the last automatic step
@@ -56,31 +56,27 @@ struct App {
     cow::Status open_recording(const std::string& text, const std::string& name);
     void close_recording();
 
+    // The windows (windows.h), each with its own state.
+    LessonWindow lesson_window;
+    ProcessesWindow processes_window;
+    MemoryWindow memory_window;
+    AddressWindow address_window;
+    EventsWindow events_window;
+    MetricsWindow metrics_window;
+    RecordingWindow recording_window;
+
     void init();                        // after the GL context exists
     void draw();                        // all windows of one frame
+    // The notices, each with its dismiss button (at the top of the left window).
+    void draw_notices();
+    // Asks the page for a file to open (web), or says how (native).
+    void pick_recording();
     // ?lesson=fork-basics&step=3&ints=100: bad parts become notices and are ignored.
     void open_query(const std::string& query);
     std::string info_json() const;
 };
 
 App& app();
-
-// One file per window.
-void draw_lesson_window(App& app);
-void draw_processes_window(App& app);
-void draw_memory_window(App& app);
-void draw_address_window(App& app);
-void draw_events_window(App& app);
-void draw_metrics_window(App& app);
-// In place of the lesson's windows while a recording is open (recording_window.cpp).
-void draw_recording_window(App& app);
-void draw_recording_processes(App& app);
-void draw_recording_pages(App& app);
-void draw_recording_metrics(App& app);
-// The notices, each with its dismiss button (at the top of the left window).
-void draw_notices(App& app);
-// Asks the page for a file to open (web), or says how (native).
-void pick_recording(App& app);
 
 // Mirrors text into the page's ARIA live region and notifies an embedding page (web only).
 void announce(const std::string& text, const std::string& event_json);

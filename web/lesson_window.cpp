@@ -51,9 +51,9 @@ void share(App& app) {
 
 }  // namespace
 
-void draw_lesson_window(App& app) {
+void LessonWindow::draw(App& app) {
     Player& P = app.player;
-    draw_notices(app);
+    app.draw_notices();
     if (!app.gl_error.empty()) ImGui::TextWrapped("%s", app.gl_error.c_str());
     if (!P.loaded()) {
         ImGui::TextWrapped("No lesson is loaded.");
@@ -61,10 +61,9 @@ void draw_lesson_window(App& app) {
     }
     const cow::Lesson& L = P.lesson();
     if (!app.embed) {
-        static std::vector<LessonInfo> all = Player::catalogue();
         ImGui::SetNextItemWidth(-1);
         if (ImGui::BeginCombo("##lesson", L.title.c_str())) {
-            for (const LessonInfo& l : all)
+            for (const LessonInfo& l : lessons)
                 if (ImGui::Selectable(l.title.c_str(), l.id == L.id)) report(app, P.load(l.id, {}));
             ImGui::EndCombo();
         }
@@ -120,7 +119,7 @@ void draw_lesson_window(App& app) {
         ImGui::SameLine();
         if (ImGui::Button("File")) ImGui::OpenPopup("file");
         if (ImGui::BeginPopup("file")) {
-            if (ImGui::Selectable("Open a recording...")) pick_recording(app);
+            if (ImGui::Selectable("Open a recording...")) app.pick_recording();
             ImGui::Separator();
             ImGui::TextDisabled("Export");
             if (ImGui::Selectable("Metrics as CSV")) app.notices.push_back(save_text("cowlab-" + L.id + ".csv", "text/csv", metrics_csv(P)));

@@ -73,11 +73,12 @@ void follow_canvas_size() {
 // Text is rasterised at the display's pixel density (sharp on high-DPI
 // screens) and scaled back to CSS pixels; rebuilt when the density changes.
 float g_font_dpr = 0;
+// Latin-1, dashes, arrows, box drawing (ImGui keeps the pointer: it must outlive the fonts).
+const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2190, 0x2193, 0x2500, 0x257F, 0};
 
 void load_fonts(float dpr) {
     ImGuiIO& io = ImGui::GetIO();
     io.Fonts->Clear();
-    static const ImWchar ranges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2190, 0x2193, 0x2500, 0x257F, 0};
 #ifdef __EMSCRIPTEN__
     const char* path = "/fonts/DejaVuSansMono.ttf";   // embedded at link time
 #else
@@ -88,7 +89,7 @@ void load_fonts(float dpr) {
         std::fclose(f);
         ImFontConfig cfg;
         cfg.OversampleH = 2;
-        font = io.Fonts->AddFontFromFileTTF(path, 14.0f * dpr, &cfg, ranges);
+        font = io.Fonts->AddFontFromFileTTF(path, 14.0f * dpr, &cfg, kGlyphRanges);
     }
     if (!font) {
         ImFontConfig cfg;

@@ -6,16 +6,13 @@
 
 namespace cowlab {
 
-namespace {
 // Which named processes map frame f, and at which address (a reverse walk of
 // their page tables, cached until the frame or the machine changes).
-const std::vector<std::string>& mappers(const App& app, cow::FrameId f) {
-    static std::vector<std::string> lines;
-    static long version = -1;
-    static cow::FrameId frame = cow::kNoFrame;
-    if (version == app.player.version() && frame == f) return lines;
-    version = app.player.version();
-    frame = f;
+const std::vector<std::string>& MemoryWindow::mappers(const App& app, cow::FrameId f) {
+    std::vector<std::string>& lines = mapper_lines;
+    if (mappers_version == app.player.version() && mappers_frame == f) return lines;
+    mappers_version = app.player.version();
+    mappers_frame = f;
     lines.clear();
     const cow::LessonRun& run = app.player.run();
     const cow::Machine& m = run.machine();
@@ -41,13 +38,10 @@ const std::vector<std::string>& mappers(const App& app, cow::FrameId f) {
     return lines;
 }
 
-}  // namespace
-
-void draw_memory_window(App& app) {
+void MemoryWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const cow::Machine& m = P.run().machine();
-    static std::string selected_shown;
     if (app.page_map_version != P.version() || selected_shown != app.selected) {
         app.page_map.upload(m);
         app.page_map.upload_selection(m, P.run().pid_of(app.selected));

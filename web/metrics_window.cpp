@@ -8,7 +8,7 @@
 
 namespace cowlab {
 
-void draw_metrics_window(App& app) {
+void MetricsWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const std::vector<Player::StepPoint>& h = P.history();

@@ -7,7 +7,7 @@
 
 namespace cowlab {
 
-void draw_processes_window(App& app) {
+void ProcessesWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const cow::StepMetrics& m = P.metrics();

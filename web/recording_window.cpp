@@ -84,21 +84,20 @@ void plot_pair(const char* label, const std::vector<std::array<double, 2>>& a, c
 
 }  // namespace
 
-void pick_recording(App& app) {
+void App::pick_recording() {
 #ifdef __EMSCRIPTEN__
-    (void)app;
     EM_ASM({
         if (Module.cowlabPickRecording) Module.cowlabPickRecording();
     });
 #else
-    app.notices.push_back("To replay a recording natively: cowlab-lab --recording FILE (record one with cowlab live --record FILE)");
+    notices.push_back("To replay a recording natively: cowlab-lab --recording FILE (record one with cowlab live --record FILE)");
 #endif
 }
 
-void draw_recording_window(App& app) {
+void RecordingWindow::draw(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
-    draw_notices(app);
+    app.draw_notices();
     const bool live = bool(R.live_sampler);
     // Live mode: a new sample every interval.
     if (live) {
@@ -125,7 +124,7 @@ void draw_recording_window(App& app) {
     }
     if (!live) {
         ImGui::SameLine();
-        if (ImGui::Button("Open another...")) pick_recording(app);
+        if (ImGui::Button("Open another...")) app.pick_recording();
     }
     // The time shown: a slider over the samples, Play runs it at its own pace.
     if (!rec.samples.empty()) {
@@ -194,7 +193,7 @@ void draw_recording_window(App& app) {
     ImGui::PopTextWrapPos();
 }
 
-void draw_recording_processes(App& app) {
+void RecordingWindow::draw_processes(App& app) {
     App::Replay& R = app.replay;
     const cow::RecSample* s = shown_sample(R);
     if (!s) {
@@ -267,7 +266,7 @@ void draw_recording_processes(App& app) {
     ImGui::EndTable();
 }
 
-void draw_recording_pages(App& app) {
+void RecordingWindow::draw_pages(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
     const double t = (rec.samples.empty() ? 0 : rec.samples.front().t_s) + R.t;
@@ -277,8 +276,6 @@ void draw_recording_pages(App& app) {
                            "live mode records the anonymous memory of the processes it follows.", R.pid);
         return;
     }
-    static std::vector<cow::u8> codes;
-    static std::vector<std::pair<size_t, const cow::RecPages*>> starts;   // cell index where each region begins
     if (R.pages_version != R.version || app.page_map_version != R.version) {
         codes.clear();
         starts.clear();
@@ -331,7 +328,7 @@ void draw_recording_pages(App& app) {
     }
 }
 
-void draw_recording_metrics(App& app) {
+void RecordingWindow::draw_metrics(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
     const double t0 = rec.samples.empty() ? 0 : rec.samples.front().t_s;
