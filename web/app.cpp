@@ -137,6 +137,63 @@ void App::close_recording() {
     announced_version = -1;   // tell the page about the lesson again
 }
 
+void App::update(double dt) {
+    if (replay.open) update_replay(dt);
+    else update_lesson(dt);
+}
+
+// Play: one step every 3 seconds, revealing answers on the way; stops at the end.
+// Then the page hears of whatever changed the lesson (a click, Play, the API).
+void App::update_lesson(double dt) {
+    if (playing) {
+        play_clock += dt;
+        if (play_clock >= 3.0) {
+            play_clock = 0;
+            if (cow::Status st = player.next(); !st) notices.push_back(st.message);
+            if (player.at_end()) playing = false;
+        }
+    }
+    if (player.version() != announced_version) {
+        announced_version = player.version();
+        std::string text;
+        if (player.loaded()) {
+            text = player.lesson().title + ". Step " + std::to_string(player.current() + 1) + " of " +
+                   std::to_string(player.lesson().steps.size()) + ": " + player.lesson().steps[size_t(player.current())].title + ". ";
+            if (player.ran()) text += player.narrative();
+            for (const Player::CheckpointView& c : player.checkpoints()) {
+                text += " Question: " + c.question;
+                if (c.revealed) text += " Answer: " + c.answer_text + ". " + c.explain;
+            }
+        }
+        announce(text, player.state_json());
+    }
+}
+
+// Live mode: a new sample every interval (the newest shown while following).
+// A replay's Play: the time shown runs at the recording's own pace.
+void App::update_replay(double dt) {
+    Replay& R = replay;
+    if (R.live_sampler) {
+        R.live_clock += dt;
+        if (R.live_clock >= R.live_interval_s || R.rec.samples.empty()) {
+            R.live_clock = 0;
+            if (cow::Status st = R.live_sampler(R.rec); !st) {
+                if (notices.empty() || notices.back() != st.message) notices.push_back(st.message);
+            }
+            ++R.version;
+            if (R.follow && !R.rec.samples.empty()) R.t = R.rec.duration_s();
+        }
+    } else if (R.playing && !R.rec.samples.empty()) {
+        const double total = R.rec.duration_s();
+        R.t += dt;
+        ++R.version;
+        if (R.t >= total) {
+            R.t = total;
+            R.playing = false;
+        }
+    }
+}
+
 void App::draw() {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
     const float pad = embed ? 2.0f : 8.0f;
@@ -189,21 +246,6 @@ void App::draw() {
         ImGui::EndTabBar();
     }
     ImGui::End();
-
-    if (!rec && player.version() != announced_version) {
-        announced_version = player.version();
-        std::string text;
-        if (player.loaded()) {
-            text = player.lesson().title + ". Step " + std::to_string(player.current() + 1) + " of " +
-                   std::to_string(player.lesson().steps.size()) + ": " + player.lesson().steps[size_t(player.current())].title + ". ";
-            if (player.ran()) text += player.narrative();
-            for (const Player::CheckpointView& c : player.checkpoints()) {
-                text += " Question: " + c.question;
-                if (c.revealed) text += " Answer: " + c.answer_text + ". " + c.explain;
-            }
-        }
-        announce(text, player.state_json());
-    }
     ++frames_drawn;
 }
 

@@ -66,7 +66,9 @@ struct App {
     RecordingWindow recording_window;
 
     void init();                        // after the GL context exists
-    void draw();                        // all windows of one frame
+    // Each frame: update (Play clocks, live samples, what the page hears), then draw.
+    void update(double dt);             // dt: seconds since the last frame
+    void draw();                        // all windows of one frame; reads the state, answers clicks
     // The notices, each with its dismiss button (at the top of the left window).
     void draw_notices();
     // Asks the page for a file to open (web), or says how (native).
@@ -74,6 +76,10 @@ struct App {
     // ?lesson=fork-basics&step=3&ints=100: bad parts become notices and are ignored.
     void open_query(const std::string& query);
     std::string info_json() const;
+
+private:
+    void update_lesson(double dt);
+    void update_replay(double dt);
 };
 
 App& app();

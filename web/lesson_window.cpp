@@ -104,15 +104,6 @@ void LessonWindow::draw(App& app) {
         app.playing = !app.playing && !P.at_end();
         app.play_clock = 0;
     }
-    if (app.playing) {
-        // Play: one step every 3 seconds, revealing answers on the way; stops at the end.
-        app.play_clock += double(io.DeltaTime);
-        if (app.play_clock >= 3.0) {
-            app.play_clock = 0;
-            report(app, P.next());
-            if (P.at_end()) app.playing = false;
-        }
-    }
     if (!app.embed) {
         ImGui::SameLine();
         if (ImGui::Button("Share")) share(app);

@@ -125,6 +125,7 @@ void frame() {
     ImGuiIO& io = ImGui::GetIO();
     if (!(io.DeltaTime > 0)) io.DeltaTime = 1.0f / 60.0f;   // ImGui asserts on a zero step
     ImGui::NewFrame();
+    cowlab::app().update(double(io.DeltaTime));
     cowlab::app().draw();
     ImGui::Render();
     int fb_w = 0, fb_h = 0;

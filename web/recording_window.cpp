@@ -99,18 +99,6 @@ void RecordingWindow::draw(App& app) {
     const cow::Recording& rec = R.rec;
     app.draw_notices();
     const bool live = bool(R.live_sampler);
-    // Live mode: a new sample every interval.
-    if (live) {
-        R.live_clock += double(ImGui::GetIO().DeltaTime);
-        if (R.live_clock >= R.live_interval_s || R.rec.samples.empty()) {
-            R.live_clock = 0;
-            if (cow::Status st = R.live_sampler(R.rec); !st) {
-                if (app.notices.empty() || app.notices.back() != st.message) app.notices.push_back(st.message);
-            }
-            ++R.version;
-            if (R.follow && !rec.samples.empty()) R.t = rec.duration_s();
-        }
-    }
     ImGui::PushTextWrapPos(0);
     ImGui::Text("%s %s", live ? "Live:" : "Recording:", rec.file.c_str());
     ImGui::TextDisabled("%s%s%s", rec.command.c_str(), rec.host.empty() ? "" : "  |  ", rec.host.c_str());
@@ -129,14 +117,6 @@ void RecordingWindow::draw(App& app) {
     // The time shown: a slider over the samples, Play runs it at its own pace.
     if (!rec.samples.empty()) {
         const double total = rec.duration_s();
-        if (R.playing && !live) {
-            R.t += double(ImGui::GetIO().DeltaTime);
-            ++R.version;
-            if (R.t >= total) {
-                R.t = total;
-                R.playing = false;
-            }
-        }
         if (!live) {
             if (ImGui::Button(R.playing ? "Pause" : "Play")) {
                 if (!R.playing && R.t >= total) R.t = 0;
