@@ -6,10 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "imgui.h"
-
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
+#include "platform.h"
 
 namespace cowlab {
 
@@ -126,7 +123,7 @@ cow::Status App::open_recording(const std::string& text, const std::string& name
     show_view = replay.rec.pages.empty() ? "Metrics" : "Pages";   // what the recording has to show
     std::string text_out = "Opened the recording " + name + ": " + std::to_string(replay.rec.samples.size()) + " samples";
     if (!replay.rec.experiments.empty()) text_out += ", experiment " + replay.rec.experiments.front().name;
-    announce(text_out + ".", nlohmann::json{{"type", "recording-opened"}, {"file", name}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    platform::announce(text_out + ".", nlohmann::json{{"type", "recording-opened"}, {"file", name}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return {};
 }
 
@@ -165,7 +162,7 @@ void App::update_lesson(double dt) {
                 if (c.revealed) text += " Answer: " + c.answer_text + ". " + c.explain;
             }
         }
-        announce(text, player.state_json());
+        platform::announce(text, player.state_json());
     }
 }
 
@@ -262,6 +259,10 @@ void App::draw_notices() {
     }
 }
 
+void App::pick_recording() {
+    if (std::string how = platform::pick_recording(); !how.empty()) notices.push_back(how);
+}
+
 std::string App::info_json() const {
     const cow::Machine& m = player.run().machine();
     const cow::MemInfo mi = m.meminfo();
@@ -277,21 +278,6 @@ std::string App::info_json() const {
     };
     if (!gl_error.empty()) j["gl_error"] = gl_error;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-void announce(const std::string& text, const std::string& event_json) {
-#ifdef __EMSCRIPTEN__
-    EM_ASM(
-        {
-            var live = document.getElementById("cowlab-live");
-            if (live) live.textContent = UTF8ToString($0);
-            if (Module.onLessonEvent) Module.onLessonEvent(JSON.parse(UTF8ToString($1)));
-        },
-        text.c_str(), event_json.c_str());
-#else
-    (void)text;
-    (void)event_json;
-#endif
 }
 
 }  // namespace cowlab

@@ -84,7 +84,4 @@ private:
 
 App& app();
 
-// Mirrors text into the page's ARIA live region and notifies an embedding page (web only).
-void announce(const std::string& text, const std::string& event_json);
-
 }  // namespace cowlab

@@ -6,10 +6,7 @@
 #include "app.h"
 #include "export.h"
 #include "imgui.h"
-
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
+#include "platform.h"
 
 namespace cowlab {
 
@@ -36,15 +33,7 @@ void report(App& app, const cow::Status& st) {
 
 void share(App& app) {
     const std::string q = app.player.share_query();
-#ifdef __EMSCRIPTEN__
-    EM_ASM(
-        {
-            var url = location.origin + location.pathname + UTF8ToString($0);
-            history.replaceState(null, "", url);
-            if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function() {});
-        },
-        q.c_str());
-#endif
+    platform::share_link(q);
     ImGui::SetClipboardText(q.c_str());
     app.notices.push_back("Link to this step: " + q);
 }

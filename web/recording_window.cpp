@@ -9,10 +9,6 @@
 #include "app.h"
 #include "imgui.h"
 
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
-
 namespace cowlab {
 
 namespace {
@@ -83,16 +79,6 @@ void plot_pair(const char* label, const std::vector<std::array<double, 2>>& a, c
 }
 
 }  // namespace
-
-void App::pick_recording() {
-#ifdef __EMSCRIPTEN__
-    EM_ASM({
-        if (Module.cowlabPickRecording) Module.cowlabPickRecording();
-    });
-#else
-    notices.push_back("To replay a recording natively: cowlab-lab --recording FILE (record one with cowlab live --record FILE)");
-#endif
-}
 
 void RecordingWindow::draw(App& app) {
     App::Replay& R = app.replay;
