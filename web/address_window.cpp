@@ -1,5 +1,6 @@
-// address_window.cpp: the selected process's VMAs with their smaps figures,
-// and its page table as a strip of cells: one per page of each VMA.
+// address_window.cpp: AddressWindow (windows.h): the selected process's VMAs
+// with their smaps figures, and its page table as a strip of cells, one per
+// page of each VMA, in the engine's frame palette.
 #include "app.h"
 #include "imgui.h"
 

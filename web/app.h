@@ -1,6 +1,15 @@
-// app.h: the lab's state and its windows, one frame at a time. Shared by the
-// native and the web build; main.cpp owns the platform loop, api.cpp the
-// functions the page calls.
+// app.h: the lab: one App holds what is shown (the lesson's Player, or a
+// recording replayed) and owns the windows that show it. Shared by the native
+// and the web build.
+//
+//   each frame (main.cpp):   app.update(dt);   app.draw();
+//     update  the Play clocks, live samples, what the page hears (app.cpp)
+//     draw    the layout (app.cpp) and the windows: one struct per window with
+//             its own state and a draw (windows.h, one *_window.cpp each)
+//
+//   platform.h   what differs between the browser and a native window
+//   api.cpp      the C functions the page calls (window.cowlab), through app()
+//   pagemap.h    the shader-drawn page map the memory and pages views share
 #pragma once
 
 #include <algorithm>
@@ -40,7 +49,8 @@ struct App {
     }
 
     // A recording replayed instead of the lesson (File > Open in the page, or
-    // live mode natively: then `live_sampler` adds a sample every `live_interval_s`).
+    // live mode natively: platform_native.cpp sets `live_sampler`, which
+    // App::update calls every `live_interval_s`).
     struct Replay {
         cow::Recording rec;
         bool open = false;

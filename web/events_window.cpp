@@ -1,5 +1,6 @@
-// events_window.cpp: the engine's event log, newest last, filterable by kind
-// and process; only the visible rows are drawn (ImGuiListClipper).
+// events_window.cpp: EventsWindow (windows.h): the engine's event log, newest
+// last, filterable by kind and process; only the visible rows are drawn
+// (ImGuiListClipper).
 #include <cstdio>
 
 #include "app.h"

@@ -1,5 +1,6 @@
-// lesson_window.cpp: the lesson: narrative, controls, parameters, and the
-// predict-then-reveal checkpoints.
+// lesson_window.cpp: LessonWindow (windows.h): the lesson: narrative,
+// controls, parameters, and the predict-then-reveal checkpoints. Play only
+// starts and stops here; its clock runs in App::update.
 #include <algorithm>
 #include <cmath>
 

@@ -1,4 +1,6 @@
-// memory_window.cpp: physical memory, one cell per frame, drawn by a shader.
+// memory_window.cpp: MemoryWindow (windows.h): physical memory, one cell per
+// frame, drawn by a shader (pagemap.h), with the palette's legend and who maps
+// the frame under the mouse.
 #include <cstdio>
 
 #include "app.h"

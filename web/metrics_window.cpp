@@ -1,5 +1,5 @@
-// metrics_window.cpp: figures over time: memory after each step of the
-// lesson, and a BGSAVE's COW size as the save went on.
+// metrics_window.cpp: MetricsWindow (windows.h): figures over time: memory
+// after each step of the lesson, and a BGSAVE's COW size as the save went on.
 #include <algorithm>
 #include <cstdio>
 

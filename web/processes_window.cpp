@@ -1,4 +1,5 @@
-// processes_window.cpp: the lesson's named processes with the kernel's figures.
+// processes_window.cpp: ProcessesWindow (windows.h): the lesson's named
+// processes with the kernel's figures; a click selects one for the other views.
 #include <algorithm>
 #include <functional>
 

@@ -1,6 +1,9 @@
-// recording_window.cpp: a recording of real processes, replayed (or, in live
-// mode, filled as it is sampled): its controls and experiment, the process
-// table at the time shown, the selected process's pages, figures over time.
+// recording_window.cpp: RecordingWindow (windows.h): a recording of real
+// processes, replayed (or, in live mode, filled as it is sampled): its
+// controls and experiment (draw), the process table at the time shown
+// (draw_processes), the selected process's pages (draw_pages), figures over
+// time (draw_metrics). The replay's Play and the live samples advance in
+// App::update.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
