@@ -1,11 +1,12 @@
-// address_window.cpp: the selected process's VMAs with their smaps figures,
-// and its page table as a strip of cells: one per page of each VMA.
+// address_window.cpp: AddressWindow (windows.h): the selected process's VMAs
+// with their smaps figures, and its page table as a strip of cells, one per
+// page of each VMA, in the engine's frame palette.
 #include "app.h"
 #include "imgui.h"
 
 namespace cowlab {
 
-void draw_address_window(App& app) {
+void AddressWindow::draw(App& app) {
     if (!app.player.loaded()) return;
     const cow::LessonRun& run = app.player.run();
     const cow::Machine& m = run.machine();
@@ -16,14 +17,10 @@ void draw_address_window(App& app) {
         ImGui::TextDisabled("Select a process in the Processes window.");
         return;
     }
-    // smaps walks the page tables: once per state and process, not every frame.
-    static cow::Result<std::vector<cow::VmaStats>> smaps = std::vector<cow::VmaStats>{};
-    static long cached_version = -1;
-    static cow::Pid cached_pid = cow::kNoPid;
-    if (cached_version != app.player.version() || cached_pid != pid) {
+    if (smaps_version != app.player.version() || smaps_pid != pid) {
         smaps = m.smaps(pid);
-        cached_version = app.player.version();
-        cached_pid = pid;
+        smaps_version = app.player.version();
+        smaps_pid = pid;
     }
     if (!smaps || smaps->empty()) {
         ImGui::Text("%s (pid %u) has no address space (%s).", name.c_str(), pid, m.process(pid) ? cow::to_string(m.process(pid)->state) : "?");
@@ -68,12 +65,13 @@ void draw_address_window(App& app) {
     for (const cow::VmaStats& v : *smaps) {
         for (cow::u64 a = v.start; a < v.end && i < max_cells; a += step * cow::kPageSize, ++i) {
             const cow::u64 e = m.translate(pid, a);
-            ImU32 c = IM_COL32(30, 32, 36, 255);
+            cow::FrameCode code = cow::FrameCode::free;   // not present
             if (cow::pte::is_present(e)) {
-                if (e & cow::pte::special) c = IM_COL32(140, 140, 150, 255);
-                else if (e & cow::pte::huge) c = IM_COL32(64, 199, 140, 255);
-                else c = m.frames().total_mapcount(cow::pte::pfn(e)) >= 2 ? IM_COL32(250, 189, 64, 255) : IM_COL32(69, 158, 237, 255);
+                if (e & cow::pte::special) code = cow::FrameCode::zero;
+                else if (e & cow::pte::huge) code = cow::FrameCode::huge;
+                else code = m.frames().total_mapcount(cow::pte::pfn(e)) >= 2 ? cow::FrameCode::shared2 : cow::FrameCode::private_page;
             }
+            const ImU32 c = ImGui::ColorConvertFloat4ToU32(frame_colour(code));
             const float x = origin.x + float(i % cols) * cell, y = origin.y + float(i / cols) * cell;
             dl->AddRectFilled(ImVec2(x, y), ImVec2(x + cell - 1, y + cell - 1), c);
         }

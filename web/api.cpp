@@ -11,10 +11,11 @@
 
 namespace {
 
+std::string g_returned;   // what the last call returned (valid until the next)
+
 const char* keep(std::string s) {
-    static std::string out;
-    out = std::move(s);
-    return out.c_str();
+    g_returned = std::move(s);
+    return g_returned.c_str();
 }
 
 const char* status_json(const cow::Status& st) {

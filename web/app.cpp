@@ -6,13 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "imgui.h"
-
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
+#include "platform.h"
 
 namespace cowlab {
 
+// The one lab: the platform loop and the page's C API (api.cpp) reach it here.
+// Built on first use, so never before the engine's own tables.
 App& app() {
     static App instance;
     return instance;
@@ -24,6 +23,7 @@ void App::init() {
     if (!player.loaded()) {
         if (cow::Status st = player.load(kDefaultLesson, {}); !st) notices.push_back(st.message);
     }
+    lesson_window.lessons = Player::catalogue();
 }
 
 namespace {
@@ -123,7 +123,7 @@ cow::Status App::open_recording(const std::string& text, const std::string& name
     show_view = replay.rec.pages.empty() ? "Metrics" : "Pages";   // what the recording has to show
     std::string text_out = "Opened the recording " + name + ": " + std::to_string(replay.rec.samples.size()) + " samples";
     if (!replay.rec.experiments.empty()) text_out += ", experiment " + replay.rec.experiments.front().name;
-    announce(text_out + ".", nlohmann::json{{"type", "recording-opened"}, {"file", name}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    platform::announce(text_out + ".", nlohmann::json{{"type", "recording-opened"}, {"file", name}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return {};
 }
 
@@ -132,6 +132,63 @@ void App::close_recording() {
     replay = Replay{};
     page_map_version = -1;
     announced_version = -1;   // tell the page about the lesson again
+}
+
+void App::update(double dt) {
+    if (replay.open) update_replay(dt);
+    else update_lesson(dt);
+}
+
+// Play: one step every 3 seconds, revealing answers on the way; stops at the end.
+// Then the page hears of whatever changed the lesson (a click, Play, the API).
+void App::update_lesson(double dt) {
+    if (playing) {
+        play_clock += dt;
+        if (play_clock >= 3.0) {
+            play_clock = 0;
+            if (cow::Status st = player.next(); !st) notices.push_back(st.message);
+            if (player.at_end()) playing = false;
+        }
+    }
+    if (player.version() != announced_version) {
+        announced_version = player.version();
+        std::string text;
+        if (player.loaded()) {
+            text = player.lesson().title + ". Step " + std::to_string(player.current() + 1) + " of " +
+                   std::to_string(player.lesson().steps.size()) + ": " + player.lesson().steps[size_t(player.current())].title + ". ";
+            if (player.ran()) text += player.narrative();
+            for (const Player::CheckpointView& c : player.checkpoints()) {
+                text += " Question: " + c.question;
+                if (c.revealed) text += " Answer: " + c.answer_text + ". " + c.explain;
+            }
+        }
+        platform::announce(text, player.state_json());
+    }
+}
+
+// Live mode: a new sample every interval (the newest shown while following).
+// A replay's Play: the time shown runs at the recording's own pace.
+void App::update_replay(double dt) {
+    Replay& R = replay;
+    if (R.live_sampler) {
+        R.live_clock += dt;
+        if (R.live_clock >= R.live_interval_s || R.rec.samples.empty()) {
+            R.live_clock = 0;
+            if (cow::Status st = R.live_sampler(R.rec); !st) {
+                if (notices.empty() || notices.back() != st.message) notices.push_back(st.message);
+            }
+            ++R.version;
+            if (R.follow && !R.rec.samples.empty()) R.t = R.rec.duration_s();
+        }
+    } else if (R.playing && !R.rec.samples.empty()) {
+        const double total = R.rec.duration_s();
+        R.t += dt;
+        ++R.version;
+        if (R.t >= total) {
+            R.t = total;
+            R.playing = false;
+        }
+    }
 }
 
 void App::draw() {
@@ -148,8 +205,8 @@ void App::draw() {
                              ImGuiCond_Always);
     const bool rec = replay.open;
     if (ImGui::Begin(rec ? "Recording###left" : "Lesson###left", nullptr, fixed)) {
-        if (rec) draw_recording_window(*this);
-        else draw_lesson_window(*this);
+        if (rec) recording_window.draw(*this);
+        else lesson_window.draw(*this);
     }
     ImGui::End();
     const ImVec2 right_pos = wide ? ImVec2(vp->WorkPos.x + left_w + 0.5f * pad, vp->WorkPos.y + pad)
@@ -159,58 +216,51 @@ void App::draw() {
     ImGui::SetNextWindowPos(right_pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, proc_h - 0.5f * pad), ImGuiCond_Always);
     if (ImGui::Begin("Processes", nullptr, fixed)) {
-        if (rec) draw_recording_processes(*this);
-        else draw_processes_window(*this);
+        if (rec) recording_window.draw_processes(*this);
+        else processes_window.draw(*this);
     }
     ImGui::End();
     ImGui::SetNextWindowPos(ImVec2(right_pos.x, right_pos.y + proc_h + 0.5f * pad), ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, right_size.y - proc_h - 0.5f * pad), ImGuiCond_Always);
     if (ImGui::Begin("Memory", nullptr, fixed) && ImGui::BeginTabBar("views")) {
-        static const std::vector<std::pair<const char*, void (*)(App&)>> lesson_views = {
-            {"Physical memory", draw_memory_window}, {"Address space", draw_address_window},
-            {"Metrics", draw_metrics_window}, {"Events", draw_events_window}};
-        static const std::vector<std::pair<const char*, void (*)(App&)>> recording_views = {
-            {"Pages", draw_recording_pages}, {"Metrics", draw_recording_metrics}};
-        for (const auto& [label, fn] : rec ? recording_views : lesson_views) {
+        auto tab = [&](const char* label, auto&& draw_view) {
             const ImGuiTabItemFlags f = show_view == label ? ImGuiTabItemFlags_SetSelected : 0;
             if (ImGui::BeginTabItem(label, nullptr, f)) {
-                fn(*this);
+                draw_view();
                 ImGui::EndTabItem();
             }
+        };
+        if (rec) {
+            tab("Pages", [&] { recording_window.draw_pages(*this); });
+            tab("Metrics", [&] { recording_window.draw_metrics(*this); });
+        } else {
+            tab("Physical memory", [&] { memory_window.draw(*this); });
+            tab("Address space", [&] { address_window.draw(*this); });
+            tab("Metrics", [&] { metrics_window.draw(*this); });
+            tab("Events", [&] { events_window.draw(*this); });
         }
         show_view.clear();
         ImGui::EndTabBar();
     }
     ImGui::End();
-
-    if (!rec && player.version() != announced_version) {
-        announced_version = player.version();
-        std::string text;
-        if (player.loaded()) {
-            text = player.lesson().title + ". Step " + std::to_string(player.current() + 1) + " of " +
-                   std::to_string(player.lesson().steps.size()) + ": " + player.lesson().steps[size_t(player.current())].title + ". ";
-            if (player.ran()) text += player.narrative();
-            for (const Player::CheckpointView& c : player.checkpoints()) {
-                text += " Question: " + c.question;
-                if (c.revealed) text += " Answer: " + c.answer_text + ". " + c.explain;
-            }
-        }
-        announce(text, player.state_json());
-    }
     ++frames_drawn;
 }
 
-void draw_notices(App& app) {
-    for (size_t i = 0; i < app.notices.size();) {
+void App::draw_notices() {
+    for (size_t i = 0; i < notices.size();) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
-        ImGui::TextWrapped("%s", app.notices[i].c_str());
+        ImGui::TextWrapped("%s", notices[i].c_str());
         ImGui::PopStyleColor();
         ImGui::SameLine();
         ImGui::PushID(int(i));
-        if (ImGui::SmallButton("dismiss")) app.notices.erase(app.notices.begin() + long(i));
+        if (ImGui::SmallButton("dismiss")) notices.erase(notices.begin() + long(i));
         else ++i;
         ImGui::PopID();
     }
+}
+
+void App::pick_recording() {
+    if (std::string how = platform::pick_recording(); !how.empty()) notices.push_back(how);
 }
 
 std::string App::info_json() const {
@@ -228,21 +278,6 @@ std::string App::info_json() const {
     };
     if (!gl_error.empty()) j["gl_error"] = gl_error;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-void announce(const std::string& text, const std::string& event_json) {
-#ifdef __EMSCRIPTEN__
-    EM_ASM(
-        {
-            var live = document.getElementById("cowlab-live");
-            if (live) live.textContent = UTF8ToString($0);
-            if (Module.onLessonEvent) Module.onLessonEvent(JSON.parse(UTF8ToString($1)));
-        },
-        text.c_str(), event_json.c_str());
-#else
-    (void)text;
-    (void)event_json;
-#endif
 }
 
 }  // namespace cowlab

@@ -1,6 +1,15 @@
-// app.h: the lab's state and its windows, one frame at a time. Shared by the
-// native and the web build; main.cpp owns the platform loop, api.cpp the
-// functions the page calls.
+// app.h: the lab: one App holds what is shown (the lesson's Player, or a
+// recording replayed) and owns the windows that show it. Shared by the native
+// and the web build.
+//
+//   each frame (main.cpp):   app.update(dt);   app.draw();
+//     update  the Play clocks, live samples, what the page hears (app.cpp)
+//     draw    the layout (app.cpp) and the windows: one struct per window with
+//             its own state and a draw (windows.h, one *_window.cpp each)
+//
+//   platform.h   what differs between the browser and a native window
+//   api.cpp      the C functions the page calls (window.cowlab), through app()
+//   pagemap.h    the shader-drawn page map the memory and pages views share
 #pragma once
 
 #include <algorithm>
@@ -11,6 +20,7 @@
 #include "engine.h"
 #include "pagemap.h"
 #include "player.h"
+#include "windows.h"
 
 namespace cowlab {
 
@@ -26,7 +36,6 @@ struct App {
     long frames_drawn = 0;
     std::string selected;               // process selected in the Processes window
     long announced_version = -1;        // player state last mirrored to the page
-    long events_scrolled_version = -1;  // the event log follows the newest events
     std::string show_view;              // a tab to bring forward on the next frame (API, URL view=)
     bool playing = false;               // Play: advance by itself every few seconds
     double play_clock = 0;              // seconds since the last automatic step
@@ -40,7 +49,8 @@ struct App {
     }
 
     // A recording replayed instead of the lesson (File > Open in the page, or
-    // live mode natively: then `live_sampler` adds a sample every `live_interval_s`).
+    // live mode natively: platform_native.cpp sets `live_sampler`, which
+    // App::update calls every `live_interval_s`).
     struct Replay {
         cow::Recording rec;
         bool open = false;
@@ -56,33 +66,32 @@ struct App {
     cow::Status open_recording(const std::string& text, const std::string& name);
     void close_recording();
 
+    // The windows (windows.h), each with its own state.
+    LessonWindow lesson_window;
+    ProcessesWindow processes_window;
+    MemoryWindow memory_window;
+    AddressWindow address_window;
+    EventsWindow events_window;
+    MetricsWindow metrics_window;
+    RecordingWindow recording_window;
+
     void init();                        // after the GL context exists
-    void draw();                        // all windows of one frame
+    // Each frame: update (Play clocks, live samples, what the page hears), then draw.
+    void update(double dt);             // dt: seconds since the last frame
+    void draw();                        // all windows of one frame; reads the state, answers clicks
+    // The notices, each with its dismiss button (at the top of the left window).
+    void draw_notices();
+    // Asks the page for a file to open (web), or says how (native).
+    void pick_recording();
     // ?lesson=fork-basics&step=3&ints=100: bad parts become notices and are ignored.
     void open_query(const std::string& query);
     std::string info_json() const;
+
+private:
+    void update_lesson(double dt);
+    void update_replay(double dt);
 };
 
 App& app();
-
-// One file per window.
-void draw_lesson_window(App& app);
-void draw_processes_window(App& app);
-void draw_memory_window(App& app);
-void draw_address_window(App& app);
-void draw_events_window(App& app);
-void draw_metrics_window(App& app);
-// In place of the lesson's windows while a recording is open (recording_window.cpp).
-void draw_recording_window(App& app);
-void draw_recording_processes(App& app);
-void draw_recording_pages(App& app);
-void draw_recording_metrics(App& app);
-// The notices, each with its dismiss button (at the top of the left window).
-void draw_notices(App& app);
-// Asks the page for a file to open (web), or says how (native).
-void pick_recording(App& app);
-
-// Mirrors text into the page's ARIA live region and notifies an embedding page (web only).
-void announce(const std::string& text, const std::string& event_json);
 
 }  // namespace cowlab

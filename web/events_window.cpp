@@ -1,5 +1,6 @@
-// events_window.cpp: the engine's event log, newest last, filterable by kind
-// and process; only the visible rows are drawn (ImGuiListClipper).
+// events_window.cpp: EventsWindow (windows.h): the engine's event log, newest
+// last, filterable by kind and process; only the visible rows are drawn
+// (ImGuiListClipper).
 #include <cstdio>
 
 #include "app.h"
@@ -7,11 +8,9 @@
 
 namespace cowlab {
 
-void draw_events_window(App& app) {
+void EventsWindow::draw(App& app) {
     if (!app.player.loaded()) return;
     const cow::EventLog& log = app.player.run().machine().events();
-    static int kind = -1;   // -1: every kind
-    static int pid = 0;     // 0: every process
     ImGui::SetNextItemWidth(220);
     if (ImGui::BeginCombo("kind", kind < 0 ? "all events" : cow::to_string(cow::EventKind(kind)))) {
         if (ImGui::Selectable("all events", kind < 0)) kind = -1;
@@ -29,19 +28,16 @@ void draw_events_window(App& app) {
     if (pid < 0) pid = 0;
     ImGui::TextDisabled("%llu events in all; the newest %llu are kept", static_cast<unsigned long long>(log.total()),
                         static_cast<unsigned long long>(log.size()));
-    // The rows that pass the filter (indices into the ring), rebuilt when anything changes.
-    static std::vector<cow::u64> rows;
-    static long seen_version = -1;
-    static int seen_kind = -2, seen_pid = -1;
-    if (seen_version != app.player.version() || seen_kind != kind || seen_pid != pid) {
+    // The rows that pass the filter, rebuilt when anything changes.
+    if (rows_version != app.player.version() || rows_kind != kind || rows_pid != pid) {
         rows.clear();
         for (cow::u64 i = 0; i < log.size(); ++i) {
             const cow::Event& e = log.at(i);
             if ((kind < 0 || int(e.kind) == kind) && (pid == 0 || e.pid == cow::Pid(pid))) rows.push_back(i);
         }
-        seen_version = app.player.version();
-        seen_kind = kind;
-        seen_pid = pid;
+        rows_version = app.player.version();
+        rows_kind = kind;
+        rows_pid = pid;
     }
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingFixedFit;
@@ -70,9 +66,9 @@ void draw_events_window(App& app) {
             if (e.frame != cow::kNoFrame) ImGui::Text("%u", e.frame);
         }
     }
-    if (seen_version != app.events_scrolled_version) {   // follow the newest events
+    if (rows_version != scrolled_version) {   // follow the newest events
         ImGui::SetScrollHereY(1.0f);
-        app.events_scrolled_version = seen_version;
+        scrolled_version = rows_version;
     }
     ImGui::EndTable();
 }

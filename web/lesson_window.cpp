@@ -1,15 +1,13 @@
-// lesson_window.cpp: the lesson: narrative, controls, parameters, and the
-// predict-then-reveal checkpoints.
+// lesson_window.cpp: LessonWindow (windows.h): the lesson: narrative,
+// controls, parameters, and the predict-then-reveal checkpoints. Play only
+// starts and stops here; its clock runs in App::update.
 #include <algorithm>
 #include <cmath>
 
 #include "app.h"
 #include "export.h"
 #include "imgui.h"
-
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
+#include "platform.h"
 
 namespace cowlab {
 
@@ -21,24 +19,16 @@ void report(App& app, const cow::Status& st) {
 
 void share(App& app) {
     const std::string q = app.player.share_query();
-#ifdef __EMSCRIPTEN__
-    EM_ASM(
-        {
-            var url = location.origin + location.pathname + UTF8ToString($0);
-            history.replaceState(null, "", url);
-            if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function() {});
-        },
-        q.c_str());
-#endif
+    platform::share_link(q);
     ImGui::SetClipboardText(q.c_str());
     app.notices.push_back("Link to this step: " + q);
 }
 
 }  // namespace
 
-void draw_lesson_window(App& app) {
+void LessonWindow::draw(App& app) {
     Player& P = app.player;
-    draw_notices(app);
+    app.draw_notices();
     if (!app.gl_error.empty()) ImGui::TextWrapped("%s", app.gl_error.c_str());
     if (!P.loaded()) {
         ImGui::TextWrapped("No lesson is loaded.");
@@ -46,10 +36,9 @@ void draw_lesson_window(App& app) {
     }
     const cow::Lesson& L = P.lesson();
     if (!app.embed) {
-        static std::vector<LessonInfo> all = Player::catalogue();
         ImGui::SetNextItemWidth(-1);
         if (ImGui::BeginCombo("##lesson", L.title.c_str())) {
-            for (const LessonInfo& l : all)
+            for (const LessonInfo& l : lessons)
                 if (ImGui::Selectable(l.title.c_str(), l.id == L.id)) report(app, P.load(l.id, {}));
             ImGui::EndCombo();
         }
@@ -90,22 +79,13 @@ void draw_lesson_window(App& app) {
         app.playing = !app.playing && !P.at_end();
         app.play_clock = 0;
     }
-    if (app.playing) {
-        // Play: one step every 3 seconds, revealing answers on the way; stops at the end.
-        app.play_clock += double(io.DeltaTime);
-        if (app.play_clock >= 3.0) {
-            app.play_clock = 0;
-            report(app, P.next());
-            if (P.at_end()) app.playing = false;
-        }
-    }
     if (!app.embed) {
         ImGui::SameLine();
         if (ImGui::Button("Share")) share(app);
         ImGui::SameLine();
         if (ImGui::Button("File")) ImGui::OpenPopup("file");
         if (ImGui::BeginPopup("file")) {
-            if (ImGui::Selectable("Open a recording...")) pick_recording(app);
+            if (ImGui::Selectable("Open a recording...")) app.pick_recording();
             ImGui::Separator();
             ImGui::TextDisabled("Export");
             if (ImGui::Selectable("Metrics as CSV")) app.notices.push_back(save_text("cowlab-" + L.id + ".csv", "text/csv", metrics_csv(P)));

@@ -1,4 +1,6 @@
-// memory_window.cpp: physical memory, one cell per frame, drawn by a shader.
+// memory_window.cpp: MemoryWindow (windows.h): physical memory, one cell per
+// frame, drawn by a shader (pagemap.h), with the palette's legend and who maps
+// the frame under the mouse.
 #include <cstdio>
 
 #include "app.h"
@@ -6,21 +8,13 @@
 
 namespace cowlab {
 
-namespace {
-// Colours of engine/kernel/framemap.h's codes (the shader's twin: shaders/pagemap.frag).
-const ImVec4 kCodeColours[cow::kFrameCodeCount] = {
-    {0.11f, 0.12f, 0.14f, 1}, {0.27f, 0.62f, 0.93f, 1}, {0.98f, 0.74f, 0.25f, 1}, {0.95f, 0.42f, 0.22f, 1},
-    {0.55f, 0.55f, 0.60f, 1}, {0.30f, 0.36f, 0.42f, 1}, {0.70f, 0.45f, 0.90f, 1}, {0.25f, 0.78f, 0.55f, 1},
-    {0.85f, 0.85f, 0.35f, 1}, {0.40f, 0.20f, 0.20f, 1}};
 // Which named processes map frame f, and at which address (a reverse walk of
 // their page tables, cached until the frame or the machine changes).
-const std::vector<std::string>& mappers(const App& app, cow::FrameId f) {
-    static std::vector<std::string> lines;
-    static long version = -1;
-    static cow::FrameId frame = cow::kNoFrame;
-    if (version == app.player.version() && frame == f) return lines;
-    version = app.player.version();
-    frame = f;
+const std::vector<std::string>& MemoryWindow::mappers(const App& app, cow::FrameId f) {
+    std::vector<std::string>& lines = mapper_lines;
+    if (mappers_version == app.player.version() && mappers_frame == f) return lines;
+    mappers_version = app.player.version();
+    mappers_frame = f;
     lines.clear();
     const cow::LessonRun& run = app.player.run();
     const cow::Machine& m = run.machine();
@@ -46,13 +40,10 @@ const std::vector<std::string>& mappers(const App& app, cow::FrameId f) {
     return lines;
 }
 
-}  // namespace
-
-void draw_memory_window(App& app) {
+void MemoryWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const cow::Machine& m = P.run().machine();
-    static std::string selected_shown;
     if (app.page_map_version != P.version() || selected_shown != app.selected) {
         app.page_map.upload(m);
         app.page_map.upload_selection(m, P.run().pid_of(app.selected));
@@ -64,7 +55,7 @@ void draw_memory_window(App& app) {
     }
     for (int c = 1; c < cow::kFrameCodeCount; ++c) {
         if (c == int(cow::FrameCode::reserved)) continue;
-        ImGui::ColorButton(("##c" + std::to_string(c)).c_str(), kCodeColours[c], ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+        ImGui::ColorButton(("##c" + std::to_string(c)).c_str(), frame_colour(cow::FrameCode(c)), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine(0, 4);
         ImGui::TextUnformatted(cow::to_string(cow::FrameCode(c)));
         ImGui::SameLine(0, 12);

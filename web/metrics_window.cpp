@@ -1,5 +1,5 @@
-// metrics_window.cpp: figures over time: memory after each step of the
-// lesson, and a BGSAVE's COW size as the save went on.
+// metrics_window.cpp: MetricsWindow (windows.h): figures over time: memory
+// after each step of the lesson, and a BGSAVE's COW size as the save went on.
 #include <algorithm>
 #include <cstdio>
 
@@ -8,7 +8,7 @@
 
 namespace cowlab {
 
-void draw_metrics_window(App& app) {
+void MetricsWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const std::vector<Player::StepPoint>& h = P.history();

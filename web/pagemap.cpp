@@ -1,13 +1,20 @@
 // pagemap.cpp: uploads frame codes to a texture and draws them with
-// shaders/pagemap.{vert,frag} inside an ImGui window (a draw callback).
+// shaders/pagemap.{vert,frag} inside an ImGui window (a draw callback); the
+// colours are the engine's palette (engine/kernel/framemap.h), passed as a uniform.
 #include "pagemap.h"
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "imgui.h"
 
 namespace cowlab {
+
+ImVec4 frame_colour(cow::FrameCode c) {
+    const cow::Rgba& k = cow::frame_style(c).colour;
+    return ImVec4(k.r, k.g, k.b, k.a);
+}
 
 namespace {
 GLuint compile(GLenum type, const char* name, std::string* error) {
@@ -16,9 +23,12 @@ GLuint compile(GLenum type, const char* name, std::string* error) {
         *error = std::string("shader ") + name + " is not embedded";
         return 0;
     }
-    const char* parts[] = {COWLAB_GLSL_VERSION, body};
+    // After the #version line, what the shaders take from the engine's header.
+    const std::string defines = "#define COWLAB_FRAME_CODES " + std::to_string(cow::kFrameCodeCount) +
+                                "\n#define COWLAB_FRAME_FREE " + std::to_string(int(cow::FrameCode::free)) + "\n";
+    const char* parts[] = {COWLAB_GLSL_VERSION, defines.c_str(), body};
     GLuint s = glCreateShader(type);
-    glShaderSource(s, 2, parts, nullptr);
+    glShaderSource(s, 3, parts, nullptr);
     glCompileShader(s);
     GLint ok = 0;
     glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
@@ -61,6 +71,13 @@ bool PageMap::init(std::string* error) {
     u_hover_ = glGetUniformLocation(program_, "u_hover");
     u_selection_ = glGetUniformLocation(program_, "u_selection");
     u_has_selection_ = glGetUniformLocation(program_, "u_has_selection");
+    u_palette_ = glGetUniformLocation(program_, "u_palette");
+    for (int c = 0; c < cow::kFrameCodeCount; ++c) {
+        const cow::Rgba& rgba = cow::kFramePalette[c].colour;
+        palette_[3 * c] = rgba.r;
+        palette_[3 * c + 1] = rgba.g;
+        palette_[3 * c + 2] = rgba.b;
+    }
     glGenVertexArrays(1, &vao_);
     glGenTextures(1, &texture_);
     glGenTextures(1, &selection_);
@@ -169,6 +186,7 @@ void PageMap::render_callback(const ImDrawList* list, const ImDrawCmd* cmd) {
     glUniform2f(self->u_view_px_, float(w), float(h));
     glUniform1f(self->u_cell_px_, self->cell_px * scale.x);
     glUniform1i(self->u_hover_, int(self->hover_));
+    glUniform3fv(self->u_palette_, cow::kFrameCodeCount, self->palette_);
     glActiveTexture(GL_TEXTURE1);
     glBindTexture(GL_TEXTURE_2D, self->selection_);
     glUniform1i(self->u_selection_, 1);

@@ -1,9 +1,10 @@
 // pagemap.h: the physical-memory picture: a shader draws one cell per frame
-// from a byte-per-frame texture that the engine fills (engine/kernel/framemap.h).
+// from a byte-per-frame texture that the engine fills, in the colours of the
+// engine's palette (both in engine/kernel/framemap.h).
 //
 //   PageMap map;                      // once a GL context exists: map.init()
 //   map.upload(machine);              // after the machine changed
-//   map.draw("##physical", size);     // inside an ImGui window; zoom with the wheel
+//   map.draw(height);                 // inside an ImGui window; zoom with the wheel
 #pragma once
 
 #include <string>
@@ -14,8 +15,12 @@
 
 struct ImDrawList;
 struct ImDrawCmd;
+struct ImVec4;
 
 namespace cowlab {
+
+// A code's colour in the engine's palette, for ImGui (legends, small pictures).
+ImVec4 frame_colour(cow::FrameCode c);
 
 class PageMap {
 public:
@@ -42,7 +47,8 @@ private:
     bool has_selection_ = false;
     std::vector<cow::u8> mask_;
     GLint u_frames_ = -1, u_tex_width_ = -1, u_total_ = -1, u_cols_ = -1, u_first_ = -1;
-    GLint u_view_px_ = -1, u_cell_px_ = -1, u_hover_ = -1;
+    GLint u_view_px_ = -1, u_cell_px_ = -1, u_hover_ = -1, u_palette_ = -1;
+    float palette_[3 * cow::kFrameCodeCount] = {};   // RGB of each code, from cow::kFramePalette
     int tex_width_ = 1024, tex_height_ = 0;
     std::vector<cow::u8> codes_;
     long total_ = 0;

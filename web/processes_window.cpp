@@ -1,4 +1,5 @@
-// processes_window.cpp: the lesson's named processes with the kernel's figures.
+// processes_window.cpp: ProcessesWindow (windows.h): the lesson's named
+// processes with the kernel's figures; a click selects one for the other views.
 #include <algorithm>
 #include <functional>
 
@@ -7,7 +8,7 @@
 
 namespace cowlab {
 
-void draw_processes_window(App& app) {
+void ProcessesWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const cow::StepMetrics& m = P.metrics();

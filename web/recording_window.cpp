@@ -1,6 +1,9 @@
-// recording_window.cpp: a recording of real processes, replayed (or, in live
-// mode, filled as it is sampled): its controls and experiment, the process
-// table at the time shown, the selected process's pages, figures over time.
+// recording_window.cpp: RecordingWindow (windows.h): a recording of real
+// processes, replayed (or, in live mode, filled as it is sampled): its
+// controls and experiment (draw), the process table at the time shown
+// (draw_processes), the selected process's pages (draw_pages), figures over
+// time (draw_metrics). The replay's Play and the live samples advance in
+// App::update.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,10 +11,6 @@
 
 #include "app.h"
 #include "imgui.h"
-
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
 
 namespace cowlab {
 
@@ -68,34 +67,11 @@ void plot_pair(const char* label, const std::vector<std::array<double, 2>>& a, c
 
 }  // namespace
 
-void pick_recording(App& app) {
-#ifdef __EMSCRIPTEN__
-    (void)app;
-    EM_ASM({
-        if (Module.cowlabPickRecording) Module.cowlabPickRecording();
-    });
-#else
-    app.notices.push_back("To replay a recording natively: cowlab-lab --recording FILE (record one with cowlab live --record FILE)");
-#endif
-}
-
-void draw_recording_window(App& app) {
+void RecordingWindow::draw(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
-    draw_notices(app);
+    app.draw_notices();
     const bool live = bool(R.live_sampler);
-    // Live mode: a new sample every interval.
-    if (live) {
-        R.live_clock += double(ImGui::GetIO().DeltaTime);
-        if (R.live_clock >= R.live_interval_s || R.rec.samples.empty()) {
-            R.live_clock = 0;
-            if (cow::Status st = R.live_sampler(R.rec); !st) {
-                if (app.notices.empty() || app.notices.back() != st.message) app.notices.push_back(st.message);
-            }
-            ++R.version;
-            if (R.follow && !rec.samples.empty()) R.t = rec.duration_s();
-        }
-    }
     ImGui::PushTextWrapPos(0);
     ImGui::Text("%s %s", live ? "Live:" : "Recording:", rec.file.c_str());
     ImGui::TextDisabled("%s%s%s", rec.command.c_str(), rec.host.empty() ? "" : "  |  ", rec.host.c_str());
@@ -109,19 +85,11 @@ void draw_recording_window(App& app) {
     }
     if (!live) {
         ImGui::SameLine();
-        if (ImGui::Button("Open another...")) pick_recording(app);
+        if (ImGui::Button("Open another...")) app.pick_recording();
     }
     // The time shown: a slider over the samples, Play runs it at its own pace.
     if (!rec.samples.empty()) {
         const double total = rec.duration_s();
-        if (R.playing && !live) {
-            R.t += double(ImGui::GetIO().DeltaTime);
-            ++R.version;
-            if (R.t >= total) {
-                R.t = total;
-                R.playing = false;
-            }
-        }
         if (!live) {
             if (ImGui::Button(R.playing ? "Pause" : "Play")) {
                 if (!R.playing && R.t >= total) R.t = 0;
@@ -178,7 +146,7 @@ void draw_recording_window(App& app) {
     ImGui::PopTextWrapPos();
 }
 
-void draw_recording_processes(App& app) {
+void RecordingWindow::draw_processes(App& app) {
     App::Replay& R = app.replay;
     const cow::RecSample* s = shown_sample(R);
     if (!s) {
@@ -251,7 +219,7 @@ void draw_recording_processes(App& app) {
     ImGui::EndTable();
 }
 
-void draw_recording_pages(App& app) {
+void RecordingWindow::draw_pages(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
     const double t = (rec.samples.empty() ? 0 : rec.samples.front().t_s) + R.t;
@@ -261,8 +229,6 @@ void draw_recording_pages(App& app) {
                            "live mode records the anonymous memory of the processes it follows.", R.pid);
         return;
     }
-    static std::vector<cow::u8> codes;
-    static std::vector<std::pair<size_t, const cow::RecPages*>> starts;   // cell index where each region begins
     if (R.pages_version != R.version || app.page_map_version != R.version) {
         codes.clear();
         starts.clear();
@@ -286,10 +252,10 @@ void draw_recording_pages(App& app) {
                        R.pid, regions.size(), codes.size(), static_cast<unsigned long long>(n[1]), static_cast<unsigned long long>(n[2]),
                        static_cast<unsigned long long>(n[3]), static_cast<unsigned long long>(n[0]),
                        codes.size() >= kMaxCells ? " (the first 4 Mi pages shown)" : "");
-    const std::pair<ImVec4, const char*> legend[] = {{{0.27f, 0.62f, 0.93f, 1}, "this process alone (copied or never shared)"},
-                                                    {{0.98f, 0.74f, 0.25f, 1}, "shared (still copy-on-write)"},
-                                                    {{0.30f, 0.36f, 0.42f, 1}, "swapped"},
-                                                    {{0.11f, 0.12f, 0.14f, 1}, "not present"}};
+    const std::pair<ImVec4, const char*> legend[] = {{frame_colour(cow::FrameCode::private_page), "this process alone (copied or never shared)"},
+                                                    {frame_colour(cow::FrameCode::shared2), "shared (still copy-on-write)"},
+                                                    {frame_colour(cow::FrameCode::cache), "swapped"},
+                                                    {frame_colour(cow::FrameCode::free), "not present"}};
     for (const auto& [colour, text] : legend) {
         ImGui::ColorButton(text, colour, ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine(0, 4);
@@ -315,7 +281,7 @@ void draw_recording_pages(App& app) {
     }
 }
 
-void draw_recording_metrics(App& app) {
+void RecordingWindow::draw_metrics(App& app) {
     App::Replay& R = app.replay;
     const cow::Recording& rec = R.rec;
     const double t0 = rec.samples.empty() ? 0 : rec.samples.front().t_s;

@@ -1,23 +1,18 @@
-// framemap.cpp: one byte per frame, for the page map.
+// framemap.cpp: one byte per frame, for the page map; the palette's names.
 #include "framemap.h"
 
 namespace cow {
 
-const char* to_string(FrameCode c) {
-    switch (c) {
-        case FrameCode::free: return "free";
-        case FrameCode::private_page: return "private";
-        case FrameCode::shared2: return "shared by 2";
-        case FrameCode::shared3: return "shared by 3+";
-        case FrameCode::zero: return "zero page";
-        case FrameCode::cache: return "page cache, unmapped";
-        case FrameCode::page_table: return "page table";
-        case FrameCode::huge: return "huge page";
-        case FrameCode::huge_shared: return "huge page, shared";
-        case FrameCode::reserved: return "kernel";
-    }
-    return "?";
+namespace {
+constexpr bool palette_in_code_order() {
+    for (int c = 0; c < kFrameCodeCount; ++c)
+        if (int(kFramePalette[c].code) != c) return false;
+    return true;
 }
+static_assert(palette_in_code_order(), "kFramePalette must list the FrameCodes in order");
+}  // namespace
+
+const char* to_string(FrameCode c) { return int(c) < kFrameCodeCount ? frame_style(c).name : "?"; }
 
 FrameCode frame_code(const FrameTable& frames, FrameId f) {
     const Frame& fr = frames[f];

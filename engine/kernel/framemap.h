@@ -1,7 +1,10 @@
-// framemap.h: physical memory as one byte per frame, for pictures.
+// framemap.h: physical memory as one byte per frame, for pictures, and the
+// one palette of those codes (a colour and a name per code).
 //
-// The lab's page map is drawn by a shader from this buffer
-// (shaders/pagemap.frag holds its twin of these codes: keep them in step).
+// The lab's page map is drawn by a shader from this buffer; the shader takes
+// its colours from kFramePalette as a uniform (web/pagemap.cpp uploads it), so
+// shaders/pagemap.frag holds no copy. The lab's legends and its other cell
+// pictures read the same table.
 //
 //   0 free          3 shared by 3+       6 page table     9 reserved (kernel)
 //   1 private       4 zero page          7 huge page (PMD-mapped)
@@ -27,7 +30,31 @@ enum class FrameCode : u8 {
     reserved = 9,
 };
 constexpr int kFrameCodeCount = 10;
-const char* to_string(FrameCode c);
+const char* to_string(FrameCode c);   // the palette's name
+
+// A colour as the GPU takes it: red, green, blue, alpha in 0 .. 1.
+struct Rgba {
+    float r, g, b, a;
+};
+struct FrameStyle {
+    FrameCode code;
+    const char* name;
+    Rgba colour;
+};
+// One entry per code, in code order (kFramePalette[c].code == c).
+inline constexpr FrameStyle kFramePalette[kFrameCodeCount] = {
+    {FrameCode::free, "free", {0.11f, 0.12f, 0.14f, 1}},
+    {FrameCode::private_page, "private", {0.27f, 0.62f, 0.93f, 1}},
+    {FrameCode::shared2, "shared by 2", {0.98f, 0.74f, 0.25f, 1}},
+    {FrameCode::shared3, "shared by 3+", {0.95f, 0.42f, 0.22f, 1}},
+    {FrameCode::zero, "zero page", {0.55f, 0.55f, 0.60f, 1}},
+    {FrameCode::cache, "page cache, unmapped", {0.30f, 0.36f, 0.42f, 1}},
+    {FrameCode::page_table, "page table", {0.70f, 0.45f, 0.90f, 1}},
+    {FrameCode::huge, "huge page", {0.25f, 0.78f, 0.55f, 1}},
+    {FrameCode::huge_shared, "huge page, shared", {0.85f, 0.85f, 0.35f, 1}},
+    {FrameCode::reserved, "kernel", {0.40f, 0.20f, 0.20f, 1}},
+};
+constexpr const FrameStyle& frame_style(FrameCode c) { return kFramePalette[int(c)]; }
 
 FrameCode frame_code(const FrameTable& frames, FrameId f);
 

@@ -1,0 +1,79 @@
+// windows.h: the lab's windows, one struct per window, each with its own
+// state and a `draw` (one .cpp per window, named after it). The App owns one
+// of each (app.h) and calls `draw` inside the ImGui window or tab that holds
+// it; `draw` reads the App, answers the user's clicks, and keeps caches of
+// what it shows (rebuilt when the machine's or the replay's version changes).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine.h"
+#include "player.h"
+
+namespace cowlab {
+
+struct App;
+
+// lesson_window.cpp: narrative, controls, parameters, predict-then-reveal checkpoints.
+struct LessonWindow {
+    std::vector<LessonInfo> lessons;   // the built-in lessons, for the chooser (App::init fills it)
+    void draw(App& app);
+};
+
+// processes_window.cpp: the lesson's named processes with the kernel's figures.
+struct ProcessesWindow {
+    void draw(App& app);
+};
+
+// memory_window.cpp: physical memory, one cell per frame, drawn by a shader.
+struct MemoryWindow {
+    std::string selected_shown;   // the selection the page map's mask was made for
+    // Who maps the hovered frame (a reverse walk of the page tables), for this version and frame.
+    std::vector<std::string> mapper_lines;
+    long mappers_version = -1;
+    cow::FrameId mappers_frame = cow::kNoFrame;
+    void draw(App& app);
+
+private:
+    const std::vector<std::string>& mappers(const App& app, cow::FrameId f);
+};
+
+// address_window.cpp: the selected process's VMAs with their smaps figures, and its page table.
+struct AddressWindow {
+    // smaps walks the page tables: once per state and process, not every frame.
+    cow::Result<std::vector<cow::VmaStats>> smaps = std::vector<cow::VmaStats>{};
+    long smaps_version = -1;
+    cow::Pid smaps_pid = cow::kNoPid;
+    void draw(App& app);
+};
+
+// events_window.cpp: the engine's event log, filterable by kind and process.
+struct EventsWindow {
+    int kind = -1;                 // -1: every kind
+    int pid = 0;                   // 0: every process
+    std::vector<cow::u64> rows;    // indices into the ring of the events that pass the filter
+    long rows_version = -1;        // the machine's version, kind and pid that `rows` were made for
+    int rows_kind = -2, rows_pid = -1;
+    long scrolled_version = -1;    // the log follows the newest events
+    void draw(App& app);
+};
+
+// metrics_window.cpp: figures over time, after each step of the lesson.
+struct MetricsWindow {
+    void draw(App& app);
+};
+
+// recording_window.cpp: a recording of real processes replayed (or filled live):
+// its controls and experiments (left), its processes, pages and figures (right).
+struct RecordingWindow {
+    std::vector<cow::u8> codes;    // the Pages view's cells, in the frame codes
+    std::vector<std::pair<size_t, const cow::RecPages*>> starts;   // cell index where each region begins
+    void draw(App& app);
+    void draw_processes(App& app);
+    void draw_pages(App& app);
+    void draw_metrics(App& app);
+};
+
+}  // namespace cowlab
