@@ -128,6 +128,86 @@ bool Recording::decode_runs(const std::string& runs, std::string& out, u64 limit
     return !have_digits;
 }
 
+namespace {
+
+// One function per line type: each reads its line into r, or says what is wrong.
+Status read_header(const Line& L, const json& j, Recording& r) {
+    double version = 0;
+    if (Status st = L.number_of(j, "version", version); !st) return st;
+    if (version > 1) r.warnings.push_back("written as version " + std::to_string(int(version)) + " of the format; parts this lab does not know are skipped");
+    for (auto [field, out] : std::initializer_list<std::pair<const char*, std::string*>>{
+             {"source", &r.source}, {"command", &r.command}, {"started", &r.started}})
+        if (Status st = L.text_of(j, field, *out); !st) return st;
+    if (j.contains("host")) r.host = host_text(j["host"]);
+    return {};
+}
+
+Status read_sample(const Line& L, const json& j, Recording& r) {
+    RecSample s;
+    if (Status st = L.number_of(j, "t_s", s.t_s); !st) return st;
+    if (!j.contains("processes") || !j["processes"].is_array()) return L.bad("processes", "must be a list");
+    for (const json& o : j["processes"]) {
+        RecProc p;
+        if (Status st = read_proc(L, o, p); !st) return st;
+        s.procs.push_back(std::move(p));
+    }
+    if (!r.samples.empty() && s.t_s < r.samples.back().t_s) return L.bad("t_s", "goes back in time");
+    r.samples.push_back(std::move(s));
+    return {};
+}
+
+// page_budget: the pages the recording may still hold (Recording::kMaxPages in all).
+Status read_pages(const Line& L, const json& j, Recording& r, u64& page_budget) {
+    RecPages p;
+    std::string runs;
+    if (Status st = L.number_of(j, "t_s", p.t_s); !st) return st;
+    if (Status st = L.int_of(j, "pid", p.pid, true); !st) return st;
+    if (Status st = L.count_of(j, "start", p.start, true); !st) return st;
+    if (Status st = L.text_of(j, "map", runs, true); !st) return st;
+    if (!Recording::decode_runs(runs, p.states, page_budget))
+        return L.bad("map", "must be runs like \"512x20s3.\" (count and one of . x s w), within " +
+                                std::to_string(Recording::kMaxPages) + " pages in all");
+    page_budget -= p.states.size();
+    r.pages.push_back(std::move(p));
+    return {};
+}
+
+Status read_experiment(const Line& L, const json& j, Recording& r) {
+    RecExperiment e;
+    if (Status st = L.text_of(j, "name", e.name, true); !st) return st;
+    if (Status st = L.text_of(j, "title", e.title); !st) return st;
+    if (j.contains("params")) e.params = j["params"].dump(-1, ' ', false, json::error_handler_t::replace);
+    if (j.contains("rows")) {
+        if (!j["rows"].is_array()) return L.bad("rows", "must be a list");
+        for (const json& o : j["rows"]) {
+            RecRow row;
+            if (!o.is_object()) return L.bad("rows", "must hold objects");
+            if (Status st = L.text_of(o, "name", row.name, true); !st) return st;
+            if (Status st = L.text_of(o, "unit", row.unit); !st) return st;
+            if (Status st = L.number_of(o, "measured", row.measured); !st) return st;
+            if (Status st = L.number_of(o, "predicted", row.predicted); !st) return st;
+            e.rows.push_back(std::move(row));
+        }
+    }
+    if (j.contains("notes") && j["notes"].is_array())
+        for (const json& n : j["notes"])
+            if (n.is_string()) e.notes.push_back(n.get<std::string>());
+    r.experiments.push_back(std::move(e));
+    return {};
+}
+
+Status read_series(const Line& L, const json& j, Recording& r) {
+    RecSeries s;
+    if (Status st = L.text_of(j, "name", s.name, true); !st) return st;
+    if (Status st = L.text_of(j, "unit", s.unit); !st) return st;
+    if (Status st = L.points_of(j, "measured", s.measured); !st) return st;
+    if (Status st = L.points_of(j, "predicted", s.predicted); !st) return st;
+    r.series.push_back(std::move(s));
+    return {};
+}
+
+}  // namespace
+
 Result<Recording> Recording::parse(const std::string& text, const std::string& file) {
     Recording r;
     r.file = file;
@@ -156,77 +236,26 @@ Result<Recording> Recording::parse(const std::string& text, const std::string& f
         const Line L{j, number};
         std::string type;
         if (Status st = L.text_of(j, "type", type, true); !st) return fail(st.err, file + ": " + st.message);
-        auto wrap = [&](Status st) { return st ? st : fail(st.err, file + ": " + st.message); };
+        Status st;
         if (!header) {
-            std::string format;
             if (type != "header" || !j.contains("format") || !j["format"].is_string() || j["format"] != "cowlab-recording")
                 return fail(Errc::malformed, file + ": not a cowlab recording (its first line must be the header {\"type\":\"header\",\"format\":\"cowlab-recording\",...})");
-            double version = 0;
-            if (Status st = wrap(L.number_of(j, "version", version)); !st) return st;
-            if (version > 1) r.warnings.push_back("written as version " + std::to_string(int(version)) + " of the format; parts this lab does not know are skipped");
-            for (auto [field, out] : std::initializer_list<std::pair<const char*, std::string*>>{
-                     {"source", &r.source}, {"command", &r.command}, {"started", &r.started}})
-                if (Status st = wrap(L.text_of(j, field, *out)); !st) return st;
-            if (j.contains("host")) r.host = host_text(j["host"]);
+            st = read_header(L, j, r);
             header = true;
-            continue;
-        }
-        if (type == "sample") {
-            RecSample s;
-            if (Status st = wrap(L.number_of(j, "t_s", s.t_s)); !st) return st;
-            if (!j.contains("processes") || !j["processes"].is_array()) return wrap(L.bad("processes", "must be a list"));
-            for (const json& o : j["processes"]) {
-                RecProc p;
-                if (Status st = wrap(read_proc(L, o, p)); !st) return st;
-                s.procs.push_back(std::move(p));
-            }
-            if (!r.samples.empty() && s.t_s < r.samples.back().t_s) return wrap(L.bad("t_s", "goes back in time"));
-            r.samples.push_back(std::move(s));
+        } else if (type == "sample") {
+            st = read_sample(L, j, r);
         } else if (type == "pages") {
-            RecPages p;
-            std::string runs;
-            if (Status st = wrap(L.number_of(j, "t_s", p.t_s)); !st) return st;
-            if (Status st = wrap(L.int_of(j, "pid", p.pid, true)); !st) return st;
-            if (Status st = wrap(L.count_of(j, "start", p.start, true)); !st) return st;
-            if (Status st = wrap(L.text_of(j, "map", runs, true)); !st) return st;
-            if (!decode_runs(runs, p.states, page_budget))
-                return wrap(L.bad("map", "must be runs like \"512x20s3.\" (count and one of . x s w), within " +
-                                             std::to_string(kMaxPages) + " pages in all"));
-            page_budget -= p.states.size();
-            r.pages.push_back(std::move(p));
+            st = read_pages(L, j, r, page_budget);
         } else if (type == "experiment") {
-            RecExperiment e;
-            if (Status st = wrap(L.text_of(j, "name", e.name, true)); !st) return st;
-            if (Status st = wrap(L.text_of(j, "title", e.title)); !st) return st;
-            if (j.contains("params")) e.params = j["params"].dump(-1, ' ', false, json::error_handler_t::replace);
-            if (j.contains("rows")) {
-                if (!j["rows"].is_array()) return wrap(L.bad("rows", "must be a list"));
-                for (const json& o : j["rows"]) {
-                    RecRow row;
-                    if (!o.is_object()) return wrap(L.bad("rows", "must hold objects"));
-                    if (Status st = wrap(L.text_of(o, "name", row.name, true)); !st) return st;
-                    if (Status st = wrap(L.text_of(o, "unit", row.unit)); !st) return st;
-                    if (Status st = wrap(L.number_of(o, "measured", row.measured)); !st) return st;
-                    if (Status st = wrap(L.number_of(o, "predicted", row.predicted)); !st) return st;
-                    e.rows.push_back(std::move(row));
-                }
-            }
-            if (j.contains("notes") && j["notes"].is_array())
-                for (const json& n : j["notes"])
-                    if (n.is_string()) e.notes.push_back(n.get<std::string>());
-            r.experiments.push_back(std::move(e));
+            st = read_experiment(L, j, r);
         } else if (type == "series") {
-            RecSeries s;
-            if (Status st = wrap(L.text_of(j, "name", s.name, true)); !st) return st;
-            if (Status st = wrap(L.text_of(j, "unit", s.unit)); !st) return st;
-            if (Status st = wrap(L.points_of(j, "measured", s.measured)); !st) return st;
-            if (Status st = wrap(L.points_of(j, "predicted", s.predicted)); !st) return st;
-            r.series.push_back(std::move(s));
+            st = read_series(L, j, r);
         } else if (type == "end") {
             r.ended = true;
         } else if (type == "header") {
             return fail(Errc::malformed, file + ": line " + std::to_string(number) + ": a second header");
         }   // other types: a later version's; skipped
+        if (!st) return fail(st.err, file + ": " + st.message);
     }
     if (!header) return fail(Errc::malformed, file + ": empty: a recording starts with its header line");
     if (!r.ended) r.warnings.push_back("the recording has no end line: it was interrupted, or is still being written");
