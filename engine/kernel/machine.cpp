@@ -10,7 +10,7 @@ Result<Machine> Machine::create(const MachineConfig& config) {
     m.cfg_ = config;
     m.frames_ = FrameTable(config.ram_bytes / kPageSize);
     m.events_ = EventLog(config.event_capacity);
-    m.rng_ = config.seed;
+    m.rng_ = Rng{config.seed};
     m.procs_.resize(1);  // pid 0 is never a process
     for (u64 i = 0; i < config.kernel_reserved_bytes / kPageSize; ++i) m.frames_.alloc(FrameKind::reserved);
     m.zero_frame_ = m.frames_.alloc(FrameKind::zero);

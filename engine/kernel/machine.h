@@ -37,6 +37,7 @@
 #include "frames.h"
 #include "pagetable.h"
 #include "process.h"
+#include "rng.h"
 #include "vma.h"
 
 namespace cow {
@@ -139,6 +140,9 @@ public:
     u64 committed_pages() const { return committed_; }
     u64 commit_limit_pages() const;
     FrameId zero_frame() const { return zero_frame_; }
+    // The one random generator, seeded by config().seed: workloads and lessons
+    // draw their random choices from it, so a copy of the machine repeats them.
+    Rng& rng() { return rng_; }
 
 private:
 
@@ -281,7 +285,7 @@ private:
     u64 now_ns_ = 0;
     double frac_ns_ = 0;
     u32 content_seq_ = 0;
-    u64 rng_ = 0;
+    Rng rng_;                            // every random choice (rng.h)
     u32 live_procs_ = 0;
 };
 

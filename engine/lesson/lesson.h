@@ -132,7 +132,6 @@ struct RunState : ExprEnv {
     std::vector<std::pair<std::string, Pid>> names;
     std::map<std::string, Region> regions;
     int next = 0;
-    u64 rng = 0;
     ForkResult last_fork;
     AccessResult last_access;
     std::vector<std::string> outcomes;

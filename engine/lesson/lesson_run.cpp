@@ -40,7 +40,6 @@ Result<LessonRun> LessonRun::start(const Lesson& lesson, const std::map<std::str
     Result<Machine> m = Machine::create(*cfg);
     if (!m) return fail(m.code(), lesson.file + ": machine: " + m.message());
     r.s_.m = std::move(m.value());
-    r.s_.rng = cfg->seed * 0x9E3779B97F4A7C15ull + 1;
     return r;
 }
 

@@ -33,7 +33,7 @@ Status op_heap_create(OpCall& c) {
     spec.objects = u64(*n);
     spec.object_bytes = u32(*b);
     spec.tracked = *t;
-    Result<ManagedHeap> h = ManagedHeap::create(c.run.m, *pid, spec, c.run.m.config().seed);
+    Result<ManagedHeap> h = ManagedHeap::create(c.run.m, *pid, spec);
     if (!h) return c.outcome(h.status());
     c.run.regions[c.text("as")] = Region{h->base(*pid), (h->bytes() + kPageSize - 1) & ~(kPageSize - 1)};
     c.run.workload<HeapWorkload>("heaps").heaps[c.text("as")] = std::move(h.value());

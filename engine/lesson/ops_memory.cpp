@@ -138,12 +138,9 @@ Result<std::vector<u64>> chosen_pages(OpCall& c, u64 first, u64 npages) {
     // A seeded partial Fisher-Yates shuffle: distinct pages, in a random order.
     std::vector<u32> idx(npages);
     for (u64 i = 0; i < npages; ++i) idx[i] = u32(i);
-    u64& rng = c.run.rng;
+    Rng& rng = c.run.m.rng();
     for (u64 i = 0; i < want; ++i) {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        const u64 j = i + rng % (npages - i);
+        const u64 j = i + rng.below(npages - i);
         std::swap(idx[i], idx[j]);
         addrs.push_back(first + u64(idx[i]) * kPageSize);
     }

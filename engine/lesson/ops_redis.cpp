@@ -24,7 +24,7 @@ Status op_redis_load(OpCall& c) {
     if (!vb) return vb.status();
     if (*keys < 1 || *keys > 5e7 || *vb < 1 || *vb > 1e6)
         return c.error("keys must be 1 .. 50,000,000 and value_bytes 1 .. 1,000,000");
-    Result<RedisServer> r = RedisServer::load(c.run.m, *pid, {u64(*keys), u32(*vb)}, c.run.m.config().seed);
+    Result<RedisServer> r = RedisServer::load(c.run.m, *pid, {u64(*keys), u32(*vb)});
     if (!r) return c.outcome(r.status());
     c.run.workload<RedisWorkload>("redis").servers[c.text("pid")] = std::move(r.value());
     return {};

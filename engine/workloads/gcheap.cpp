@@ -3,14 +3,14 @@
 
 namespace cow {
 
-Result<ManagedHeap> ManagedHeap::create(Machine& m, Pid pid, const HeapSpec& spec, u64 seed) {
+Result<ManagedHeap> ManagedHeap::create(Machine& m, Pid pid, const HeapSpec& spec) {
     if (spec.objects == 0 || spec.objects > 100'000'000) return fail(Errc::limit, "heap: objects must be 1 .. 100,000,000");
     if (spec.object_bytes < 16 || spec.object_bytes > 65536) return fail(Errc::limit, "heap: object_bytes must be 16 .. 65536");
     if (!(spec.tracked >= 0 && spec.tracked <= 1)) return fail(Errc::invalid_argument, "heap: tracked must be a fraction 0 .. 1");
     ManagedHeap h;
     h.spec_ = spec;
     h.objects_ = spec.objects;
-    h.salt_ = seed * 0x9E3779B97F4A7C15ull + 7;
+    h.salt_ = m.rng().next();   // which objects are tracked: the machine's random choice
     if (spec.side_bytes > 65536) return fail(Errc::limit, "heap: side_bytes must be 0 .. 65536");
     auto page_up = [](u64 n) { return (n + kPageSize - 1) & ~(kPageSize - 1); };
     if (spec.runtime == Runtime::cpython) {

@@ -57,7 +57,7 @@ inline constexpr u64 kPyPoolSize = 16 * KiB, kPyPoolHeader = 48, kPyAlignment = 
 class ManagedHeap {
 public:
     // Allocates and initialises the heap in process pid.
-    static Result<ManagedHeap> create(Machine& m, Pid pid, const HeapSpec& spec, u64 seed);
+    static Result<ManagedHeap> create(Machine& m, Pid pid, const HeapSpec& spec);
 
     // Uses (reads) the first `fraction` of the objects, in allocation order.
     Status touch(Machine& m, Pid pid, double fraction);

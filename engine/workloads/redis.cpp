@@ -21,13 +21,6 @@ constexpr u32 kKeyLen = 16;               // "key:%012d"
 
 u32 sds_header(u32 len) { return len < 256 ? 3 : len < 65536 ? 5 : 9; }
 
-u64 splitmix(u64& s) {
-    u64 z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 }  // namespace
 
 u8 RedisServer::class_of(u32 bytes) const {
@@ -144,12 +137,11 @@ Status RedisServer::flush(Machine& m, std::vector<u64>& writes) {
     return r.status();
 }
 
-Result<RedisServer> RedisServer::load(Machine& m, Pid pid, const RedisDataset& data, u64 seed) {
+Result<RedisServer> RedisServer::load(Machine& m, Pid pid, const RedisDataset& data) {
     if (data.keys == 0 || data.keys > 50'000'000) return fail(Errc::limit, "redis: keys must be 1 .. 50,000,000");
     if (data.value_bytes == 0 || data.value_bytes > 1'000'000) return fail(Errc::limit, "redis: value_bytes must be 1 .. 1,000,000");
     RedisServer r;
     r.pid_ = pid;
-    r.rng_ = seed ^ 0x5EED5EEDull;
     r.value_bytes_ = data.value_bytes;
     for (u32 size : kClasses) {
         SizeClass sc;
@@ -197,9 +189,9 @@ Result<RedisServer> RedisServer::load(Machine& m, Pid pid, const RedisDataset& d
 
 // A key for the next SET: uniform, or Zipf-distributed ranks (Gray et al.'s
 // generator, as YCSB's) scattered over the keyspace.
-u64 RedisServer::next_key(double s) {
+u64 RedisServer::next_key(Rng& rng, double s) {
     const u64 n = entries_.size();
-    const double u = double(splitmix(rng_) >> 11) * 0x1.0p-53;
+    const double u = rng.uniform();
     if (s <= 0) return u64(u * double(n)) % n;
     if (s != zeta_s_) {
         zeta_s_ = s;
@@ -249,7 +241,7 @@ Result<BgsaveResult> RedisServer::bgsave(Machine& m, const BgsaveLoad& load) {
     for (int i = 1; i <= load.samples; ++i) {
         const u64 target = u64(std::llround(total_writes * i / load.samples));
         for (; done < target; ++done) {
-            const u64 k = next_key(load.zipf_s);
+            const u64 k = next_key(m.rng(), load.zipf_s);
             // The command's argument objects: the key (freed at once) and the new value.
             Result<u64> argv_key = alloc(16 + 3 + kKeyLen + 1, writes);
             Result<Value> nv = argv_key ? new_value(new_bytes, writes) : argv_key.status();

@@ -75,7 +75,7 @@ struct BgsaveResult {
 class RedisServer {
 public:
     // Maps the server's arena and loads the dataset into process `pid`.
-    static Result<RedisServer> load(Machine& m, Pid pid, const RedisDataset& data, u64 seed);
+    static Result<RedisServer> load(Machine& m, Pid pid, const RedisDataset& data);
     // Forks a child that saves the dataset while the parent takes the write load.
     Result<BgsaveResult> bgsave(Machine& m, const BgsaveLoad& load);
 
@@ -108,7 +108,7 @@ private:
     Result<Value> new_value(u32 bytes, std::vector<u64>& writes);
     void free_value(const Value& v);
     u8 class_of(u32 bytes) const;
-    u64 next_key(double zipf_s);
+    u64 next_key(Rng& rng, double zipf_s);
     Status flush(Machine& m, std::vector<u64>& writes);
 
     Pid pid_ = kNoPid;
@@ -121,7 +121,6 @@ private:
     std::vector<u64> meta_writes_;                     // metadata pages written by frees
     u32 value_bytes_ = 0;
     u64 used_memory_ = 0, dataset_bytes_ = 0;
-    u64 rng_ = 0;
     double zeta_s_ = -1, zeta_n_ = 0, zipf_eta_ = 0;
 };
 

@@ -274,7 +274,7 @@ cow::Result<Predicted> predict(const Params& p, const Layout& lay, u64 n) {
     if (!made) return made.status();
     cow::Machine m = std::move(made.value());
     cow::Pid sim_parent = *m.spawn(cow::default_image("python3"));
-    cow::Result<cow::ManagedHeap> heap = cow::ManagedHeap::create(m, sim_parent, spec, cfg.seed);
+    cow::Result<cow::ManagedHeap> heap = cow::ManagedHeap::create(m, sim_parent, spec);
     if (!heap) return heap.status();
     if (p.freeze) (void)heap->freeze(sim_parent);
     cow::Result<cow::ForkResult> f = m.fork(sim_parent);

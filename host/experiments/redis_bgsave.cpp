@@ -538,7 +538,7 @@ cow::Result<Predicted> predict(const Params& p, const Measured& real, u64 estima
     cow::Machine m = std::move(made.value());
     cow::Result<cow::Pid> sp = m.spawn(cow::default_image("redis-server"));
     if (!sp) return sp.status();
-    cow::Result<cow::RedisServer> rs = cow::RedisServer::load(m, *sp, {u64(p.keys), u32(p.value_bytes)}, cfg.seed);
+    cow::Result<cow::RedisServer> rs = cow::RedisServer::load(m, *sp, {u64(p.keys), u32(p.value_bytes)});
     if (!rs) return rs.status();
     cow::RedisServer sim = std::move(rs.value());
     cow::Result<cow::MemStats> sim_mem = m.smaps_rollup(*sp);

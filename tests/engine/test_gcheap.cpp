@@ -14,7 +14,7 @@ struct Forked {
 
     explicit Forked(const HeapSpec& spec, void (*before_fork)(Forked&) = nullptr) {
         parent = lab.spawn();
-        heap = lab.ok(ManagedHeap::create(lab.m, parent, spec, 1));
+        heap = lab.ok(ManagedHeap::create(lab.m, parent, spec));
         if (before_fork) before_fork(*this);
         child = lab.fork(parent);
         heap.inherit(parent, child);
@@ -39,13 +39,13 @@ HeapSpec cpython(double tracked) { return {.runtime = Runtime::cpython, .objects
 TEST_CASE("a CPython heap is pymalloc's: 16-byte GC heads in 16 KiB pools") {
     Lab lab;
     const Pid p = lab.spawn();
-    ManagedHeap h = lab.ok(ManagedHeap::create(lab.m, p, cpython(0.5), 1));
+    ManagedHeap h = lab.ok(ManagedHeap::create(lab.m, p, cpython(0.5)));
     CHECK(h.block_bytes() == 80);   // 64 + 16, a class of 16
     const u64 per_pool = (kPyPoolSize - kPyPoolHeader) / 80;
     CHECK(h.objects_len() == (10000 + per_pool - 1) / per_pool * kPyPoolSize);
     CHECK(lab.rollup(p).private_dirty >= h.bytes());   // allocated: written
-    CHECK(ManagedHeap::create(lab.m, p, {.objects = 0}, 1).code() == Errc::limit);
-    CHECK(ManagedHeap::create(lab.m, p, {.tracked = 2}, 1).code() == Errc::invalid_argument);
+    CHECK(ManagedHeap::create(lab.m, p, {.objects = 0}).code() == Errc::limit);
+    CHECK(ManagedHeap::create(lab.m, p, {.tracked = 2}).code() == Errc::invalid_argument);
 }
 
 TEST_CASE("gc.collect() in a forked CPython child copies the pages holding tracked objects' GC heads") {

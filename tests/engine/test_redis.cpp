@@ -31,7 +31,7 @@ TEST_CASE("loading N keys allocates N times a key's size classes plus the bucket
     for (u32 vb : {20u, 100u}) {
         Lab lab;
         const Pid p = lab.spawn();
-        RedisServer r = lab.ok(RedisServer::load(lab.m, p, {10000, vb}, 1));
+        RedisServer r = lab.ok(RedisServer::load(lab.m, p, {10000, vb}));
         CHECK(r.pid() == p);
         CHECK(r.used_memory() == 10000 * per_key(vb) + buckets_bytes(10000));
         CHECK(r.dataset_bytes() == r.used_memory());
@@ -44,9 +44,9 @@ TEST_CASE("loading N keys allocates N times a key's size classes plus the bucket
 TEST_CASE("a bad dataset or load is an error, not an abort") {
     Lab lab;
     const Pid p = lab.spawn();
-    CHECK(RedisServer::load(lab.m, p, {0, 100}, 1).code() == Errc::limit);
-    CHECK(RedisServer::load(lab.m, p, {10, 0}, 1).code() == Errc::limit);
-    RedisServer r = lab.ok(RedisServer::load(lab.m, p, {1000, 100}, 1));
+    CHECK(RedisServer::load(lab.m, p, {0, 100}).code() == Errc::limit);
+    CHECK(RedisServer::load(lab.m, p, {10, 0}).code() == Errc::limit);
+    RedisServer r = lab.ok(RedisServer::load(lab.m, p, {1000, 100}));
     CHECK(r.bgsave(lab.m, {.zipf_s = 1.0}).code() == Errc::invalid_argument);
     CHECK(r.bgsave(lab.m, {.samples = 0}).code() == Errc::limit);
     lab.check();
@@ -59,7 +59,7 @@ TEST_CASE("SETs during BGSAVE copy pages in the child: more writes, more COW; no
     for (int i = 0; i < 3; ++i) {
         Lab lab(small_config(1 * GiB));
         const Pid p = lab.spawn();
-        RedisServer r = lab.ok(RedisServer::load(lab.m, p, {50000, 100}, 1));
+        RedisServer r = lab.ok(RedisServer::load(lab.m, p, {50000, 100}));
         BgsaveResult b = lab.ok(r.bgsave(lab.m, {.writes_per_s = rates[i], .save_mb_per_s = 100, .samples = 10}));
         peak[i] = b.cow_peak;
         CHECK(!b.child_killed);
