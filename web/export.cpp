@@ -6,15 +6,13 @@
 #include <vector>
 
 #include "gl.h"
+#include "platform.h"
 #include "report.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBIW_WINDOWS_UTF8 0
 #include <stb/stb_image_write.h>
 
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
 
 namespace cowlab {
 
@@ -26,36 +24,6 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
-#ifdef __EMSCRIPTEN__
-void download(const std::string& filename, const std::string& mime, const unsigned char* data, size_t len) {
-    EM_ASM(
-        {
-            var bytes = HEAPU8.slice($2, $2 + $3);
-            var blob = new Blob([bytes], {type: UTF8ToString($1)});
-            var a = document.createElement("a");
-            a.href = URL.createObjectURL(blob);
-            a.download = UTF8ToString($0);
-            document.body.appendChild(a);
-            a.click();
-            setTimeout(function() { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-        },
-        filename.c_str(), mime.c_str(), data, len);
-}
-#endif
-
-std::string deliver(const std::string& filename, const std::string& mime, const unsigned char* data, size_t len) {
-#ifdef __EMSCRIPTEN__
-    download(filename, mime, data, len);
-    return "downloaded " + filename;
-#else
-    (void)mime;
-    FILE* f = std::fopen(filename.c_str(), "wb");
-    if (!f) return "could not write " + filename;
-    const bool ok = std::fwrite(data, 1, len, f) == len;
-    std::fclose(f);
-    return ok ? "saved " + filename : "could not write " + filename;
-#endif
-}
 }  // namespace
 
 std::string metrics_csv(const Player& p) {
@@ -86,7 +54,7 @@ std::string metrics_json(const Player& p) {
 }
 
 std::string save_text(const std::string& filename, const std::string& mime, const std::string& text) {
-    return deliver(filename, mime, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    return platform::save_file(filename, mime, reinterpret_cast<const unsigned char*>(text.data()), text.size());
 }
 
 std::string save_framebuffer_png(int w, int h, const std::string& filename) {
@@ -103,7 +71,7 @@ std::string save_framebuffer_png(int w, int h, const std::string& filename) {
         out->insert(out->end(), bytes, bytes + size);
     };
     if (!stbi_write_png_to_func(sink, &png, w, h, 4, pixels.data(), w * 4)) return "could not encode the PNG";
-    return deliver(filename, "image/png", png.data(), png.size());
+    return platform::save_file(filename, "image/png", png.data(), png.size());
 }
 
 }  // namespace cowlab

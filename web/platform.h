@@ -8,10 +8,11 @@
 //   platform_native.cpp  SDL + OpenGL 3.3: the display check, files given on
 //                        the command line, live mode (host/), a while loop
 //
-// No other file of web/ tests __EMSCRIPTEN__ (gl.h chooses the GL headers,
-// export.cpp its download).
+// No other file of web/ tests __EMSCRIPTEN__ but gl.h, which chooses the GL
+// headers at compile time.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 struct SDL_Window;
@@ -44,6 +45,9 @@ void run_loop(void (*frame)(), const bool* quit);
 void announce(const std::string& text, const std::string& event_json);
 // Puts the link to this step (a "?lesson=..." query) in the URL bar and on the clipboard.
 void share_link(const std::string& query);
+// Hands a file the user exported to them: the browser downloads it, natively it
+// is written to the working directory. Returns what happened ("saved m.csv").
+std::string save_file(const std::string& filename, const std::string& mime, const unsigned char* data, size_t len);
 // Asks the user for a recording to open. Returns "" when the page will deliver
 // it (cowlab_open_recording), or a notice saying how to open one.
 std::string pick_recording();

@@ -151,6 +151,14 @@ void run_loop(void (*frame)(), const bool* quit) {
 void announce(const std::string&, const std::string&) {}     // no page around a native window
 void share_link(const std::string&) {}                       // the lab puts the link on SDL's clipboard itself
 
+std::string save_file(const std::string& filename, const std::string&, const unsigned char* data, size_t len) {
+    std::FILE* f = std::fopen(filename.c_str(), "wb");
+    if (!f) return "could not write " + filename;
+    const bool ok = std::fwrite(data, 1, len, f) == len;
+    std::fclose(f);
+    return ok ? "saved " + filename : "could not write " + filename;
+}
+
 std::string pick_recording() {
     return "To replay a recording natively: cowlab-lab --recording FILE (record one with cowlab live --record FILE)";
 }

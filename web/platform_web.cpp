@@ -62,6 +62,22 @@ void share_link(const std::string& query) {
         query.c_str());
 }
 
+std::string save_file(const std::string& filename, const std::string& mime, const unsigned char* data, size_t len) {
+    EM_ASM(
+        {
+            var bytes = HEAPU8.slice($2, $2 + $3);
+            var blob = new Blob([bytes], {type: UTF8ToString($1)});
+            var a = document.createElement("a");
+            a.href = URL.createObjectURL(blob);
+            a.download = UTF8ToString($0);
+            document.body.appendChild(a);
+            a.click();
+            setTimeout(function() { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        },
+        filename.c_str(), mime.c_str(), data, len);
+    return "downloaded " + filename;
+}
+
 std::string pick_recording() {
     EM_ASM({
         if (Module.cowlabPickRecording) Module.cowlabPickRecording();
