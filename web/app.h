@@ -19,7 +19,7 @@
 
 #include "engine.h"
 #include "pagemap.h"
-#include "player.h"
+#include "lab_player.h"
 #include "windows.h"
 
 namespace cowlab {

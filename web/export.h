@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "player.h"
+#include "lab_player.h"
 
 namespace cowlab {
 

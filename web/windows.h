@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine.h"
-#include "player.h"
+#include "lab_player.h"
 
 namespace cowlab {
 

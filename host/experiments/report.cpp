@@ -39,22 +39,6 @@ bool parse_size(const std::string& s, u64& out) {
 
 namespace {
 
-std::string shown(double v, const std::string& unit) {
-    if (unit == "B") return cow::format_bytes(u64(v < 0 ? 0 : v));
-    char buf[48];
-    if (unit.empty()) std::snprintf(buf, sizeof buf, "%.0f", v);
-    else std::snprintf(buf, sizeof buf, "%.1f %s", v, unit.c_str());
-    return buf;
-}
-
-std::string difference(double d, const std::string& unit) {
-    char buf[48];
-    if (unit == "B") std::snprintf(buf, sizeof buf, "%+.0f pages", d / 4096.0);
-    else if (unit.empty()) std::snprintf(buf, sizeof buf, "%+.0f", d);
-    else std::snprintf(buf, sizeof buf, "%+.1f %s", d, unit.c_str());
-    return buf;
-}
-
 nlohmann::json parsed(const std::string& line) { return nlohmann::json::parse(line, nullptr, false); }
 
 // The recording: the samples taken during the experiment, the report, its series.
@@ -86,12 +70,20 @@ void print_json(const Report& r) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
+// Right-aligned in `width` columns of a terminal: UTF-8 continuation bytes ("µ") take none.
+std::string right(const std::string& text, size_t width) {
+    size_t columns = 0;
+    for (unsigned char c : text) columns += (c & 0xC0) != 0x80;
+    return std::string(columns < width ? width - columns : 0, ' ') + text;
+}
+
 void print_table(const Report& r) {
     std::printf("%s\n", r.title.c_str());
     std::printf("%-36s %16s %16s %14s\n", "", "measured", "engine", "difference");
     for (const cow::RecRow& row : r.rows)
-        std::printf("%-36s %16s %16s %14s\n", row.name.c_str(), shown(row.measured, row.unit).c_str(),
-                    shown(row.predicted, row.unit).c_str(), difference(row.predicted - row.measured, row.unit).c_str());
+        std::printf("%-36s %s %s %s\n", row.name.c_str(), right(cow::format_measured(row.measured, row.unit), 16).c_str(),
+                    right(cow::format_measured(row.predicted, row.unit), 16).c_str(),
+                    right(cow::format_difference(row.predicted - row.measured, row.unit), 14).c_str());
     for (const std::string& n : r.notes) std::printf("(%s)\n", n.c_str());
 }
 

@@ -1,11 +1,11 @@
-// player.h: the lab's lesson player: the engine's Player
+// lab_player.h: the lab's lesson player: the engine's Player
 // (engine/lesson/player.h) over the lessons built into the lab.
 #pragma once
 
 #include <vector>
 
 #include "engine.h"
-#include "lesson/player.h"
+#include "player.h"
 
 namespace cowlab {
 

@@ -1,5 +1,5 @@
-// player.cpp: the lessons built into the lab, as the Player's catalogue.
-#include "player.h"
+// lab_player.cpp: the lessons built into the lab, as the Player's catalogue.
+#include "lab_player.h"
 
 namespace cowlab {
 
