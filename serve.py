@@ -32,7 +32,7 @@ MIME_TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",
     ".json": "application/json",
-    ".jsonl": "application/jsonl",   # recordings (host/record.h)
+    ".jsonl": "application/jsonl",   # recordings (engine/recording/recording.h)
     ".map": "application/json",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css",

@@ -6,7 +6,7 @@
 // (tools/bench_engine prints the real kernel's fork and COW-fault times beside
 // the engine's; `cowlab calibrate` fits all of them).
 //
-// The defaults were measured with `cowlab calibrate` (host/calibrate.cpp,
+// The defaults were measured with `cowlab calibrate` (host/calibrate/calibrate.cpp,
 // 75 s here) on a 2-vCPU x86_64 virtual machine, Linux 6.18.44-fc-v769,
 // THP madvise, otherwise idle (load average 1.3 at the start). Faults and
 // page-table writes are slow in this VM (a minor fault costs about 15 us and
