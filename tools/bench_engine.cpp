@@ -50,7 +50,7 @@ EngineRun run_engine(u64 bytes) {
     MachineConfig cfg;
     // RAM for both copies, their page tables, and a little slack: no more, so
     // that host memory per page measures the engine, not idle RAM.
-    cfg.ram_bytes = ((2 * bytes + 2 * (bytes / 512) + 64 * MiB) + kHugeSize - 1) & ~(kHugeSize - 1);
+    cfg.ram_bytes = huge_up(2 * bytes + 2 * (bytes / 512) + 64 * MiB);
     cfg.overcommit = Overcommit::always;
     cfg.event_capacity = 4096;
     Result<Machine> created = Machine::create(cfg);

@@ -61,7 +61,7 @@ void accumulate(MemStats& s, FrameKind kind, u64 size, u64 pss, bool dirty, bool
 void Machine::account_range(const Mm& mm, const Vma& vma, MemStats& s) const {
     s.size += vma.end - vma.start;
     for (u64 a = vma.start; a < vma.end;) {
-        const u64 chunk_end = std::min(vma.end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        const u64 chunk_end = std::min(vma.end, huge_down(a) + kHugeSize);
         const u64* pmd = pmd_entry(mm, a);
         if (!pmd || !pte::is_present(*pmd)) {
             a = chunk_end;

@@ -68,8 +68,8 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         return fail(Errc::killed, "SIGSEGV: access at " + hex(at) + " is beyond the user address space; process " +
                                       std::to_string(pid) + " killed");
     }
-    u64 a = addr & ~(kPageSize - 1);
-    const u64 end = (addr + len + kPageSize - 1) & ~(kPageSize - 1);
+    u64 a = page_down(addr);
+    const u64 end = page_up(addr + len);
     Status result;
     while (a < end) {
         Mm& mm = mms_[procs_[pid].mm];
@@ -115,7 +115,7 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
 Result<AccessResult> Machine::access_pages(Pid pid, const std::vector<u64>& addrs, Access kind) {
     AccessResult total;
     for (u64 a : addrs) {
-        Result<AccessResult> one = access(pid, a & ~(kPageSize - 1), kPageSize, kind);
+        Result<AccessResult> one = access(pid, page_down(a), kPageSize, kind);
         if (!one) return one;
         const AccessResult& r = *one;
         total.pages += r.pages;
@@ -143,7 +143,7 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
     u64 last_fault = ~u64{0};
     int repeats = 0;
     while (a < end) {
-        const u64 chunk_end = std::min(end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        const u64 chunk_end = std::min(end, huge_down(a) + kHugeSize);
         u64* pmd = pmd_entry(mm, a);
         if (pmd && pte::is_present(*pmd)) {
             if (*pmd & pte::huge) {
@@ -195,7 +195,7 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
     u64* pmd = pmd_alloc(mm, a, f.alloc);
     if (!pmd) return FaultOutcome::killed;
     if (pte::is_present(*pmd) && (*pmd & pte::huge)) return fault_huge_wp(f, pmd);
-    const u64 haddr = a & ~(kHugeSize - 1);
+    const u64 haddr = huge_down(a);
     if (!pte::is_present(*pmd) && thp_enabled(vma) && haddr >= vma.start && haddr + kHugeSize <= vma.end) {
         const FaultOutcome o = fault_huge_anon(f, pmd);
         if (o != FaultOutcome::fallback) return o;
@@ -255,7 +255,7 @@ bool Machine::deposit_table(Fault& f, u64 haddr) {
 // free 2 MiB block, so a 4 KiB page, as the kernel does.
 Machine::FaultOutcome Machine::fault_huge_anon(Fault& f, u64* pmd) {
     const CostModel& k = cfg_.cost;
-    const u64 haddr = f.addr & ~(kHugeSize - 1);
+    const u64 haddr = huge_down(f.addr);
     if (!f.write && cfg_.zero_page && cfg_.thp_use_zero_page) {
         if (huge_zero_ == kNoFrame) huge_zero_ = frames_.alloc_huge(FrameKind::huge_zero, FrameKind::huge_zero);
         if (huge_zero_ != kNoFrame) {
@@ -291,7 +291,7 @@ Machine::FaultOutcome Machine::fault_huge_anon(Fault& f, u64* pmd) {
 // A write to a write-protected huge PMD (after fork), or to the huge zero page.
 Machine::FaultOutcome Machine::fault_huge_wp(Fault& f, u64* pmd) {
     const CostModel& k = cfg_.cost;
-    const u64 haddr = f.addr & ~(kHugeSize - 1);
+    const u64 haddr = huge_down(f.addr);
     if (!f.write || (*pmd & pte::writable))
         invariant_broken("Machine::fault_huge_wp", "fault on a satisfiable huge entry at " + hex(f.addr));
     if (*pmd & pte::special) {
@@ -376,7 +376,7 @@ bool Machine::fault_around(Fault& f, u64* pte, const File& file) {
     const u64 a = f.addr;
     const u64 win = cfg_.fault_around_bytes;
     const u64 lo = std::max(a & ~(win - 1), f.vma.start);
-    const u64 hi = std::min({lo + win, f.vma.end, (a & ~(kHugeSize - 1)) + kHugeSize});
+    const u64 hi = std::min({lo + win, f.vma.end, huge_down(a) + kHugeSize});
     u64* table = pte - ((a - lo) >> kPageShift);
     u64 around = 0;
     for (u64 b = lo; b < hi; b += kPageSize, ++table) {

@@ -122,7 +122,7 @@ static void take_deposit(Mm& mm, u64 haddr, FrameId& out) {
 void Machine::split_pmd(Mm& mm, u64 addr, Pid pid) {
     u64* pmd = pmd_entry(mm, addr);
     if (!pmd || !(*pmd & pte::huge)) invariant_broken("Machine::split_pmd", "no huge PMD to split");
-    u64 haddr = addr & ~(kHugeSize - 1);
+    u64 haddr = huge_down(addr);
     u64 e = *pmd;
     FrameId table_frame;
     take_deposit(mm, haddr, table_frame);
@@ -148,14 +148,14 @@ void Machine::split_pmd(Mm& mm, u64 addr, Pid pid) {
 // munmap frees the ones no VMA needs any more.
 void Machine::zap_range(Mm& mm, u64 start, u64 end, Pid pid) {
     for (u64 a = start; a < end;) {
-        u64 chunk_end = std::min(end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        u64 chunk_end = std::min(end, huge_down(a) + kHugeSize);
         u64* pmd = pmd_entry(mm, a);
         if (!pmd || !pte::is_present(*pmd)) {
             a = chunk_end;
             continue;
         }
         if (*pmd & pte::huge) {
-            u64 haddr = a & ~(kHugeSize - 1);
+            u64 haddr = huge_down(a);
             if (a == haddr && chunk_end == haddr + kHugeSize) {
                 unmap_leaf(mm, *pmd, true);
                 FrameId dep;
@@ -219,7 +219,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
     ForkCopy c{dst, vma, eager, r, fork_allocator(child), st};
     u64 copied = 0;
     for (u64 a = vma.start; a < vma.end;) {
-        const u64 chunk_end = std::min(vma.end, (a & ~(kHugeSize - 1)) + kHugeSize);
+        const u64 chunk_end = std::min(vma.end, huge_down(a) + kHugeSize);
         u64* sp = pmd_entry(src, a);
         if (!sp || !pte::is_present(*sp)) {
             a = chunk_end;
@@ -232,7 +232,7 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
             return copied;
         }
         if (*sp & pte::huge) {
-            if (!copy_huge_pmd(c, sp, dpmd, a & ~(kHugeSize - 1))) return copied;
+            if (!copy_huge_pmd(c, sp, dpmd, huge_down(a))) return copied;
             ++copied;
             ++r.huge_pmds;
             r.pt_pages += dst.pt_pages - before;

@@ -29,6 +29,13 @@ constexpr u64 kEntriesPerTable = 512;                   // x86-64: 9 bits per le
 constexpr u64 kUserTop = u64{1} << 47;                  // 128 TiB of user address space
 constexpr u64 KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
 
+// Rounding to pages and huge pages, the one place it is written.
+constexpr u64 page_down(u64 v) { return v & ~(kPageSize - 1); }
+constexpr u64 page_up(u64 v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
+constexpr u64 pages_in(u64 bytes) { return page_up(bytes) >> kPageShift; }   // pages that hold `bytes`
+constexpr u64 huge_down(u64 v) { return v & ~(kHugeSize - 1); }
+constexpr u64 huge_up(u64 v) { return (v + kHugeSize - 1) & ~(kHugeSize - 1); }
+
 using FrameId = u32;   // physical frame number (PFN)
 using Pid = u32;       // process id; 0 is never a process
 using FileId = u32;    // a file (or shmem object) with a page cache

@@ -14,7 +14,6 @@ constexpr u64 kMmapBase = 0x7ffff7fff000;       // mmaps grow down from below th
 constexpr u64 kMmapFloor = 0x10000000;
 constexpr u64 kMaxMapping = 64 * 1024 * GiB;     // 64 TiB: half the user address space
 
-u64 page_up(u64 v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 
 std::string hex(u64 v) {
     char buf[24];
@@ -135,7 +134,7 @@ Result<FileId> Machine::create_file(const std::string& name, u64 bytes) {
     if (name.empty()) return fail(Errc::invalid_argument, "create_file: the name is empty");
     if (bytes == 0 || bytes > kMaxMapping)
         return fail(Errc::limit, "create_file: size " + format_bytes(bytes) + " is outside 1 B .. 64 TiB");
-    return file_by_name(name, page_up(bytes) >> kPageShift);
+    return file_by_name(name, pages_in(bytes));
 }
 
 // A VMA goes away: its shmem object loses a user, and is freed with its last one.
@@ -252,7 +251,7 @@ Status Machine::munmap(Pid pid, u64 addr, u64 len) {
 
 // free_pgtables(): PTE tables whose 2 MiB span no VMA touches any more.
 void Machine::free_unused_tables(Mm& mm, u64 start, u64 end) {
-    for (u64 h = start & ~(kHugeSize - 1); h < end; h += kHugeSize) {
+    for (u64 h = huge_down(start); h < end; h += kHugeSize) {
         u64* pmd = pmd_entry(mm, h);
         if (!pmd || !pte::is_present(*pmd) || (*pmd & pte::huge)) continue;
         auto it = std::lower_bound(mm.vmas.begin(), mm.vmas.end(), h,
@@ -313,7 +312,7 @@ Status Machine::mprotect(Pid pid, u64 addr, u64 len, u8 new_prot) {
             // Write-protect what is mapped; a later write faults (and, if allowed again, reuses).
             for (u64 a = v.start; a < v.end; a += kPageSize) {
                 u64* pmd = pmd_entry(mm, a);
-                if (!pmd || !pte::is_present(*pmd)) { a = (a & ~(kHugeSize - 1)) + kHugeSize - kPageSize; continue; }
+                if (!pmd || !pte::is_present(*pmd)) { a = huge_down(a) + kHugeSize - kPageSize; continue; }
                 if (*pmd & pte::huge) { *pmd &= ~pte::writable; continue; }
                 u64& e = tables_[pte::pfn(*pmd)][pte_index(a)];
                 e &= ~pte::writable;

@@ -35,7 +35,7 @@ Status op_heap_create(OpCall& c) {
     spec.tracked = *t;
     Result<ManagedHeap> h = ManagedHeap::create(c.run.m, *pid, spec);
     if (!h) return c.outcome(h.status());
-    c.run.regions[c.text("as")] = Region{h->base(*pid), (h->bytes() + kPageSize - 1) & ~(kPageSize - 1)};
+    c.run.regions[c.text("as")] = Region{h->base(*pid), page_up(h->bytes())};
     c.run.workload<HeapWorkload>("heaps").heaps[c.text("as")] = std::move(h.value());
     return {};
 }

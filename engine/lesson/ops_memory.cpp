@@ -51,7 +51,7 @@ Status op_mmap(OpCall& c) {
     a.shared = *shared;
     Result<u64> addr = c.run.m.mmap(*pid, a);
     if (!addr) return c.outcome(addr.status());
-    c.run.regions[a.name] = Region{*addr, (a.len + kPageSize - 1) & ~(kPageSize - 1)};
+    c.run.regions[a.name] = Region{*addr, page_up(a.len)};
     if (c.has("advice")) {
         Result<Advice> ad = parse_advice(c.text("advice"));
         if (!ad) return c.error(ad.message());
@@ -107,7 +107,7 @@ Status op_madvise(OpCall& c) {
     Result<Advice> ad = parse_advice(c.text("advice"));
     if (!ad) return c.error(ad.message());
     const auto [start, len] = *r;
-    const u64 a = start & ~(kPageSize - 1);
+    const u64 a = page_down(start);
     return c.outcome(c.run.m.madvise(t->pid, a, start + len - a, *ad));
 }
 
@@ -159,8 +159,8 @@ Status access(OpCall& c, Access kind) {
     if (picks == 0) {
         done = c.run.m.access(t->pid, start, len, kind);
     } else {
-        const u64 first = start & ~(kPageSize - 1);
-        Result<std::vector<u64>> addrs = chosen_pages(c, first, (start + len - first + kPageSize - 1) / kPageSize);
+        const u64 first = page_down(start);
+        Result<std::vector<u64>> addrs = chosen_pages(c, first, pages_in(start + len - first));
         if (!addrs) return addrs.status();
         if (addrs->empty()) return {};
         done = c.run.m.access_pages(t->pid, *addrs, kind);

@@ -12,7 +12,6 @@ Result<ManagedHeap> ManagedHeap::create(Machine& m, Pid pid, const HeapSpec& spe
     h.objects_ = spec.objects;
     h.salt_ = m.rng().next();   // which objects are tracked: the machine's random choice
     if (spec.side_bytes > 65536) return fail(Errc::limit, "heap: side_bytes must be 0 .. 65536");
-    auto page_up = [](u64 n) { return (n + kPageSize - 1) & ~(kPageSize - 1); };
     if (spec.runtime == Runtime::cpython) {
         // pymalloc: a block is the object and its PyGC_Head, in a size class of 16 bytes.
         auto round16 = [](u64 n) { return (n + kPyAlignment - 1) & ~(kPyAlignment - 1); };
@@ -32,7 +31,7 @@ Result<ManagedHeap> ManagedHeap::create(Machine& m, Pid pid, const HeapSpec& spe
     Result<u64> base = m.mmap(pid, {.len = h.bytes(), .name = name});
     if (!base) return fail(base.code(), std::string("heap: ") + base.message());
     if (spec.runtime == Runtime::ruby) {
-        h.bitmap_len_ = ((h.objects_ + 7) / 8 * 4 + kPageSize - 1) & ~(kPageSize - 1);   // mark, uncollectible, WB, marking bits
+        h.bitmap_len_ = page_up((h.objects_ + 7) / 8 * 4);   // mark, uncollectible, WB, marking bits
         Result<u64> bm = m.mmap(pid, {.len = h.bitmap_len_, .name = "ruby heap bitmaps"});
         if (!bm) return fail(bm.code(), std::string("heap: ") + bm.message());
         h.bitmap_ = *bm;
@@ -74,7 +73,7 @@ Status ManagedHeap::touch(Machine& m, Pid pid, double fraction) {
     if (!(fraction >= 0 && fraction <= 1)) return fail(Errc::invalid_argument, "heap: fraction must be 0 .. 1");
     const u64 n = u64(double(objects_) * fraction);
     if (n == 0) return {};
-    const u64 len = (offset(n - 1) + block_ + kPageSize - 1) & ~(kPageSize - 1);
+    const u64 len = page_up(offset(n - 1) + block_);
     // Reading an object in CPython is Py_INCREF / Py_DECREF on it: a write, unless it is immortal.
     const bool writes = spec_.runtime == Runtime::cpython && !s->immortal;
     return m.access(pid, s->base, std::min(len, objects_len_), writes ? Access::write : Access::read).status();
@@ -91,7 +90,7 @@ Status ManagedHeap::collect(Machine& m, Pid pid) {
             u64 last = ~u64{0};
             for (u64 i = 0; i < objects_; ++i) {
                 if (!tracked(i)) continue;
-                const u64 p = (s->base + offset(i)) & ~(kPageSize - 1);
+                const u64 p = page_down(s->base + offset(i));
                 if (p != last) pages.push_back(last = p);
             }
             return write_pages(m, pid, pages);

@@ -35,7 +35,7 @@ Result<u64> RedisServer::alloc(u32 bytes, std::vector<u64>& writes) {
     u64 addr = 0;
     u64 size = 0;
     if (c == kLarge) {
-        size = (u64(bytes) + kPageSize - 1) & ~(kPageSize - 1);
+        size = page_up(u64(bytes));
         if (arena_top_ + size > arena_ + arena_len_) return fail(Errc::no_memory, "redis: the arena is full");
         addr = arena_top_;
         arena_top_ += size;
@@ -73,7 +73,7 @@ Result<u64> RedisServer::alloc(u32 bytes, std::vector<u64>& writes) {
         }
     }
     used_memory_ += size;
-    for (u64 p = addr & ~(kPageSize - 1); p < addr + bytes; p += kPageSize) writes.push_back(p);
+    for (u64 p = page_down(addr); p < addr + bytes; p += kPageSize) writes.push_back(p);
     return addr;
 }
 
@@ -153,11 +153,11 @@ Result<RedisServer> RedisServer::load(Machine& m, Pid pid, const RedisDataset& d
     while (buckets < data.keys) buckets <<= 1;
     // Room for the dataset twice over (values rewritten larger, fragmentation) and the table.
     const u64 per_key = 32 + 32 + (data.value_bytes <= 44 ? 64 : 16 + u64(data.value_bytes) + 9 + 64);
-    r.arena_len_ = ((2 * data.keys * per_key + buckets * 8 + 16 * MiB) + kHugeSize - 1) & ~(kHugeSize - 1);
+    r.arena_len_ = huge_up(2 * data.keys * per_key + buckets * 8 + 16 * MiB);
     Result<u64> arena = m.mmap(pid, {.len = r.arena_len_, .name = "jemalloc arena"});
     if (!arena) return fail(arena.code(), "redis: " + arena.message());
     r.arena_ = r.arena_top_ = *arena;
-    r.meta_len_ = ((r.arena_len_ / kPageSize) * kMetaBytesPerSlab / 8 + kPageSize - 1) & ~(kPageSize - 1);
+    r.meta_len_ = page_up((r.arena_len_ / kPageSize) * kMetaBytesPerSlab / 8);
     Result<u64> meta = m.mmap(pid, {.len = r.meta_len_, .name = "jemalloc metadata"});
     if (!meta) return fail(meta.code(), "redis: " + meta.message());
     r.meta_ = *meta;
@@ -178,7 +178,7 @@ Result<RedisServer> RedisServer::load(Machine& m, Pid pid, const RedisDataset& d
         r.entries_[k] = *e;
         r.values_[k] = *v;
         u64 h = k * 0x9E3779B97F4A7C15ull;
-        writes.push_back((r.table_ + ((h >> 20) & (buckets - 1)) * 8) & ~(kPageSize - 1));
+        writes.push_back(page_down(r.table_ + ((h >> 20) & (buckets - 1)) * 8));
         if (writes.size() >= 65536)
             if (Status st = r.flush(m, writes); !st) return fail(st.err, "redis: loading: " + st.message);
     }
@@ -247,7 +247,7 @@ Result<BgsaveResult> RedisServer::bgsave(Machine& m, const BgsaveLoad& load) {
             Result<Value> nv = argv_key ? new_value(new_bytes, writes) : argv_key.status();
             if (!nv) return fail(nv.code(), nv.message());
             free(*argv_key, class_of(16 + 3 + kKeyLen + 1));
-            writes.push_back((entries_[k] + 8) & ~(kPageSize - 1));   // dictEntry.v = the new value
+            writes.push_back(page_down(entries_[k] + 8));   // dictEntry.v = the new value
             free_value(values_[k]);
             values_[k] = *nv;
         }

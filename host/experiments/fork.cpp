@@ -202,7 +202,7 @@ cow::Result<Figures> predict(const Params& p, const std::vector<u64>& chosen) {
     Figures sim;
     const u64 size = p.size;
     cow::MachineConfig cfg;
-    cfg.ram_bytes = ((size * 2 + size / 256 + 256 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1);
+    cfg.ram_bytes = cow::huge_up(size * 2 + size / 256 + 256 * cow::MiB);
     cfg.overcommit = cow::Overcommit::always;
     cfg.thp = cow::ThpMode::madvise;
     cow::Result<cow::Machine> made = cow::Machine::create(cfg);

@@ -267,7 +267,7 @@ cow::Result<Predicted> predict(const Params& p, const Layout& lay, u64 n) {
     spec.side_bytes = lay.side_bytes;
     spec.tracked = 1.0;   // every object refers to a container (see the script)
     cow::MachineConfig cfg;
-    cfg.ram_bytes = ((heap_bytes_estimate(lay, n) * 3 + 512 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1);
+    cfg.ram_bytes = cow::huge_up(heap_bytes_estimate(lay, n) * 3 + 512 * cow::MiB);
     cfg.overcommit = cow::Overcommit::always;
     cfg.thp = cow::ThpMode::never;   // pymalloc's 1 MiB arenas are never huge pages
     cow::Result<cow::Machine> made = cow::Machine::create(cfg);

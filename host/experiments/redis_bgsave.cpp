@@ -530,7 +530,7 @@ struct Predicted {
 cow::Result<Predicted> predict(const Params& p, const Measured& real, u64 estimate) {
     Predicted e;
     cow::MachineConfig cfg;
-    cfg.ram_bytes = std::min<u64>(cow::MachineConfig::kMaxRam, ((4 * estimate + 512 * cow::MiB) + cow::kHugeSize - 1) & ~(cow::kHugeSize - 1));
+    cfg.ram_bytes = std::min<u64>(cow::MachineConfig::kMaxRam, cow::huge_up(4 * estimate + 512 * cow::MiB));
     cfg.overcommit = cow::Overcommit::always;   // what Redis asks for
     cfg.thp = cow::ThpMode::never;              // Redis 7 turns THP off for itself (disable-thp)
     cow::Result<cow::Machine> made = cow::Machine::create(cfg);

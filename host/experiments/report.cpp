@@ -33,7 +33,7 @@ bool parse_size(const std::string& s, u64& out) {
     else if (!unit.empty()) return false;
     if (v * mult > 1e15) return false;
     out = u64(v * mult);
-    out = (out + 4095) & ~u64{4095};
+    out = cow::page_up(out);
     return true;
 }
 

@@ -200,7 +200,7 @@ Result<PageShare> ProcFs::pages(int pid, u64 start, u64 len) const {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return open_failed(path, errno);
     PageShare r;
-    const u64 first = start / 4096, count = (len + 4095) / 4096;
+    const u64 first = start / cow::kPageSize, count = cow::pages_in(len);   // x86-64: the real page is the model's
     std::vector<u64> entries(std::min<u64>(count, 65536));
     for (u64 done = 0; done < count;) {
         const u64 n = std::min<u64>(entries.size(), count - done);
