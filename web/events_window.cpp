@@ -56,7 +56,7 @@ void EventsWindow::draw(App& app) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(cow::format_value(double(e.time_ns), "us").c_str());
             ImGui::TableNextColumn();
-            if (e.pid) ImGui::Text("%u", e.pid);
+            if (e.pid != cow::kNoPid) ImGui::Text("%u", e.pid.v);
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(cow::to_string(e.kind));
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", cow::describe(e.kind));

@@ -30,7 +30,7 @@ const std::vector<std::string>& MemoryWindow::mappers(const App& app, cow::Frame
                 if (e & cow::pte::huge) mapped += cow::pte_index(a);
                 if (mapped != f) continue;
                 char buf[160];
-                std::snprintf(buf, sizeof buf, "mapped by %s (pid %u) at 0x%llx %s", name.c_str(), pid,
+                std::snprintf(buf, sizeof buf, "mapped by %s (pid %u) at 0x%llx %s", name.c_str(), pid.v,
                               static_cast<unsigned long long>(a), v.name.c_str());
                 if (lines.size() < 8) lines.push_back(buf);
             }

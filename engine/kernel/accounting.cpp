@@ -24,14 +24,14 @@ MemStats& MemStats::operator+=(const MemStats& o) {
 }
 
 const Process* Machine::process(Pid pid) const {
-    if (pid == kNoPid || pid >= procs_.size()) return nullptr;
-    return &procs_[pid];
+    if (pid == kNoPid || pid.v >= procs_.size()) return nullptr;
+    return &proc(pid);
 }
 
 std::vector<Pid> Machine::pids() const {
     std::vector<Pid> out;
-    for (Pid p = 1; p < procs_.size(); ++p)
-        if (procs_[p].state != ProcState::reaped) out.push_back(p);
+    for (Pid p{1}; p.v < procs_.size(); ++p.v)
+        if (proc(p).state != ProcState::reaped) out.push_back(p);
     return out;
 }
 
@@ -135,7 +135,7 @@ Result<MemStats> Machine::smaps_rollup(Pid pid) const {
 
 Result<ProcStatus> Machine::status(Pid pid) const {
     if (Status st = check_pid(pid, "status", false); !st) return st;
-    const Process& p = procs_[pid];
+    const Process& p = proc(pid);
     ProcStatus s;
     s.min_flt = p.counters.min_flt;
     s.maj_flt = p.counters.maj_flt;
@@ -199,7 +199,7 @@ u64 Machine::translate(Pid pid, u64 addr) const {
 Result<u32> Machine::peek(Pid pid, u64 addr) const {
     if (Status st = check_pid(pid, "peek", false); !st) return st;
     const Mm* mm = address_space(pid);
-    if (!mm) return fail(Errc::not_running, "peek: process " + std::to_string(pid) + " has no address space");
+    if (!mm) return fail(Errc::not_running, "peek: process " + std::to_string(pid.v) + " has no address space");
     const Vma* v = addr < kUserTop ? find_vma(*mm, addr) : nullptr;
     if (!v) return fail(Errc::bad_address, "peek: no mapping at this address");
     const u64 e = translate(pid, addr);

@@ -66,13 +66,13 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         const u64 at = addr >= kUserTop ? addr : kUserTop;
         segfault(pid, at);
         return fail(Errc::killed, "SIGSEGV: access at " + hex(at) + " is beyond the user address space; process " +
-                                      std::to_string(pid) + " killed");
+                                      std::to_string(pid.v) + " killed");
     }
     u64 a = addr & ~(kPageSize - 1);
     const u64 end = (addr + len + kPageSize - 1) & ~(kPageSize - 1);
     Status result;
     while (a < end) {
-        Mm& mm = mms_[procs_[pid].mm];
+        Mm& mm = mms_[proc(pid).mm];
         Vma* v = find_vma(mm, a);
         const char* why = nullptr;
         if (!v) why = "no mapping at this address";
@@ -81,7 +81,7 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         if (why) {
             segfault(pid, a);
             result = fail(Errc::killed, std::string("SIGSEGV: ") + (kind == Access::write ? "write" : "read") +
-                                            " at " + hex(a) + ": " + why + "; process " + std::to_string(pid) +
+                                            " at " + hex(a) + ": " + why + "; process " + std::to_string(pid.v) +
                                             " killed");
             break;
         }
@@ -89,13 +89,13 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         FaultOutcome o = access_range(pid, mm, *v, a, seg_end, kind, r);
         if (o == FaultOutcome::killed) {
             kill_process(pid, 9);
-            result = fail(Errc::killed, "out of memory: process " + std::to_string(pid) +
+            result = fail(Errc::killed, "out of memory: process " + std::to_string(pid.v) +
                                             " was chosen by the OOM killer while faulting at " + hex(a));
             break;
         }
         a = seg_end;
     }
-    ProcCounters& c = procs_[pid].counters;
+    ProcCounters& c = proc(pid).counters;
     c.min_flt += r.minor_faults;
     c.maj_flt += r.major_faults;
     c.zero_page_maps += r.zero_page_maps;

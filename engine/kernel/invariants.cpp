@@ -66,8 +66,8 @@ Status Machine::check_invariants() const {
 Status Machine::check_mm(size_t id, Census& c) const {
     const Mm& mm = mms_[id];
     u32 users = 0;
-    for (Pid p = 1; p < procs_.size(); ++p)
-        if (procs_[p].alive() && procs_[p].mm == id) ++users;
+    for (Pid p{1}; p.v < procs_.size(); ++p.v)
+        if (proc(p).alive() && proc(p).mm == id) ++users;
     if (users != mm.users) return broken("mm %zu has %u users but %u processes use it", id, mm.users, users);
     c.committed += mm.committed;
     for (size_t i = 0; i < mm.vmas.size(); ++i) {
@@ -242,7 +242,7 @@ Status Machine::check_totals(const Census& c) const {
     if (c.pss > expect || expect - c.pss > c.mappings * kPagesPerHuge)
         return broken("Pss sums to %llu (<<12) over address spaces, %llu frames are mapped", ull(c.pss), ull(c.mapped));
     u32 live = 0;
-    for (Pid p = 1; p < procs_.size(); ++p) live += procs_[p].alive();
+    for (Pid p{1}; p.v < procs_.size(); ++p.v) live += proc(p).alive();
     if (live != live_procs_) return broken("%u processes alive, counter says %u", live, live_procs_);
     if (live == 0) {
         for (FrameId f = 0; f < frames_.total(); ++f) {

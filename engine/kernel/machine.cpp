@@ -31,11 +31,11 @@ void Machine::advance(double ns) {
 }
 
 Status Machine::check_pid(Pid pid, const char* op, bool need_running) const {
-    if (pid == kNoPid || pid >= procs_.size() || procs_[pid].state == ProcState::reaped)
-        return fail(Errc::no_such_process, std::string(op) + ": no process " + std::to_string(pid));
-    const Process& p = procs_[pid];
+    if (pid == kNoPid || pid.v >= procs_.size() || proc(pid).state == ProcState::reaped)
+        return fail(Errc::no_such_process, std::string(op) + ": no process " + std::to_string(pid.v));
+    const Process& p = proc(pid);
     if (need_running && p.state != ProcState::running)
-        return fail(Errc::not_running, std::string(op) + ": process " + std::to_string(pid) + " is " +
+        return fail(Errc::not_running, std::string(op) + ": process " + std::to_string(pid.v) + " is " +
                                            to_string(p.state));
     return {};
 }

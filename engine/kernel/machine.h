@@ -173,6 +173,8 @@ private:
     void emit(EventKind k, Pid pid, u64 addr = 0, FrameId frame = kNoFrame, u64 arg = 0);
     void advance(double ns);
     Status check_pid(Pid pid, const char* op, bool need_running = true) const;
+    Process& proc(Pid pid) { return procs_[pid.v]; }
+    const Process& proc(Pid pid) const { return procs_[pid.v]; }
     Content next_content() {   // 1 .. 65535, then around again: a written page never reads as zeros
         content_seq_ = content_seq_ == 0xffff ? 1 : content_seq_ + 1;
         return Content(content_seq_);

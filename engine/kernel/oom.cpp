@@ -87,8 +87,8 @@ long Machine::badness(const Process& p) const {
 Machine::OomVictim Machine::oom_kill(Pid faulting) {
     Pid victim = kNoPid;
     long best = -1;
-    for (Pid pid = 1; pid < procs_.size(); ++pid) {
-        long b = badness(procs_[pid]);
+    for (Pid pid{1}; pid.v < procs_.size(); ++pid.v) {
+        long b = badness(proc(pid));
         if (b > best) { best = b; victim = pid; }
     }
     if (victim == kNoPid) return OomVictim::none;

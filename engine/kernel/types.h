@@ -7,6 +7,7 @@
 // and aborts. (types.cpp, version.cpp)
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -29,11 +30,23 @@ constexpr u64 kEntriesPerTable = 512;                   // x86-64: 9 bits per le
 constexpr u64 kUserTop = u64{1} << 47;                  // 128 TiB of user address space
 constexpr u64 KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
 
+// Typed ids, as sokol's handles: each a u32 in a struct of its own, so one
+// cannot pass for another or for a plain number. Make one explicitly
+// (`Pid{3}`); `.v` is the number, for indexing, printing and JSON.
+#define COW_TYPED_ID(Name)                                                        \
+    struct Name {                                                                 \
+        u32 v = 0;                                                                \
+        constexpr Name() = default;                                               \
+        constexpr explicit Name(u32 value) : v(value) {}                          \
+        friend constexpr bool operator==(Name, Name) = default;                   \
+        friend constexpr auto operator<=>(Name, Name) = default;                  \
+    }
+COW_TYPED_ID(Pid);       // process id; 0 is never a process
+#undef COW_TYPED_ID
 using FrameId = u32;   // physical frame number (PFN)
-using Pid = u32;       // process id; 0 is never a process
 using FileId = u32;    // a file (or shmem object) with a page cache
 constexpr FrameId kNoFrame = 0xffffffffu;
-constexpr Pid kNoPid = 0;
+constexpr Pid kNoPid{0};
 constexpr FileId kNoFile = 0xffffffffu;
 
 enum class Errc : u8 {

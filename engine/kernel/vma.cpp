@@ -166,7 +166,7 @@ Result<u64> Machine::mmap(Pid pid, const MmapArgs& args) {
     if (args.prot & ~(prot::read | prot::write | prot::exec))
         return fail(Errc::invalid_argument, "mmap: unknown protection bits");
     u64 len = page_up(args.len);
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mms_[proc(pid).mm];
     if (args.file != kNoFile) {
         if (args.file >= files_.size() || files_[args.file].shmem)
             return fail(Errc::invalid_argument, "mmap: no file " + std::to_string(args.file));
@@ -226,7 +226,7 @@ Result<u64> Machine::mmap(Pid pid, const MmapArgs& args) {
 Status Machine::munmap(Pid pid, u64 addr, u64 len) {
     if (Status st = check_pid(pid, "munmap"); !st) return st;
     if (Status st = check_range(addr, len, "munmap"); !st) return st;
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mms_[proc(pid).mm];
     u64 end = addr + page_up(len);
     split_vma_at(mm, addr);
     split_vma_at(mm, end);
@@ -286,7 +286,7 @@ Status Machine::mprotect(Pid pid, u64 addr, u64 len, u8 new_prot) {
     if (Status st = check_range(addr, len, "mprotect"); !st) return st;
     if (new_prot & ~(prot::read | prot::write | prot::exec))
         return fail(Errc::invalid_argument, "mprotect: unknown protection bits");
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mms_[proc(pid).mm];
     u64 end = addr + page_up(len);
     if (Status st = require_mapped(mm, addr, end, "mprotect"); !st) return st;
     // Charge first, so that a refusal changes nothing.
@@ -328,7 +328,7 @@ Status Machine::madvise(Pid pid, u64 addr, u64 len, Advice advice) {
     if (Status st = check_pid(pid, "madvise"); !st) return st;
     if (Status st = check_range(addr, len, "madvise"); !st) return st;
     if (u8(advice) > u8(Advice::nohugepage)) return fail(Errc::invalid_argument, "madvise: unknown advice");
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mms_[proc(pid).mm];
     u64 end = addr + page_up(len);
     if (Status st = require_mapped(mm, addr, end, to_string(advice)); !st) return st;
     if (advice == Advice::wipeonfork) {
