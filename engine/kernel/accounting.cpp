@@ -38,7 +38,7 @@ std::vector<Pid> Machine::pids() const {
 const Mm* Machine::address_space(Pid pid) const {
     const Process* p = process(pid);
     if (!p || !p->alive()) return nullptr;
-    return &mms_[p->mm];
+    return &mm_at(p->mm);
 }
 
 namespace {
@@ -210,7 +210,7 @@ Result<u32> Machine::peek(Pid pid, u64 addr) const {
         return frames_.content(f);
     }
     if (v->is_anon()) return u32{0};
-    const File& file = files_[v->file];
+    const File& file = files_[v->file.v];
     const u64 index = v->pgoff + ((addr - v->start) >> kPageShift);
     if (file.cache[index] != kNoFrame) return u32{frames_.content(file.cache[index])};
     return file.shmem ? u32{0} : file_page_content(file, index);

@@ -72,7 +72,7 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
     const u64 end = (addr + len + kPageSize - 1) & ~(kPageSize - 1);
     Status result;
     while (a < end) {
-        Mm& mm = mms_[proc(pid).mm];
+        Mm& mm = mm_at(proc(pid).mm);
         Vma* v = find_vma(mm, a);
         const char* why = nullptr;
         if (!v) why = "no mapping at this address";
@@ -341,7 +341,7 @@ Machine::FaultOutcome Machine::fault_huge_wp(Fault& f, u64* pmd) {
 // the page itself, read in if it is not cached; a write to a private mapping
 // gets a copy of it.
 Machine::FaultOutcome Machine::fault_file(Fault& f, u64* pte) {
-    File& file = files_[f.vma.file];
+    File& file = files_[f.vma.file.v];
     if (!f.write && cfg_.fault_around_bytes > kPageSize && fault_around(f, pte, file)) {
         // The page itself was cached: one minor fault mapped them all.
         ++f.r.minor_faults;

@@ -48,14 +48,14 @@ struct Machine::Census {
     u64 mappings = 0;             // leaf entries mapping a frame
     u64 free_frames = 0, mapped = 0;
     // The address space being walked, and what its tables hold.
-    size_t mm = 0;
+    MmId mm;
     u64 rss_anon = 0, rss_file = 0, rss_shmem = 0, pt_pages = 0;
 };
 
 Status Machine::check_invariants() const {
     Census c(frames_.total());
-    for (size_t id = 0; id < mms_.size(); ++id)
-        if (mms_[id].live)
+    for (MmId id; id.v < mms_.size(); ++id.v)
+        if (mm_at(id).live)
             if (Status st = check_mm(id, c); !st) return st;
     if (Status st = check_frames(c); !st) return st;
     return check_totals(c);
@@ -63,18 +63,18 @@ Status Machine::check_invariants() const {
 
 // ---------------------------------------------------------------- address spaces
 
-Status Machine::check_mm(size_t id, Census& c) const {
-    const Mm& mm = mms_[id];
+Status Machine::check_mm(MmId id, Census& c) const {
+    const Mm& mm = mm_at(id);
     u32 users = 0;
     for (Pid p{1}; p.v < procs_.size(); ++p.v)
         if (proc(p).alive() && proc(p).mm == id) ++users;
-    if (users != mm.users) return broken("mm %zu has %u users but %u processes use it", id, mm.users, users);
+    if (users != mm.users) return broken("mm %u has %u users but %u processes use it", id.v, mm.users, users);
     c.committed += mm.committed;
     for (size_t i = 0; i < mm.vmas.size(); ++i) {
         const Vma& v = mm.vmas[i];
         if (v.start >= v.end || v.start % kPageSize || v.end % kPageSize || v.end > kUserTop)
-            return broken("mm %zu: VMA %zu [%llx, %llx) is malformed", id, i, ull(v.start), ull(v.end));
-        if (i && mm.vmas[i - 1].end > v.start) return broken("mm %zu: VMAs %zu and %zu overlap", id, i - 1, i);
+            return broken("mm %u: VMA %zu [%llx, %llx) is malformed", id.v, i, ull(v.start), ull(v.end));
+        if (i && mm.vmas[i - 1].end > v.start) return broken("mm %u: VMAs %zu and %zu overlap", id.v, i - 1, i);
     }
     c.mm = id;
     c.rss_anon = c.rss_file = c.rss_shmem = c.pt_pages = 0;
@@ -85,11 +85,11 @@ Status Machine::check_mm(size_t id, Census& c) const {
         ++c.pt_pages;
     }
     if (c.rss_anon != mm.rss_anon || c.rss_file != mm.rss_file || c.rss_shmem != mm.rss_shmem)
-        return broken("mm %zu: RSS counters anon/file/shmem %llu/%llu/%llu, page tables say %llu/%llu/%llu", id,
+        return broken("mm %u: RSS counters anon/file/shmem %llu/%llu/%llu, page tables say %llu/%llu/%llu", id.v,
                       ull(mm.rss_anon), ull(mm.rss_file), ull(mm.rss_shmem),
                       ull(c.rss_anon), ull(c.rss_file), ull(c.rss_shmem));
     if (c.pt_pages != mm.pt_pages)
-        return broken("mm %zu: VmPTE counts %llu table pages, the tables hold %llu", id, ull(mm.pt_pages), ull(c.pt_pages));
+        return broken("mm %u: VmPTE counts %llu table pages, the tables hold %llu", id.v, ull(mm.pt_pages), ull(c.pt_pages));
     for (const Vma& v : mm.vmas) {
         MemStats s;
         account_range(mm, v, s);
@@ -126,7 +126,7 @@ Status Machine::check_tables(const Mm& mm, Census& c) const {
 }
 
 Status Machine::check_huge_pmd(const Mm& mm, u64 base, u64 e, Census& c) const {
-    const size_t id = c.mm;
+    const size_t id = c.mm.v;
     if (!mm.deposited.count(base)) return broken("mm %zu: huge PMD at %llx has no deposited table", id, ull(base));
     const Vma* v = find_vma(mm, base);
     if (!v || base + kHugeSize > v->end) return broken("mm %zu: huge PMD at %llx outside a VMA", id, ull(base));
@@ -142,7 +142,7 @@ Status Machine::check_huge_pmd(const Mm& mm, u64 base, u64 e, Census& c) const {
 
 // The PTE table t mapping the 2 MiB from base.
 Status Machine::check_pte_table(const Mm& mm, u64 base, TableId t, Census& c) const {
-    const size_t id = c.mm;
+    const size_t id = c.mm.v;
     ++c.pt_pages;
     c.is_table[tables_.frame(t)] = 1;
     for (u64 l = 0; l < kEntriesPerTable; ++l) {

@@ -66,18 +66,18 @@ void Machine::put_frame(FrameId f) {
 
 // ---------------------------------------------------------------- address spaces
 
-u32 Machine::new_mm() {
-    u32 id;
+MmId Machine::new_mm() {
+    MmId id;
     if (!free_mms_.empty()) {
         id = free_mms_.back();
         free_mms_.pop_back();
-        mms_[id] = Mm{};
+        mm_at(id) = Mm{};
     } else {
-        id = u32(mms_.size());
+        id = MmId(u32(mms_.size()));
         mms_.emplace_back();
     }
-    mms_[id].live = true;
-    mms_[id].users = 1;
+    mm_at(id).live = true;
+    mm_at(id).users = 1;
     return id;
 }
 

@@ -29,7 +29,7 @@ Image default_image(const std::string& name) {
 // and the top page of the stack: what the loader and libc start-up touch.
 void Machine::warm_image(Pid pid, const Image& im) {
     if (!im.warm) return;
-    const Mm& mm = mms_[proc(pid).mm];
+    const Mm& mm = mm_at(proc(pid).mm);
     std::vector<std::pair<u64, u64>> reads, writes;
     for (const Vma& v : mm.vmas) {
         if (v.kind == VmaKind::text || v.kind == VmaKind::rodata ||
@@ -52,8 +52,8 @@ Result<Pid> Machine::spawn(const Image& image, Pid parent) {
     if (live_procs_ >= MachineConfig::kMaxProcesses)
         return fail(Errc::limit, "spawn: the model's limit of " + std::to_string(MachineConfig::kMaxProcesses) +
                                      " processes is reached");
-    u32 mmid = new_mm();
-    if (Status st = load_image(mms_[mmid], image); !st) {
+    MmId mmid = new_mm();
+    if (Status st = load_image(mm_at(mmid), image); !st) {
         release_mm(mmid);
         return st;
     }
@@ -88,9 +88,9 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
     }
     const u64 t0 = now_ns_;
     const Pid child = Pid(procs_.size());
-    u32 cmm = new_mm();
-    Mm& cm = mms_[cmm];
-    Mm& pm = mms_[proc(parent).mm];
+    MmId cmm = new_mm();
+    Mm& cm = mm_at(cmm);
+    Mm& pm = mm_at(proc(parent).mm);
     cm.brk_start = pm.brk_start;
     cm.brk = pm.brk;
     cm.mmap_base = pm.mmap_base;
@@ -109,7 +109,7 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
             }
         }
         if (v.flags & vmf::wipeonfork) c.flags &= u16(~vmf::anon_vma);
-        if (c.file != kNoFile) files_[c.file].users++;
+        if (c.file != kNoFile) files_[c.file.v].users++;
         cm.vmas.push_back(c);
         ++nvmas;
         if (!st) break;
@@ -160,7 +160,7 @@ Result<ForkResult> Machine::vfork(Pid parent) {
     p.oom_score_adj = pp.oom_score_adj;
     p.vfork_parent = parent;
     p.start_ns = now_ns_;
-    mms_[pp.mm].users++;
+    mm_at(pp.mm).users++;
     pp.children.push_back(child);
     pp.state = ProcState::vfork_wait;
     ++live_procs_;
@@ -191,17 +191,17 @@ Result<ForkResult> Machine::posix_spawn(Pid parent, const Image& image) {
 
 Status Machine::exec(Pid pid, const Image& image) {
     if (Status st = check_pid(pid, "exec"); !st) return st;
-    u32 nmm = new_mm();
-    if (Status st = load_image(mms_[nmm], image); !st) {
+    MmId nmm = new_mm();
+    if (Status st = load_image(mm_at(nmm), image); !st) {
         release_mm(nmm);
         return fail(st.err, "exec: " + st.message);
     }
     Process& p = proc(pid);
-    u32 old = p.mm;
+    MmId old = p.mm;
     p.mm = nmm;
     p.name = image.name;
     if (p.vfork_parent != kNoPid) {
-        mms_[old].users--;
+        mm_at(old).users--;
         Process& parent = proc(p.vfork_parent);
         parent.state = ProcState::running;
         emit(EventKind::vfork_resume, parent.pid);
@@ -215,8 +215,8 @@ Status Machine::exec(Pid pid, const Image& image) {
     return {};
 }
 
-void Machine::release_mm(u32 id) {
-    Mm& mm = mms_[id];
+void Machine::release_mm(MmId id) {
+    Mm& mm = mm_at(id);
     if (mm.users == 0) invariant_broken("Machine::release_mm", "address space without users");
     if (--mm.users) return;
     for (const Vma& v : mm.vmas) {
@@ -238,7 +238,7 @@ void Machine::release_mm(u32 id) {
 void Machine::teardown(Pid pid, int status) {
     Process& p = proc(pid);
     if (p.vfork_parent != kNoPid) {
-        mms_[p.mm].users--;
+        mm_at(p.mm).users--;
         Process& parent = proc(p.vfork_parent);
         parent.state = ProcState::running;
         emit(EventKind::vfork_resume, parent.pid);

@@ -42,12 +42,13 @@ constexpr u64 KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
         friend constexpr auto operator<=>(Name, Name) = default;                  \
     }
 COW_TYPED_ID(Pid);       // process id; 0 is never a process
+COW_TYPED_ID(FileId);    // a file (or shmem object) with a page cache
+COW_TYPED_ID(MmId);      // an address space: its slot in the Machine
 #undef COW_TYPED_ID
 using FrameId = u32;   // physical frame number (PFN)
-using FileId = u32;    // a file (or shmem object) with a page cache
 constexpr FrameId kNoFrame = 0xffffffffu;
 constexpr Pid kNoPid{0};
-constexpr FileId kNoFile = 0xffffffffu;
+constexpr FileId kNoFile{0xffffffffu};
 
 enum class Errc : u8 {
     ok = 0,

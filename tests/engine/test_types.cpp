@@ -30,6 +30,8 @@ constexpr bool explicit_id() {
 
 TEST_CASE("a pid is its own type: not a number, not a frame, file or address space") {
     CHECK(explicit_id<Pid>());
+    CHECK(unmixable<Pid, FileId>());
+    CHECK(unmixable<Pid, MmId>());
     CHECK(std::is_same_v<decltype(kNoPid), const Pid>);
     CHECK(kNoPid.v == 0);
     CHECK(Pid{3} == Pid{3});
@@ -37,4 +39,13 @@ TEST_CASE("a pid is its own type: not a number, not a frame, file or address spa
     CHECK(Pid{3} < Pid{4});
     std::map<Pid, int> by_pid{{Pid{2}, 20}, {Pid{1}, 10}};
     CHECK(by_pid.begin()->first == Pid{1});
+}
+
+TEST_CASE("a file id and an address-space id are types of their own") {
+    CHECK(explicit_id<FileId>());
+    CHECK(explicit_id<MmId>());
+    CHECK(unmixable<FileId, MmId>());
+    CHECK(std::is_same_v<decltype(kNoFile), const FileId>);
+    CHECK(kNoFile.v == 0xffffffffu);
+    CHECK(std::is_same_v<decltype(Process::mm), MmId>);
 }
