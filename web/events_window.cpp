@@ -63,7 +63,7 @@ void EventsWindow::draw(App& app) {
             ImGui::TableNextColumn();
             if (e.addr) ImGui::Text("0x%llx", static_cast<unsigned long long>(e.addr));
             ImGui::TableNextColumn();
-            if (e.frame != cow::kNoFrame) ImGui::Text("%u", e.frame);
+            if (e.frame != cow::kNoFrame) ImGui::Text("%u", e.frame.v);
         }
     }
     if (rows_version != scrolled_version) {   // follow the newest events

@@ -88,7 +88,7 @@ void Machine::account_range(const Mm& mm, const Vma& vma, MemStats& s) const {
             }
             continue;
         }
-        const u64* pt = tables_[pte::pfn(*pmd)].data();
+        const u64* pt = tables_[pte::table(*pmd)].data();
         for (; a < chunk_end; a += kPageSize) {
             const u64 e = pt[pte_index(a)];
             if (!pte::is_present(e) || (e & pte::special)) continue;   // vm_normal_page() == NULL
@@ -158,7 +158,7 @@ MemInfo Machine::meminfo() const {
     m.total = (frames_.total() - reserved) * kPageSize;
     m.free = frames_.free_count() * kPageSize;
     m.used = m.total - m.free;
-    for (FrameId f = 0; f < frames_.total(); ++f) {
+    for (FrameId f; f.v < frames_.total(); ++f.v) {
         const Frame& fr = frames_[f];
         switch (fr.kind()) {
             case FrameKind::anon:
@@ -193,7 +193,7 @@ u64 Machine::translate(Pid pid, u64 addr) const {
     const u64* pmd = pmd_entry(*mm, addr);
     if (!pmd || !pte::is_present(*pmd)) return 0;
     if (*pmd & pte::huge) return *pmd;
-    return tables_[pte::pfn(*pmd)][pte_index(addr)];
+    return tables_[pte::table(*pmd)][pte_index(addr)];
 }
 
 Result<u32> Machine::peek(Pid pid, u64 addr) const {
@@ -206,7 +206,7 @@ Result<u32> Machine::peek(Pid pid, u64 addr) const {
     if (pte::is_present(e)) {
         if (e & pte::special) return u32{0};
         FrameId f = pte::pfn(e);
-        if (e & pte::huge) f += pte_index(addr);
+        if (e & pte::huge) f = f + u32(pte_index(addr));
         return frames_.content(f);
     }
     if (v->is_anon()) return u32{0};

@@ -153,14 +153,14 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
                     if (write) {
                         *pmd |= pte::dirty | pte::soft_dirty;
                         FrameId f = pte::pfn(*pmd) + pte_index(a);
-                        for (u64 i = 0; i < n; ++i) frames_.content(f + FrameId(i)) = next_content();
+                        for (u64 i = 0; i < n; ++i) frames_.content(f + u32(i)) = next_content();
                     }
                     r.pages += n;
                     a = chunk_end;
                     continue;
                 }
             } else {
-                u64* pt = tables_[pte::pfn(*pmd)].data();
+                u64* pt = tables_[pte::table(*pmd)].data();
                 for (; a < chunk_end; a += kPageSize) {
                     u64& e = pt[pte_index(a)];
                     if (!pte::is_present(e) || (write && !(e & pte::writable))) break;
@@ -324,7 +324,7 @@ Machine::FaultOutcome Machine::fault_huge_wp(Fault& f, u64* pmd) {
             ++f.r.thp_copies;
             ++f.r.minor_faults;
             advance(k.fault_trap_ns + k.copy_ns(kHugeSize));
-            emit(EventKind::thp_copy, f.pid, haddr, nh, head);
+            emit(EventKind::thp_copy, f.pid, haddr, nh, head.v);
             return FaultOutcome::done;
         }
     }
@@ -432,7 +432,7 @@ Machine::FaultOutcome Machine::fault_file_copy(Fault& f, u64* pte, FrameId page)
     f.vma.flags |= vmf::anon_vma;
     ++f.r.file_copies;
     advance(cfg_.cost.copy_ns(kPageSize));
-    emit(EventKind::file_copy, f.pid, f.addr, copy, page);
+    emit(EventKind::file_copy, f.pid, f.addr, copy, page.v);
     return FaultOutcome::done;
 }
 
@@ -480,7 +480,7 @@ Machine::FaultOutcome Machine::fault_cow(Fault& f, u64* pte) {
     put_frame(old);
     ++(from_file ? f.r.file_copies : f.r.cow_copies);
     advance(k.copy_ns(kPageSize));
-    emit(from_file ? EventKind::file_copy : EventKind::cow_copy, f.pid, f.addr, copy, old);
+    emit(from_file ? EventKind::file_copy : EventKind::cow_copy, f.pid, f.addr, copy, old.v);
     return FaultOutcome::done;
 }
 

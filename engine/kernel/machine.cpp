@@ -46,7 +46,7 @@ Status Machine::check_pid(Pid pid, const char* op, bool need_running) const {
 void Machine::put_frame(FrameId f) {
     Frame& fr = frames_[f];
     FrameKind k = fr.kind();
-    if (fr.mapcount() == 0) invariant_broken("Machine::put_frame", "unmapping an unmapped frame " + std::to_string(f));
+    if (fr.mapcount() == 0) invariant_broken("Machine::put_frame", "unmapping an unmapped frame " + std::to_string(f.v));
     frames_.unmap(f);
     if (k == FrameKind::huge_head || k == FrameKind::huge_tail) {
         FrameId head = FrameTable::huge_head_of(f);

@@ -44,9 +44,11 @@ constexpr u64 KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
 COW_TYPED_ID(Pid);       // process id; 0 is never a process
 COW_TYPED_ID(FileId);    // a file (or shmem object) with a page cache
 COW_TYPED_ID(MmId);      // an address space: its slot in the Machine
+COW_TYPED_ID(FrameId);   // physical frame number (PFN)
 #undef COW_TYPED_ID
-using FrameId = u32;   // physical frame number (PFN)
-constexpr FrameId kNoFrame = 0xffffffffu;
+// The frame n frames after f (a subpage of a huge page), as a PFN plus n.
+constexpr FrameId operator+(FrameId f, u32 n) { return FrameId(f.v + n); }
+constexpr FrameId kNoFrame{0xffffffffu};
 constexpr Pid kNoPid{0};
 constexpr FileId kNoFile{0xffffffffu};
 

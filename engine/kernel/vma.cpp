@@ -258,7 +258,7 @@ void Machine::free_unused_tables(Mm& mm, u64 start, u64 end) {
         auto it = std::lower_bound(mm.vmas.begin(), mm.vmas.end(), h,
                                    [](const Vma& v, u64 a) { return v.end <= a; });
         if (it != mm.vmas.end() && it->start < h + kHugeSize) continue;
-        TableId t = pte::pfn(*pmd);
+        TableId t = pte::table(*pmd);
         FrameId f = tables_.frame(t);
         tables_.destroy(t);
         frames_.free(f);
@@ -315,7 +315,7 @@ Status Machine::mprotect(Pid pid, u64 addr, u64 len, u8 new_prot) {
                 u64* pmd = pmd_entry(mm, a);
                 if (!pmd || !pte::is_present(*pmd)) { a = (a & ~(kHugeSize - 1)) + kHugeSize - kPageSize; continue; }
                 if (*pmd & pte::huge) { *pmd &= ~pte::writable; continue; }
-                u64& e = tables_[pte::pfn(*pmd)][pte_index(a)];
+                u64& e = tables_[pte::table(*pmd)][pte_index(a)];
                 e &= ~pte::writable;
             }
         }

@@ -32,6 +32,7 @@ TEST_CASE("a pid is its own type: not a number, not a frame, file or address spa
     CHECK(explicit_id<Pid>());
     CHECK(unmixable<Pid, FileId>());
     CHECK(unmixable<Pid, MmId>());
+    CHECK(unmixable<Pid, FrameId>());
     CHECK(std::is_same_v<decltype(kNoPid), const Pid>);
     CHECK(kNoPid.v == 0);
     CHECK(Pid{3} == Pid{3});
@@ -48,4 +49,16 @@ TEST_CASE("a file id and an address-space id are types of their own") {
     CHECK(std::is_same_v<decltype(kNoFile), const FileId>);
     CHECK(kNoFile.v == 0xffffffffu);
     CHECK(std::is_same_v<decltype(Process::mm), MmId>);
+}
+
+TEST_CASE("a frame id is its own type; a subpage is its head plus an offset") {
+    CHECK(explicit_id<FrameId>());
+    CHECK(unmixable<FrameId, FileId>());
+    CHECK(unmixable<FrameId, MmId>());
+    CHECK(std::is_same_v<decltype(kNoFrame), const FrameId>);
+    CHECK(kNoFrame.v == 0xffffffffu);
+    CHECK(std::is_same_v<decltype(FrameId{512} + 3u), FrameId>);
+    CHECK((FrameId{512} + 3u).v == 515);
+    CHECK(std::is_same_v<decltype(pte::pfn(0)), FrameId>);
+    CHECK(pte::pfn(pte::make(FrameId{7}, pte::present)) == FrameId{7});
 }
