@@ -132,7 +132,7 @@ int run_lesson(const std::string& path, const std::map<std::string, double>& par
                     cell("Rss", 11).c_str(), cell("Pss", 11).c_str(), cell("USS", 11).c_str(), cell("Shared", 11).c_str(),
                     cell("Priv_Dirty", 11).c_str(), "minflt/COW");
         for (const ProcMetrics& p : m.procs)
-            std::printf("  %s%s%s%s%s%s%s%s%llu/%llu\n", cell(p.name, 10).c_str(), cell(std::to_string(p.pid), 6).c_str(),
+            std::printf("  %s%s%s%s%s%s%s%s%llu/%llu\n", cell(p.name, 10).c_str(), cell(std::to_string(p.pid.v), 6).c_str(),
                         cell(p.state, 11).c_str(), cell(format_bytes(p.mem.rss), 11).c_str(),
                         cell(format_bytes(p.mem.pss()), 11).c_str(), cell(format_bytes(p.mem.uss()), 11).c_str(),
                         cell(format_bytes(p.mem.shared()), 11).c_str(), cell(format_bytes(p.mem.private_dirty), 11).c_str(),

@@ -23,10 +23,10 @@ void AddressWindow::draw(App& app) {
         smaps_pid = pid;
     }
     if (!smaps || smaps->empty()) {
-        ImGui::Text("%s (pid %u) has no address space (%s).", name.c_str(), pid, m.process(pid) ? cow::to_string(m.process(pid)->state) : "?");
+        ImGui::Text("%s (pid %u) has no address space (%s).", name.c_str(), pid.v, m.process(pid) ? cow::to_string(m.process(pid)->state) : "?");
         return;
     }
-    ImGui::Text("%s (pid %u): /proc/%u/smaps", name.c_str(), pid, pid);
+    ImGui::Text("%s (pid %u): /proc/%u/smaps", name.c_str(), pid.v, pid.v);
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingFixedFit;
     if (!ImGui::BeginTable("vmas", 10, flags | ImGuiTableFlags_ScrollX, ImVec2(0, ImGui::GetContentRegionAvail().y * 0.6f))) return;

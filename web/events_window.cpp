@@ -56,14 +56,14 @@ void EventsWindow::draw(App& app) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(cow::format_value(double(e.time_ns), "us").c_str());
             ImGui::TableNextColumn();
-            if (e.pid) ImGui::Text("%u", e.pid);
+            if (e.pid != cow::kNoPid) ImGui::Text("%u", e.pid.v);
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(cow::to_string(e.kind));
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", cow::describe(e.kind));
             ImGui::TableNextColumn();
             if (e.addr) ImGui::Text("0x%llx", static_cast<unsigned long long>(e.addr));
             ImGui::TableNextColumn();
-            if (e.frame != cow::kNoFrame) ImGui::Text("%u", e.frame);
+            if (e.frame != cow::kNoFrame) ImGui::Text("%u", e.frame.v);
         }
     }
     if (rows_version != scrolled_version) {   // follow the newest events

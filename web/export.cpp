@@ -35,7 +35,7 @@ std::string metrics_csv(const Player& p) {
         for (const Player::ProcPoint& q : s.procs) {
             char row[512];
             std::snprintf(row, sizeof row, "%d,%s,%s,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", s.step + 1,
-                          title.c_str(), csv_field(q.name).c_str(), q.pid, static_cast<unsigned long long>(q.rss),
+                          title.c_str(), csv_field(q.name).c_str(), q.pid.v, static_cast<unsigned long long>(q.rss),
                           static_cast<unsigned long long>(q.pss), static_cast<unsigned long long>(q.uss),
                           static_cast<unsigned long long>(q.shared), static_cast<unsigned long long>(q.private_dirty),
                           static_cast<unsigned long long>(q.min_flt), static_cast<unsigned long long>(q.cow_copies),

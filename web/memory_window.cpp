@@ -27,10 +27,10 @@ const std::vector<std::string>& MemoryWindow::mappers(const App& app, cow::Frame
                 const cow::u64 e = m.translate(pid, a);
                 if (!cow::pte::is_present(e) || (e & cow::pte::special)) continue;
                 cow::FrameId mapped = cow::pte::pfn(e);
-                if (e & cow::pte::huge) mapped += cow::pte_index(a);
+                if (e & cow::pte::huge) mapped = mapped + cow::u32(cow::pte_index(a));
                 if (mapped != f) continue;
                 char buf[160];
-                std::snprintf(buf, sizeof buf, "mapped by %s (pid %u) at 0x%llx %s", name.c_str(), pid,
+                std::snprintf(buf, sizeof buf, "mapped by %s (pid %u) at 0x%llx %s", name.c_str(), pid.v,
                               static_cast<unsigned long long>(a), v.name.c_str());
                 if (lines.size() < 8) lines.push_back(buf);
             }
@@ -66,7 +66,7 @@ void MemoryWindow::draw(App& app) {
         const cow::FrameTable& fr = m.frames();
         const cow::FrameId f = cow::FrameId(hover);
         ImGui::BeginTooltip();
-        ImGui::Text("frame %ld (physical address 0x%llx)", hover, static_cast<unsigned long long>(f) << 12);
+        ImGui::Text("frame %ld (physical address 0x%llx)", hover, static_cast<unsigned long long>(f.v) << 12);
         ImGui::Text("%s: kind %s, mapcount %u, refcount %u%s", cow::to_string(cow::frame_code(fr, f)),
                     cow::to_string(fr[f].kind()), fr.total_mapcount(f), fr.refcount(f), fr[f].dirty() ? ", dirty" : "");
         for (const std::string& line : mappers(app, f)) ImGui::TextUnformatted(line.c_str());

@@ -109,8 +109,8 @@ void PageMap::upload_selection(const cow::Machine& m, cow::Pid pid) {
             const cow::u64 e = m.translate(pid, a);
             if (!cow::pte::is_present(e) || (e & cow::pte::special)) continue;
             cow::FrameId f = cow::pte::pfn(e);
-            if (e & cow::pte::huge) f += cow::pte_index(a);
-            if (f < mask_.size()) mask_[f] = 255;
+            if (e & cow::pte::huge) f = f + cow::u32(cow::pte_index(a));
+            if (f.v < mask_.size()) mask_[f.v] = 255;
         }
     upload_r8(selection_, mask_.data());
 }

@@ -55,7 +55,7 @@ void ProcessesWindow::draw(App& app) {
         if (ImGui::Selectable(label.c_str(), app.selected == p.name, ImGuiSelectableFlags_SpanAllColumns))
             app.selected = app.selected == p.name ? std::string() : p.name;   // a second click clears it
         ImGui::TableNextColumn();
-        ImGui::Text("%u", p.pid);
+        ImGui::Text("%u", p.pid.v);
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(p.state.c_str());
         for (cow::u64 v : {p.mem.rss, p.mem.pss(), p.mem.uss(), p.mem.shared(), p.mem.private_dirty}) {

@@ -24,21 +24,21 @@ MemStats& MemStats::operator+=(const MemStats& o) {
 }
 
 const Process* Machine::process(Pid pid) const {
-    if (pid == kNoPid || pid >= procs_.size()) return nullptr;
-    return &procs_[pid];
+    if (pid == kNoPid || pid.v >= procs_.size()) return nullptr;
+    return &proc(pid);
 }
 
 std::vector<Pid> Machine::pids() const {
     std::vector<Pid> out;
-    for (Pid p = 1; p < procs_.size(); ++p)
-        if (procs_[p].state != ProcState::reaped) out.push_back(p);
+    for (Pid p{1}; p.v < procs_.size(); ++p.v)
+        if (proc(p).state != ProcState::reaped) out.push_back(p);
     return out;
 }
 
 const Mm* Machine::address_space(Pid pid) const {
     const Process* p = process(pid);
     if (!p || !p->alive()) return nullptr;
-    return &mms_[p->mm];
+    return &mm_at(p->mm);
 }
 
 namespace {
@@ -88,7 +88,7 @@ void Machine::account_range(const Mm& mm, const Vma& vma, MemStats& s) const {
             }
             continue;
         }
-        const u64* pt = tables_[pte::pfn(*pmd)].data();
+        const u64* pt = tables_[pte::table(*pmd)].data();
         for (; a < chunk_end; a += kPageSize) {
             const u64 e = pt[pte_index(a)];
             if (!pte::is_present(e) || (e & pte::special)) continue;   // vm_normal_page() == NULL
@@ -135,7 +135,7 @@ Result<MemStats> Machine::smaps_rollup(Pid pid) const {
 
 Result<ProcStatus> Machine::status(Pid pid) const {
     if (Status st = check_pid(pid, "status", false); !st) return st;
-    const Process& p = procs_[pid];
+    const Process& p = proc(pid);
     ProcStatus s;
     s.min_flt = p.counters.min_flt;
     s.maj_flt = p.counters.maj_flt;
@@ -158,7 +158,7 @@ MemInfo Machine::meminfo() const {
     m.total = (frames_.total() - reserved) * kPageSize;
     m.free = frames_.free_count() * kPageSize;
     m.used = m.total - m.free;
-    for (FrameId f = 0; f < frames_.total(); ++f) {
+    for (FrameId f; f.v < frames_.total(); ++f.v) {
         const Frame& fr = frames_[f];
         switch (fr.kind()) {
             case FrameKind::anon:
@@ -193,24 +193,24 @@ u64 Machine::translate(Pid pid, u64 addr) const {
     const u64* pmd = pmd_entry(*mm, addr);
     if (!pmd || !pte::is_present(*pmd)) return 0;
     if (*pmd & pte::huge) return *pmd;
-    return tables_[pte::pfn(*pmd)][pte_index(addr)];
+    return tables_[pte::table(*pmd)][pte_index(addr)];
 }
 
 Result<u32> Machine::peek(Pid pid, u64 addr) const {
     if (Status st = check_pid(pid, "peek", false); !st) return st;
     const Mm* mm = address_space(pid);
-    if (!mm) return fail(Errc::not_running, "peek: process " + std::to_string(pid) + " has no address space");
+    if (!mm) return fail(Errc::not_running, "peek: process " + std::to_string(pid.v) + " has no address space");
     const Vma* v = addr < kUserTop ? find_vma(*mm, addr) : nullptr;
     if (!v) return fail(Errc::bad_address, "peek: no mapping at this address");
     const u64 e = translate(pid, addr);
     if (pte::is_present(e)) {
         if (e & pte::special) return u32{0};
         FrameId f = pte::pfn(e);
-        if (e & pte::huge) f += pte_index(addr);
+        if (e & pte::huge) f = f + u32(pte_index(addr));
         return frames_.content(f);
     }
     if (v->is_anon()) return u32{0};
-    const File& file = files_[v->file];
+    const File& file = files_[v->file.v];
     const u64 index = v->pgoff + ((addr - v->start) >> kPageShift);
     if (file.cache[index] != kNoFrame) return u32{frames_.content(file.cache[index])};
     return file.shmem ? u32{0} : file_page_content(file, index);

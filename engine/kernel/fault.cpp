@@ -66,13 +66,13 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         const u64 at = addr >= kUserTop ? addr : kUserTop;
         segfault(pid, at);
         return fail(Errc::killed, "SIGSEGV: access at " + hex(at) + " is beyond the user address space; process " +
-                                      std::to_string(pid) + " killed");
+                                      std::to_string(pid.v) + " killed");
     }
     u64 a = page_down(addr);
     const u64 end = page_up(addr + len);
     Status result;
     while (a < end) {
-        Mm& mm = mms_[procs_[pid].mm];
+        Mm& mm = mm_at(proc(pid).mm);
         Vma* v = find_vma(mm, a);
         const char* why = nullptr;
         if (!v) why = "no mapping at this address";
@@ -81,7 +81,7 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         if (why) {
             segfault(pid, a);
             result = fail(Errc::killed, std::string("SIGSEGV: ") + (kind == Access::write ? "write" : "read") +
-                                            " at " + hex(a) + ": " + why + "; process " + std::to_string(pid) +
+                                            " at " + hex(a) + ": " + why + "; process " + std::to_string(pid.v) +
                                             " killed");
             break;
         }
@@ -89,13 +89,13 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
         FaultOutcome o = access_range(pid, mm, *v, a, seg_end, kind, r);
         if (o == FaultOutcome::killed) {
             kill_process(pid, 9);
-            result = fail(Errc::killed, "out of memory: process " + std::to_string(pid) +
+            result = fail(Errc::killed, "out of memory: process " + std::to_string(pid.v) +
                                             " was chosen by the OOM killer while faulting at " + hex(a));
             break;
         }
         a = seg_end;
     }
-    ProcCounters& c = procs_[pid].counters;
+    ProcCounters& c = proc(pid).counters;
     c.min_flt += r.minor_faults;
     c.maj_flt += r.major_faults;
     c.zero_page_maps += r.zero_page_maps;
@@ -153,14 +153,14 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
                     if (write) {
                         *pmd |= pte::dirty | pte::soft_dirty;
                         FrameId f = pte::pfn(*pmd) + pte_index(a);
-                        for (u64 i = 0; i < n; ++i) frames_.content(f + FrameId(i)) = next_content();
+                        for (u64 i = 0; i < n; ++i) frames_.content(f + u32(i)) = next_content();
                     }
                     r.pages += n;
                     a = chunk_end;
                     continue;
                 }
             } else {
-                u64* pt = tables_[pte::pfn(*pmd)].data();
+                u64* pt = tables_[pte::table(*pmd)].data();
                 for (; a < chunk_end; a += kPageSize) {
                     u64& e = pt[pte_index(a)];
                     if (!pte::is_present(e) || (write && !(e & pte::writable))) break;
@@ -324,7 +324,7 @@ Machine::FaultOutcome Machine::fault_huge_wp(Fault& f, u64* pmd) {
             ++f.r.thp_copies;
             ++f.r.minor_faults;
             advance(k.fault_trap_ns + k.copy_ns(kHugeSize));
-            emit(EventKind::thp_copy, f.pid, haddr, nh, head);
+            emit(EventKind::thp_copy, f.pid, haddr, nh, head.v);
             return FaultOutcome::done;
         }
     }
@@ -341,7 +341,7 @@ Machine::FaultOutcome Machine::fault_huge_wp(Fault& f, u64* pmd) {
 // the page itself, read in if it is not cached; a write to a private mapping
 // gets a copy of it.
 Machine::FaultOutcome Machine::fault_file(Fault& f, u64* pte) {
-    File& file = files_[f.vma.file];
+    File& file = files_[f.vma.file.v];
     if (!f.write && cfg_.fault_around_bytes > kPageSize && fault_around(f, pte, file)) {
         // The page itself was cached: one minor fault mapped them all.
         ++f.r.minor_faults;
@@ -432,7 +432,7 @@ Machine::FaultOutcome Machine::fault_file_copy(Fault& f, u64* pte, FrameId page)
     f.vma.flags |= vmf::anon_vma;
     ++f.r.file_copies;
     advance(cfg_.cost.copy_ns(kPageSize));
-    emit(EventKind::file_copy, f.pid, f.addr, copy, page);
+    emit(EventKind::file_copy, f.pid, f.addr, copy, page.v);
     return FaultOutcome::done;
 }
 
@@ -480,7 +480,7 @@ Machine::FaultOutcome Machine::fault_cow(Fault& f, u64* pte) {
     put_frame(old);
     ++(from_file ? f.r.file_copies : f.r.cow_copies);
     advance(k.copy_ns(kPageSize));
-    emit(from_file ? EventKind::file_copy : EventKind::cow_copy, f.pid, f.addr, copy, old);
+    emit(from_file ? EventKind::file_copy : EventKind::cow_copy, f.pid, f.addr, copy, old.v);
     return FaultOutcome::done;
 }
 

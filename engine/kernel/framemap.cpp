@@ -42,7 +42,7 @@ FrameCode frame_code(const FrameTable& frames, FrameId f) {
 void fill_frame_map(const Machine& m, std::vector<u8>& out) {
     const FrameTable& frames = m.frames();
     out.resize(frames.total());
-    for (FrameId f = 0; f < frames.total(); ++f) out[f] = u8(frame_code(frames, f));
+    for (FrameId f; f.v < frames.total(); ++f.v) out[f.v] = u8(frame_code(frames, f));
 }
 
 }  // namespace cow

@@ -8,7 +8,7 @@ namespace cow {
 
 namespace {
 [[noreturn]] void broken(const char* fn, const char* what, FrameId f) {
-    invariant_broken(fn, std::string(what) + " (frame " + std::to_string(f) + ")");
+    invariant_broken(fn, std::string(what) + " (frame " + std::to_string(f.v) + ")");
 }
 }  // namespace
 
@@ -79,13 +79,13 @@ FrameId FrameTable::alloc(FrameKind kind) {
         blk.free_bits[w] &= blk.free_bits[w] - 1;
         if (--blk.free == 0) list_remove(partial_, b);
         --free_;
-        FrameId f = b * u32(kPagesPerHuge) + i;
-        frames_[f] = Frame{};
-        content_[f] = 0;
-        frames_[f].set_kind(kind);
+        FrameId f(b * u32(kPagesPerHuge) + i);
+        frames_[f.v] = Frame{};
+        content_[f.v] = 0;
+        frames_[f.v].set_kind(kind);
         return f;
     }
-    broken("FrameTable::alloc", "partial block without a free frame", b * u32(kPagesPerHuge));
+    broken("FrameTable::alloc", "partial block without a free frame", FrameId(b * u32(kPagesPerHuge)));
 }
 
 FrameId FrameTable::alloc_huge(FrameKind head_kind, FrameKind tail_kind) {
@@ -96,11 +96,11 @@ FrameId FrameTable::alloc_huge(FrameKind head_kind, FrameKind tail_kind) {
     blk.free_bits.fill(0);
     blk.free = 0;
     free_ -= kPagesPerHuge;
-    FrameId head = b * u32(kPagesPerHuge);
+    FrameId head(b * u32(kPagesPerHuge));
     for (u32 i = 0; i < kPagesPerHuge; ++i) {
-        frames_[head + i] = Frame{};
-        content_[head + i] = 0;
-        frames_[head + i].set_kind(i == 0 ? head_kind : tail_kind);
+        frames_[head.v + i] = Frame{};
+        content_[head.v + i] = 0;
+        frames_[head.v + i].set_kind(i == 0 ? head_kind : tail_kind);
     }
     pmd_maps_[b] = 0;
     pte_maps_[b] = 0;
@@ -108,21 +108,21 @@ FrameId FrameTable::alloc_huge(FrameKind head_kind, FrameKind tail_kind) {
 }
 
 void FrameTable::split_huge(FrameId head) {
-    u32 b = head / u32(kPagesPerHuge);
+    u32 b = head.v / u32(kPagesPerHuge);
     if (pmd_maps_[b] != 0) broken("FrameTable::split_huge", "huge page still PMD-mapped", head);
-    for (u32 i = 0; i < kPagesPerHuge; ++i) frames_[head + i].set_kind(FrameKind::anon);
+    for (u32 i = 0; i < kPagesPerHuge; ++i) frames_[head.v + i].set_kind(FrameKind::anon);
     pte_maps_[b] = 0;
 }
 
 void FrameTable::free(FrameId f) {
-    if (f >= frames_.size()) broken("FrameTable::free", "frame out of range", f);
-    Frame& fr = frames_[f];
+    if (f.v >= frames_.size()) broken("FrameTable::free", "frame out of range", f);
+    Frame& fr = frames_[f.v];
     if (fr.kind() == FrameKind::free) broken("FrameTable::free", "double free", f);
     if (fr.mapcount() != 0) broken("FrameTable::free", "freeing a mapped frame", f);
     fr = Frame{};
-    u32 b = f / u32(kPagesPerHuge);
+    u32 b = f.v / u32(kPagesPerHuge);
     Block& blk = blocks_[b];
-    blk.free_bits[(f % kPagesPerHuge) / 64] |= u64{1} << (f % 64);
+    blk.free_bits[(f.v % kPagesPerHuge) / 64] |= u64{1} << (f.v % 64);
     ++blk.free;
     ++free_;
     if (blk.free == 1) list_add(partial_, b);
@@ -133,12 +133,12 @@ void FrameTable::free(FrameId f) {
 }
 
 void FrameTable::free_huge(FrameId head) {
-    if (head % kPagesPerHuge) broken("FrameTable::free_huge", "head not aligned", head);
-    u32 b = head / u32(kPagesPerHuge);
+    if (head.v % kPagesPerHuge) broken("FrameTable::free_huge", "head not aligned", head);
+    u32 b = head.v / u32(kPagesPerHuge);
     if (pmd_maps_[b] != 0 || pte_maps_[b] != 0) broken("FrameTable::free_huge", "huge page still mapped", head);
     for (u32 i = 0; i < kPagesPerHuge; ++i) {
-        if (frames_[head + i].mapcount() != 0) broken("FrameTable::free_huge", "subpage still mapped", head + i);
-        frames_[head + i] = Frame{};
+        if (frames_[head.v + i].mapcount() != 0) broken("FrameTable::free_huge", "subpage still mapped", head + i);
+        frames_[head.v + i] = Frame{};
     }
     Block& blk = blocks_[b];
     blk.free_bits.fill(~u64{0});
@@ -148,7 +148,7 @@ void FrameTable::free_huge(FrameId head) {
 }
 
 u32 FrameTable::refcount(FrameId f) const {
-    const Frame& fr = frames_[f];
+    const Frame& fr = frames_[f.v];
     switch (fr.kind()) {
         case FrameKind::free: return 0;
         case FrameKind::file:

@@ -88,38 +88,38 @@ public:
     void free(FrameId f);
     void free_huge(FrameId head);
 
-    Frame& operator[](FrameId f) { return frames_[f]; }
-    const Frame& operator[](FrameId f) const { return frames_[f]; }
-    Content& content(FrameId f) { return content_[f]; }
-    Content content(FrameId f) const { return content_[f]; }
+    Frame& operator[](FrameId f) { return frames_[f.v]; }
+    const Frame& operator[](FrameId f) const { return frames_[f.v]; }
+    Content& content(FrameId f) { return content_[f.v]; }
+    Content content(FrameId f) const { return content_[f.v]; }
 
     // Add / drop one PTE mapping of a frame (a subpage of a huge page also
     // counts toward its huge page's PTE mappings).
     void map(FrameId f) {
-        frames_[f].map();
-        if (in_huge_page(f)) ++pte_maps_[f / kPagesPerHuge];
+        frames_[f.v].map();
+        if (in_huge_page(f)) ++pte_maps_[f.v / kPagesPerHuge];
     }
     void unmap(FrameId f) {
-        frames_[f].unmap();
-        if (in_huge_page(f)) --pte_maps_[f / kPagesPerHuge];
+        frames_[f.v].unmap();
+        if (in_huge_page(f)) --pte_maps_[f.v / kPagesPerHuge];
     }
     // PTE mappings of all subpages of the huge page whose head is in this block.
-    u32 huge_pte_maps(FrameId f) const { return pte_maps_[f / kPagesPerHuge]; }
+    u32 huge_pte_maps(FrameId f) const { return pte_maps_[f.v / kPagesPerHuge]; }
     // Turn a huge page into 512 independent anonymous pages (split_huge_page).
     void split_huge(FrameId head);
 
     // PMD mappings of the huge page whose head is in this block.
-    u32 pmd_mapcount(FrameId f) const { return pmd_maps_[f / kPagesPerHuge]; }
-    void pmd_map(FrameId head) { ++pmd_maps_[head / kPagesPerHuge]; }
-    void pmd_unmap(FrameId head) { --pmd_maps_[head / kPagesPerHuge]; }
-    static FrameId huge_head_of(FrameId f) { return f & ~FrameId(kPagesPerHuge - 1); }
+    u32 pmd_mapcount(FrameId f) const { return pmd_maps_[f.v / kPagesPerHuge]; }
+    void pmd_map(FrameId head) { ++pmd_maps_[head.v / kPagesPerHuge]; }
+    void pmd_unmap(FrameId head) { --pmd_maps_[head.v / kPagesPerHuge]; }
+    static FrameId huge_head_of(FrameId f) { return FrameId(f.v & ~u32(kPagesPerHuge - 1)); }
     bool in_huge_page(FrameId f) const {
-        FrameKind k = frames_[f].kind();
+        FrameKind k = frames_[f.v].kind();
         return k == FrameKind::huge_head || k == FrameKind::huge_tail;
     }
     // The kernel's page_mapcount(): PTE mappings plus PMD mappings of its huge page.
     u32 total_mapcount(FrameId f) const {
-        return frames_[f].mapcount() + (in_huge_page(f) ? pmd_mapcount(f) : 0);
+        return frames_[f.v].mapcount() + (in_huge_page(f) ? pmd_mapcount(f) : 0);
     }
     // The kernel's page_count() for the pages this model has (see above).
     u32 refcount(FrameId f) const;

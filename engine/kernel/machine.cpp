@@ -31,11 +31,11 @@ void Machine::advance(double ns) {
 }
 
 Status Machine::check_pid(Pid pid, const char* op, bool need_running) const {
-    if (pid == kNoPid || pid >= procs_.size() || procs_[pid].state == ProcState::reaped)
-        return fail(Errc::no_such_process, std::string(op) + ": no process " + std::to_string(pid));
-    const Process& p = procs_[pid];
+    if (pid == kNoPid || pid.v >= procs_.size() || proc(pid).state == ProcState::reaped)
+        return fail(Errc::no_such_process, std::string(op) + ": no process " + std::to_string(pid.v));
+    const Process& p = proc(pid);
     if (need_running && p.state != ProcState::running)
-        return fail(Errc::not_running, std::string(op) + ": process " + std::to_string(pid) + " is " +
+        return fail(Errc::not_running, std::string(op) + ": process " + std::to_string(pid.v) + " is " +
                                            to_string(p.state));
     return {};
 }
@@ -46,7 +46,7 @@ Status Machine::check_pid(Pid pid, const char* op, bool need_running) const {
 void Machine::put_frame(FrameId f) {
     Frame& fr = frames_[f];
     FrameKind k = fr.kind();
-    if (fr.mapcount() == 0) invariant_broken("Machine::put_frame", "unmapping an unmapped frame " + std::to_string(f));
+    if (fr.mapcount() == 0) invariant_broken("Machine::put_frame", "unmapping an unmapped frame " + std::to_string(f.v));
     frames_.unmap(f);
     if (k == FrameKind::huge_head || k == FrameKind::huge_tail) {
         FrameId head = FrameTable::huge_head_of(f);
@@ -66,18 +66,18 @@ void Machine::put_frame(FrameId f) {
 
 // ---------------------------------------------------------------- address spaces
 
-u32 Machine::new_mm() {
-    u32 id;
+MmId Machine::new_mm() {
+    MmId id;
     if (!free_mms_.empty()) {
         id = free_mms_.back();
         free_mms_.pop_back();
-        mms_[id] = Mm{};
+        mm_at(id) = Mm{};
     } else {
-        id = u32(mms_.size());
+        id = MmId(u32(mms_.size()));
         mms_.emplace_back();
     }
-    mms_[id].live = true;
-    mms_[id].users = 1;
+    mm_at(id).live = true;
+    mm_at(id).users = 1;
     return id;
 }
 

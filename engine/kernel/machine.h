@@ -135,7 +135,7 @@ public:
     const FrameTable& frames() const { return frames_; }
     const PageTables& tables() const { return tables_; }
     const EventLog& events() const { return events_; }
-    const File& file(FileId id) const { return files_[id]; }
+    const File& file(FileId id) const { return files_[id.v]; }
     u64 now_ns() const { return now_ns_; }
     u64 committed_pages() const { return committed_; }
     u64 commit_limit_pages() const;
@@ -177,13 +177,17 @@ private:
     void emit(EventKind k, Pid pid, u64 addr = 0, FrameId frame = kNoFrame, u64 arg = 0);
     void advance(double ns);
     Status check_pid(Pid pid, const char* op, bool need_running = true) const;
+    Process& proc(Pid pid) { return procs_[pid.v]; }
+    const Process& proc(Pid pid) const { return procs_[pid.v]; }
     Content next_content() {   // 1 .. 65535, then around again: a written page never reads as zeros
         content_seq_ = content_seq_ == 0xffff ? 1 : content_seq_ + 1;
         return Content(content_seq_);
     }
     Content file_page_content(const File& f, u64 index) const;
-    u32 new_mm();
-    void release_mm(u32 mm);
+    MmId new_mm();
+    void release_mm(MmId mm);
+    Mm& mm_at(MmId id) { return mms_[id.v]; }
+    const Mm& mm_at(MmId id) const { return mms_[id.v]; }
 
     Result<ForkResult> fork_impl(Pid parent, bool eager);
 
@@ -262,7 +266,7 @@ private:
 
     // invariants.cpp: check_invariants, family by family
     struct Census;
-    Status check_mm(size_t id, Census& c) const;
+    Status check_mm(MmId id, Census& c) const;
     Status check_tables(const Mm& mm, Census& c) const;
     Status check_huge_pmd(const Mm& mm, u64 base, u64 pmd, Census& c) const;
     Status check_pte_table(const Mm& mm, u64 base, TableId t, Census& c) const;
@@ -274,7 +278,7 @@ private:
     FrameTable frames_;
     PageTables tables_;
     std::deque<Mm> mms_;                 // deques: references stay valid as they grow
-    std::vector<u32> free_mms_;
+    std::vector<MmId> free_mms_;
     std::deque<Process> procs_;          // indexed by pid; procs_[0] unused
     std::vector<File> files_;
     EventLog events_;

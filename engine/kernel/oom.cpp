@@ -73,7 +73,7 @@ long Machine::badness(const Process& p) const {
     // Unkillable: exempt by oom_score_adj, or in the middle of a vfork (in_vfork()).
     if (!p.alive() || p.oom_score_adj == -1000 || p.state == ProcState::vfork_wait || p.vfork_parent != kNoPid)
         return -1;
-    const Mm& mm = mms_[p.mm];
+    const Mm& mm = mm_at(p.mm);
     long total_pages = long(frames_.total() + cfg_.swap_bytes / kPageSize);
     long points = long(mm.rss() + mm.pt_pages);
     long adj = long(p.oom_score_adj) * (total_pages / 1000);
@@ -87,8 +87,8 @@ long Machine::badness(const Process& p) const {
 Machine::OomVictim Machine::oom_kill(Pid faulting) {
     Pid victim = kNoPid;
     long best = -1;
-    for (Pid pid = 1; pid < procs_.size(); ++pid) {
-        long b = badness(procs_[pid]);
+    for (Pid pid{1}; pid.v < procs_.size(); ++pid.v) {
+        long b = badness(proc(pid));
         if (b > best) { best = b; victim = pid; }
     }
     if (victim == kNoPid) return OomVictim::none;

@@ -41,7 +41,7 @@ const u64* Machine::pmd_entry(const Mm& mm, u64 addr) const {
     const u64* e = &tables_[mm.pgd][pgd_index(addr)];
     for (int level = 0; level < 2; ++level) {
         if (!pte::is_present(*e)) return nullptr;
-        e = &tables_[pte::pfn(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
+        e = &tables_[pte::table(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
     }
     return e;
 }
@@ -62,9 +62,9 @@ u64* Machine::pmd_alloc(Mm& mm, u64 addr, const Allocator& alloc) {
         if (!pte::is_present(*e)) {
             TableId t = alloc_table(mm, true, alloc);
             if (t == kNoTable) return nullptr;
-            *e = pte::make(t, pte::present | pte::writable | pte::user);
+            *e = pte::make_table(t, pte::present | pte::writable | pte::user);
         }
-        e = &tables_[pte::pfn(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
+        e = &tables_[pte::table(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
     }
     return e;
 }
@@ -77,10 +77,10 @@ u64* Machine::pte_alloc(Mm& mm, u64 addr, const Allocator& alloc) {
     if (!pte::is_present(*pmd)) {
         TableId t = alloc_table(mm, true, alloc);
         if (t == kNoTable) return nullptr;
-        *pmd = pte::make(t, pte::present | pte::writable | pte::user);
+        *pmd = pte::make_table(t, pte::present | pte::writable | pte::user);
     }
     if (*pmd & pte::huge) return nullptr;
-    return &tables_[pte::pfn(*pmd)][pte_index(addr)];
+    return &tables_[pte::table(*pmd)][pte_index(addr)];
 }
 
 // Drops one leaf mapping (a PTE, or a huge PMD) and its counters.
@@ -140,7 +140,7 @@ void Machine::split_pmd(Mm& mm, u64 addr, Pid pid) {
         }
         frames_.pmd_unmap(head);
     }
-    *pmd = pte::make(t, pte::present | pte::writable | pte::user);
+    *pmd = pte::make_table(t, pte::present | pte::writable | pte::user);
     emit(EventKind::thp_split, pid, haddr, pte::pfn(e));
 }
 
@@ -169,7 +169,7 @@ void Machine::zap_range(Mm& mm, u64 start, u64 end, Pid pid) {
             }
             split_pmd(mm, a, pid);
         }
-        u64* pt = tables_[pte::pfn(*pmd)].data();
+        u64* pt = tables_[pte::table(*pmd)].data();
         for (; a < chunk_end; a += kPageSize) {
             u64& e = pt[pte_index(a)];
             if (!pte::is_present(e)) continue;
@@ -192,16 +192,16 @@ void Machine::free_tables(Mm& mm) {
     for (u64 i = 0; i < kEntriesPerTable; ++i) {
         u64 e1 = tables_[mm.pgd][i];
         if (!pte::is_present(e1)) continue;
-        TableId pud = pte::pfn(e1);
+        TableId pud = pte::table(e1);
         for (u64 j = 0; j < kEntriesPerTable; ++j) {
             u64 e2 = tables_[pud][j];
             if (!pte::is_present(e2)) continue;
-            TableId pmdt = pte::pfn(e2);
+            TableId pmdt = pte::table(e2);
             for (u64 k = 0; k < kEntriesPerTable; ++k) {
                 u64 e3 = tables_[pmdt][k];
                 if (!pte::is_present(e3)) continue;
                 if (e3 & pte::huge) invariant_broken("Machine::free_tables", "huge PMD left after zap");
-                free_one(pte::pfn(e3), true);
+                free_one(pte::table(e3), true);
             }
             free_one(pmdt, true);
         }
@@ -245,10 +245,10 @@ u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult
                 st = fail(Errc::no_memory, "fork: no memory for the child's page tables");
                 return copied;
             }
-            *dpmd = pte::make(t, pte::present | pte::writable | pte::user);
+            *dpmd = pte::make_table(t, pte::present | pte::writable | pte::user);
         }
         r.pt_pages += dst.pt_pages - before;
-        copied += copy_ptes(c, tables_[pte::pfn(*sp)].data(), tables_[pte::pfn(*dpmd)].data(), pte_index(a),
+        copied += copy_ptes(c, tables_[pte::table(*sp)].data(), tables_[pte::table(*dpmd)].data(), pte_index(a),
                             pte_index(chunk_end - kPageSize));
         if (!st) return copied;
         a = chunk_end;

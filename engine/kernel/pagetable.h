@@ -50,13 +50,20 @@ constexpr u64 special = u64{1} << 9;
 constexpr u64 soft_dirty = u64{1} << 11;
 constexpr u64 pfn_mask = ((u64{1} << 40) - 1) << 12;
 
-inline u32 pfn(u64 e) { return u32((e & pfn_mask) >> 12); }
-inline u64 make(u32 pfn_value, u64 flags) { return (u64(pfn_value) << 12) | flags; }
+inline FrameId pfn(u64 e) { return FrameId(u32((e & pfn_mask) >> 12)); }
+inline u64 make(FrameId frame, u64 flags) { return (u64(frame.v) << 12) | flags; }
 inline bool is_present(u64 e) { return e & present; }
 }  // namespace pte
 
 using TableId = u32;
 constexpr TableId kNoTable = 0xffffffffu;
+
+namespace pte {
+// An entry above the leaves (PGD, PUD, a PMD that is not huge) holds the id of
+// the next table where a leaf holds a frame.
+inline TableId table(u64 e) { return TableId((e & pfn_mask) >> 12); }
+inline u64 make_table(TableId t, u64 flags) { return (u64(t) << 12) | flags; }
+}  // namespace pte
 
 inline u32 pgd_index(u64 a) { return u32((a >> 39) & 511); }
 inline u32 pud_index(u64 a) { return u32((a >> 30) & 511); }

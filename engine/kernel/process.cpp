@@ -29,7 +29,7 @@ Image default_image(const std::string& name) {
 // and the top page of the stack: what the loader and libc start-up touch.
 void Machine::warm_image(Pid pid, const Image& im) {
     if (!im.warm) return;
-    const Mm& mm = mms_[procs_[pid].mm];
+    const Mm& mm = mm_at(proc(pid).mm);
     std::vector<std::pair<u64, u64>> reads, writes;
     for (const Vma& v : mm.vmas) {
         if (v.kind == VmaKind::text || v.kind == VmaKind::rodata ||
@@ -52,8 +52,8 @@ Result<Pid> Machine::spawn(const Image& image, Pid parent) {
     if (live_procs_ >= MachineConfig::kMaxProcesses)
         return fail(Errc::limit, "spawn: the model's limit of " + std::to_string(MachineConfig::kMaxProcesses) +
                                      " processes is reached");
-    u32 mmid = new_mm();
-    if (Status st = load_image(mms_[mmid], image); !st) {
+    MmId mmid = new_mm();
+    if (Status st = load_image(mm_at(mmid), image); !st) {
         release_mm(mmid);
         return st;
     }
@@ -64,10 +64,10 @@ Result<Pid> Machine::spawn(const Image& image, Pid parent) {
     p.name = image.name;
     p.mm = mmid;
     p.start_ns = now_ns_;
-    if (parent != kNoPid) procs_[parent].children.push_back(pid);
+    if (parent != kNoPid) proc(parent).children.push_back(pid);
     ++live_procs_;
     advance(cfg_.cost.exec_ns);
-    emit(EventKind::spawn, pid, 0, kNoFrame, parent);
+    emit(EventKind::spawn, pid, 0, kNoFrame, parent.v);
     warm_image(pid, image);
     return pid;
 }
@@ -88,9 +88,9 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
     }
     const u64 t0 = now_ns_;
     const Pid child = Pid(procs_.size());
-    u32 cmm = new_mm();
-    Mm& cm = mms_[cmm];
-    Mm& pm = mms_[procs_[parent].mm];
+    MmId cmm = new_mm();
+    Mm& cm = mm_at(cmm);
+    Mm& pm = mm_at(proc(parent).mm);
     cm.brk_start = pm.brk_start;
     cm.brk = pm.brk;
     cm.mmap_base = pm.mmap_base;
@@ -109,7 +109,7 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
             }
         }
         if (v.flags & vmf::wipeonfork) c.flags &= u16(~vmf::anon_vma);
-        if (c.file != kNoFile) files_[c.file].users++;
+        if (c.file != kNoFile) files_[c.file.v].users++;
         cm.vmas.push_back(c);
         ++nvmas;
         if (!st) break;
@@ -129,17 +129,17 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
     advance(k.fork_base_ns + double(nvmas) * k.per_vma_ns + double(r.pt_pages - r.huge_pmds) * k.per_pt_page_ns +
             double(r.ptes_copied - r.huge_pmds) * k.per_pte_ns + double(r.huge_pmds) * k.per_huge_pmd_ns);
     Process& p = procs_.emplace_back();
-    const Process& pp = procs_[parent];
+    const Process& pp = proc(parent);
     p.pid = child;
     p.parent = parent;
     p.name = pp.name;
     p.mm = cmm;
     p.oom_score_adj = pp.oom_score_adj;
     p.start_ns = now_ns_;
-    procs_[parent].children.push_back(child);
+    proc(parent).children.push_back(child);
     ++live_procs_;
     r.time_ns = now_ns_ - t0;
-    emit(eager ? EventKind::fork_eager : EventKind::fork, parent, 0, kNoFrame, child);
+    emit(eager ? EventKind::fork_eager : EventKind::fork, parent, 0, kNoFrame, child.v);
     return r;
 }
 
@@ -152,7 +152,7 @@ Result<ForkResult> Machine::vfork(Pid parent) {
     const u64 t0 = now_ns_;
     Pid child = Pid(procs_.size());
     Process& p = procs_.emplace_back();
-    Process& pp = procs_[parent];
+    Process& pp = proc(parent);
     p.pid = child;
     p.parent = parent;
     p.name = pp.name;
@@ -160,12 +160,12 @@ Result<ForkResult> Machine::vfork(Pid parent) {
     p.oom_score_adj = pp.oom_score_adj;
     p.vfork_parent = parent;
     p.start_ns = now_ns_;
-    mms_[pp.mm].users++;
+    mm_at(pp.mm).users++;
     pp.children.push_back(child);
     pp.state = ProcState::vfork_wait;
     ++live_procs_;
     advance(cfg_.cost.vfork_ns);
-    emit(EventKind::vfork, parent, 0, kNoFrame, child);
+    emit(EventKind::vfork, parent, 0, kNoFrame, child.v);
     ForkResult r;
     r.child = child;
     r.time_ns = now_ns_ - t0;
@@ -191,18 +191,18 @@ Result<ForkResult> Machine::posix_spawn(Pid parent, const Image& image) {
 
 Status Machine::exec(Pid pid, const Image& image) {
     if (Status st = check_pid(pid, "exec"); !st) return st;
-    u32 nmm = new_mm();
-    if (Status st = load_image(mms_[nmm], image); !st) {
+    MmId nmm = new_mm();
+    if (Status st = load_image(mm_at(nmm), image); !st) {
         release_mm(nmm);
         return fail(st.err, "exec: " + st.message);
     }
-    Process& p = procs_[pid];
-    u32 old = p.mm;
+    Process& p = proc(pid);
+    MmId old = p.mm;
     p.mm = nmm;
     p.name = image.name;
     if (p.vfork_parent != kNoPid) {
-        mms_[old].users--;
-        Process& parent = procs_[p.vfork_parent];
+        mm_at(old).users--;
+        Process& parent = proc(p.vfork_parent);
         parent.state = ProcState::running;
         emit(EventKind::vfork_resume, parent.pid);
         p.vfork_parent = kNoPid;
@@ -215,8 +215,8 @@ Status Machine::exec(Pid pid, const Image& image) {
     return {};
 }
 
-void Machine::release_mm(u32 id) {
-    Mm& mm = mms_[id];
+void Machine::release_mm(MmId id) {
+    Mm& mm = mm_at(id);
     if (mm.users == 0) invariant_broken("Machine::release_mm", "address space without users");
     if (--mm.users) return;
     for (const Vma& v : mm.vmas) {
@@ -236,10 +236,10 @@ void Machine::release_mm(u32 id) {
 // are reparented to init (which reaps them), and the process becomes a zombie
 // until its parent waits for it.
 void Machine::teardown(Pid pid, int status) {
-    Process& p = procs_[pid];
+    Process& p = proc(pid);
     if (p.vfork_parent != kNoPid) {
-        mms_[p.mm].users--;
-        Process& parent = procs_[p.vfork_parent];
+        mm_at(p.mm).users--;
+        Process& parent = proc(p.vfork_parent);
         parent.state = ProcState::running;
         emit(EventKind::vfork_resume, parent.pid);
         p.vfork_parent = kNoPid;
@@ -250,11 +250,11 @@ void Machine::teardown(Pid pid, int status) {
     p.exit_status = status;
     --live_procs_;
     for (Pid c : p.children) {
-        Process& ch = procs_[c];
+        Process& ch = proc(c);
         ch.parent = kNoPid;
         if (ch.state == ProcState::zombie) {
             ch.state = ProcState::reaped;
-            emit(EventKind::reap, kNoPid, 0, kNoFrame, c);
+            emit(EventKind::reap, kNoPid, 0, kNoFrame, c.v);
         }
     }
     p.children.clear();
@@ -262,12 +262,12 @@ void Machine::teardown(Pid pid, int status) {
     emit(EventKind::exit, pid, 0, kNoFrame, u64(status));
     if (p.parent == kNoPid) {
         p.state = ProcState::reaped;
-        emit(EventKind::reap, kNoPid, 0, kNoFrame, pid);
+        emit(EventKind::reap, kNoPid, 0, kNoFrame, pid.v);
     }
 }
 
 void Machine::kill_process(Pid pid, int signal) {
-    if (procs_[pid].alive()) teardown(pid, signal);
+    if (proc(pid).alive()) teardown(pid, signal);
 }
 
 Status Machine::exit(Pid pid, int code) {
@@ -279,11 +279,11 @@ Status Machine::exit(Pid pid, int code) {
 
 Result<WaitResult> Machine::wait(Pid parent, Pid child) {
     if (Status st = check_pid(parent, "wait"); !st) return st;
-    Process& pp = procs_[parent];
+    Process& pp = proc(parent);
     Pid found = kNoPid;
     for (Pid c : pp.children) {
         if (child != kNoPid && c != child) continue;
-        if (procs_[c].state == ProcState::zombie) {
+        if (proc(c).state == ProcState::zombie) {
             found = c;
             break;
         }
@@ -291,16 +291,16 @@ Result<WaitResult> Machine::wait(Pid parent, Pid child) {
     if (found == kNoPid) {
         if (child != kNoPid) {
             bool mine = std::find(pp.children.begin(), pp.children.end(), child) != pp.children.end();
-            if (!mine) return fail(Errc::no_child, "wait: " + std::to_string(child) + " is not a child of " + std::to_string(parent));
-            return fail(Errc::not_running, "wait: child " + std::to_string(child) + " has not exited (wait would block)");
+            if (!mine) return fail(Errc::no_child, "wait: " + std::to_string(child.v) + " is not a child of " + std::to_string(parent.v));
+            return fail(Errc::not_running, "wait: child " + std::to_string(child.v) + " has not exited (wait would block)");
         }
-        if (pp.children.empty()) return fail(Errc::no_child, "wait: process " + std::to_string(parent) + " has no children");
-        return fail(Errc::not_running, "wait: no child of " + std::to_string(parent) + " has exited (wait would block)");
+        if (pp.children.empty()) return fail(Errc::no_child, "wait: process " + std::to_string(parent.v) + " has no children");
+        return fail(Errc::not_running, "wait: no child of " + std::to_string(parent.v) + " has exited (wait would block)");
     }
-    Process& c = procs_[found];
+    Process& c = proc(found);
     c.state = ProcState::reaped;
     pp.children.erase(std::find(pp.children.begin(), pp.children.end(), found));
-    emit(EventKind::reap, parent, 0, kNoFrame, found);
+    emit(EventKind::reap, parent, 0, kNoFrame, found.v);
     return WaitResult{found, c.exit_status};
 }
 
@@ -308,7 +308,7 @@ Status Machine::set_oom_score_adj(Pid pid, int adj) {
     if (Status st = check_pid(pid, "oom_score_adj", false); !st) return st;
     if (adj < -1000 || adj > 1000)
         return fail(Errc::invalid_argument, "oom_score_adj: " + std::to_string(adj) + " is outside -1000..1000");
-    procs_[pid].oom_score_adj = adj;
+    proc(pid).oom_score_adj = adj;
     return {};
 }
 

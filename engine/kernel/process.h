@@ -55,7 +55,7 @@ struct Process {
     Pid parent = kNoPid;                // kNoPid once orphaned (reparented to init)
     std::string name;
     ProcState state = ProcState::running;
-    u32 mm = 0;                         // index into Machine's address spaces
+    MmId mm;                            // index into Machine's address spaces
     std::vector<Pid> children;
     Pid vfork_parent = kNoPid;          // set while this child borrows its parent's mm
     int oom_score_adj = 0;              // -1000 .. 1000

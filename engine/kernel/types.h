@@ -7,6 +7,7 @@
 // and aborts. (types.cpp, version.cpp)
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -36,12 +37,27 @@ constexpr u64 pages_in(u64 bytes) { return page_up(bytes) >> kPageShift; }   // 
 constexpr u64 huge_down(u64 v) { return v & ~(kHugeSize - 1); }
 constexpr u64 huge_up(u64 v) { return (v + kHugeSize - 1) & ~(kHugeSize - 1); }
 
-using FrameId = u32;   // physical frame number (PFN)
-using Pid = u32;       // process id; 0 is never a process
-using FileId = u32;    // a file (or shmem object) with a page cache
-constexpr FrameId kNoFrame = 0xffffffffu;
-constexpr Pid kNoPid = 0;
-constexpr FileId kNoFile = 0xffffffffu;
+// Typed ids, as sokol's handles: each a u32 in a struct of its own, so one
+// cannot pass for another or for a plain number. Make one explicitly
+// (`Pid{3}`); `.v` is the number, for indexing, printing and JSON.
+#define COW_TYPED_ID(Name)                                                        \
+    struct Name {                                                                 \
+        u32 v = 0;                                                                \
+        constexpr Name() = default;                                               \
+        constexpr explicit Name(u32 value) : v(value) {}                          \
+        friend constexpr bool operator==(Name, Name) = default;                   \
+        friend constexpr auto operator<=>(Name, Name) = default;                  \
+    }
+COW_TYPED_ID(Pid);       // process id; 0 is never a process
+COW_TYPED_ID(FileId);    // a file (or shmem object) with a page cache
+COW_TYPED_ID(MmId);      // an address space: its slot in the Machine
+COW_TYPED_ID(FrameId);   // physical frame number (PFN)
+#undef COW_TYPED_ID
+// The frame n frames after f (a subpage of a huge page), as a PFN plus n.
+constexpr FrameId operator+(FrameId f, u32 n) { return FrameId(f.v + n); }
+constexpr FrameId kNoFrame{0xffffffffu};
+constexpr Pid kNoPid{0};
+constexpr FileId kNoFile{0xffffffffu};
 
 enum class Errc : u8 {
     ok = 0,

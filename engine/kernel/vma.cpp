@@ -95,7 +95,7 @@ void Machine::split_vma_at(Mm& mm, u64 addr) {
     tail.start = addr;
     if (tail.file != kNoFile) {
         tail.pgoff += (addr - v->start) >> kPageShift;
-        files_[tail.file].users++;
+        files_[tail.file.v].users++;
     }
     v->end = addr;
     insert_vma(mm, std::move(tail));
@@ -111,8 +111,8 @@ Status Machine::check_range(u64 addr, u64 len, const char* op) const {
 }
 
 FileId Machine::file_by_name(const std::string& name, u64 pages) {
-    for (FileId i = 0; i < files_.size(); ++i) {
-        File& f = files_[i];
+    for (FileId i; i.v < files_.size(); ++i.v) {
+        File& f = files_[i.v];
         if (!f.shmem && f.name == name) {
             if (pages > f.pages) {
                 f.pages = pages;
@@ -140,7 +140,7 @@ Result<FileId> Machine::create_file(const std::string& name, u64 bytes) {
 // A VMA goes away: its shmem object loses a user, and is freed with its last one.
 void Machine::drop_vma_object(const Vma& v) {
     if (v.file == kNoFile) return;
-    File& f = files_[v.file];
+    File& f = files_[v.file.v];
     if (f.users == 0) invariant_broken("Machine::drop_vma_object", "file without users");
     if (--f.users == 0 && f.shmem) {
         committed_ -= f.committed;
@@ -165,13 +165,13 @@ Result<u64> Machine::mmap(Pid pid, const MmapArgs& args) {
     if (args.prot & ~(prot::read | prot::write | prot::exec))
         return fail(Errc::invalid_argument, "mmap: unknown protection bits");
     u64 len = page_up(args.len);
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mm_at(proc(pid).mm);
     if (args.file != kNoFile) {
-        if (args.file >= files_.size() || files_[args.file].shmem)
-            return fail(Errc::invalid_argument, "mmap: no file " + std::to_string(args.file));
+        if (args.file.v >= files_.size() || files_[args.file.v].shmem)
+            return fail(Errc::invalid_argument, "mmap: no file " + std::to_string(args.file.v));
         if (args.offset % kPageSize) return fail(Errc::invalid_argument, "mmap: offset is not page aligned");
-        if ((args.offset >> kPageShift) + (len >> kPageShift) > files_[args.file].pages)
-            return fail(Errc::invalid_argument, "mmap: mapping reaches past the end of " + files_[args.file].name);
+        if ((args.offset >> kPageShift) + (len >> kPageShift) > files_[args.file.v].pages)
+            return fail(Errc::invalid_argument, "mmap: mapping reaches past the end of " + files_[args.file.v].name);
     }
     Vma v;
     v.prot = args.prot;
@@ -192,7 +192,7 @@ Result<u64> Machine::mmap(Pid pid, const MmapArgs& args) {
         v.kind = args.shared ? VmaKind::file_shared : VmaKind::file_private;
         v.file = args.file;
         v.pgoff = args.offset >> kPageShift;
-        v.name = files_[args.file].name;
+        v.name = files_[args.file.v].name;
     }
     // accountable_mapping(): private and writable. A shmem object is charged once, when created.
     bool account = (!args.shared && (args.prot & prot::write)) || (anon && args.shared);
@@ -211,9 +211,9 @@ Result<u64> Machine::mmap(Pid pid, const MmapArgs& args) {
         v.file = FileId(files_.size() - 1);
         mm.committed -= len >> kPageShift;           // the object holds this charge, not the mm
         shmem_committed_ += len >> kPageShift;
-        files_[v.file].committed = len >> kPageShift;
+        files_[v.file.v].committed = len >> kPageShift;
     }
-    if (v.file != kNoFile) files_[v.file].users++;
+    if (v.file != kNoFile) files_[v.file.v].users++;
     u64 start = v.start;
     insert_vma(mm, std::move(v));
     emit(EventKind::mmap, pid, start, kNoFrame, len);
@@ -225,7 +225,7 @@ Result<u64> Machine::mmap(Pid pid, const MmapArgs& args) {
 Status Machine::munmap(Pid pid, u64 addr, u64 len) {
     if (Status st = check_pid(pid, "munmap"); !st) return st;
     if (Status st = check_range(addr, len, "munmap"); !st) return st;
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mm_at(proc(pid).mm);
     u64 end = addr + page_up(len);
     split_vma_at(mm, addr);
     split_vma_at(mm, end);
@@ -257,7 +257,7 @@ void Machine::free_unused_tables(Mm& mm, u64 start, u64 end) {
         auto it = std::lower_bound(mm.vmas.begin(), mm.vmas.end(), h,
                                    [](const Vma& v, u64 a) { return v.end <= a; });
         if (it != mm.vmas.end() && it->start < h + kHugeSize) continue;
-        TableId t = pte::pfn(*pmd);
+        TableId t = pte::table(*pmd);
         FrameId f = tables_.frame(t);
         tables_.destroy(t);
         frames_.free(f);
@@ -285,7 +285,7 @@ Status Machine::mprotect(Pid pid, u64 addr, u64 len, u8 new_prot) {
     if (Status st = check_range(addr, len, "mprotect"); !st) return st;
     if (new_prot & ~(prot::read | prot::write | prot::exec))
         return fail(Errc::invalid_argument, "mprotect: unknown protection bits");
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mm_at(proc(pid).mm);
     u64 end = addr + page_up(len);
     if (Status st = require_mapped(mm, addr, end, "mprotect"); !st) return st;
     // Charge first, so that a refusal changes nothing.
@@ -314,7 +314,7 @@ Status Machine::mprotect(Pid pid, u64 addr, u64 len, u8 new_prot) {
                 u64* pmd = pmd_entry(mm, a);
                 if (!pmd || !pte::is_present(*pmd)) { a = huge_down(a) + kHugeSize - kPageSize; continue; }
                 if (*pmd & pte::huge) { *pmd &= ~pte::writable; continue; }
-                u64& e = tables_[pte::pfn(*pmd)][pte_index(a)];
+                u64& e = tables_[pte::table(*pmd)][pte_index(a)];
                 e &= ~pte::writable;
             }
         }
@@ -327,7 +327,7 @@ Status Machine::madvise(Pid pid, u64 addr, u64 len, Advice advice) {
     if (Status st = check_pid(pid, "madvise"); !st) return st;
     if (Status st = check_range(addr, len, "madvise"); !st) return st;
     if (u8(advice) > u8(Advice::nohugepage)) return fail(Errc::invalid_argument, "madvise: unknown advice");
-    Mm& mm = mms_[procs_[pid].mm];
+    Mm& mm = mm_at(proc(pid).mm);
     u64 end = addr + page_up(len);
     if (Status st = require_mapped(mm, addr, end, to_string(advice)); !st) return st;
     if (advice == Advice::wipeonfork) {
@@ -431,7 +431,7 @@ Status Machine::load_image(Mm& mm, const Image& im) {
         vmas.clear();
     }
     for (Vma& v : mm.vmas)
-        if (v.file != kNoFile) files_[v.file].users++;
+        if (v.file != kNoFile) files_[v.file.v].users++;
     if (charge_pages) {
         if (Status st = charge(mm, charge_pages); !st) {
             for (Vma& v : mm.vmas) v.flags &= u16(~vmf::account);

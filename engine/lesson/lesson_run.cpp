@@ -76,7 +76,7 @@ Result<Region> RunState::region_named(const std::string& name, Pid pid) const {
     if (auto it = regions.find(name); it != regions.end()) return it->second;
     if (is_segment(name)) {
         const Mm* mm = m.address_space(pid);
-        if (!mm) return fail(Errc::not_running, "process " + std::to_string(pid) + " has no address space");
+        if (!mm) return fail(Errc::not_running, "process " + std::to_string(pid.v) + " has no address space");
         for (const Vma& v : mm->vmas)
             if (to_string(v.kind) == name) return Region{v.start, v.end - v.start};
         return fail(Errc::invalid_argument, "the process has no " + name + " segment");

@@ -186,7 +186,7 @@ std::vector<QuerySpec> process_queries() {
     out.push_back(of_process("exit_status", "the process's exit status, its pid",
                              [](const RunState&, Pid, const Process* pr) -> Result<double> { return pr ? double(pr->exit_status) : 0.0; }));
     out.push_back(of_process("pid", "the process's exit status, its pid",
-                             [](const RunState&, Pid p, const Process*) -> Result<double> { return double(p); }));
+                             [](const RunState&, Pid p, const Process*) -> Result<double> { return double(p.v); }));
     static const std::pair<const char*, u64 ProcCounters::*> counters[] = {
         {"min_flt", &ProcCounters::min_flt}, {"maj_flt", &ProcCounters::maj_flt},
         {"cow_copies", &ProcCounters::cow_copies}, {"cow_reuses", &ProcCounters::cow_reuses},

@@ -48,7 +48,7 @@ std::vector<std::string> check_golden(const Checkpoint& cp, double v) {
 
 json process_json(const ProcMetrics& p) {
     const MemStats& s = p.mem;
-    return {{"name", p.name}, {"pid", p.pid}, {"state", p.state},
+    return {{"name", p.name}, {"pid", p.pid.v}, {"state", p.state},
             {"rss", s.rss}, {"pss", s.pss()}, {"pss_dirty", s.pss_dirty()}, {"uss", s.uss()}, {"shared", s.shared()},
             {"shared_clean", s.shared_clean}, {"shared_dirty", s.shared_dirty},
             {"private_clean", s.private_clean}, {"private_dirty", s.private_dirty},

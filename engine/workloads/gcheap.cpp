@@ -69,7 +69,7 @@ Status ManagedHeap::write_pages(Machine& m, Pid pid, const std::vector<u64>& pag
 
 Status ManagedHeap::touch(Machine& m, Pid pid, double fraction) {
     State* s = state(pid);
-    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid) + " has no such heap");
+    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid.v) + " has no such heap");
     if (!(fraction >= 0 && fraction <= 1)) return fail(Errc::invalid_argument, "heap: fraction must be 0 .. 1");
     const u64 n = u64(double(objects_) * fraction);
     if (n == 0) return {};
@@ -81,7 +81,7 @@ Status ManagedHeap::touch(Machine& m, Pid pid, double fraction) {
 
 Status ManagedHeap::collect(Machine& m, Pid pid) {
     State* s = state(pid);
-    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid) + " has no such heap");
+    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid.v) + " has no such heap");
     std::vector<u64> pages;
     switch (spec_.runtime) {
         case Runtime::cpython: {
@@ -119,7 +119,7 @@ Status ManagedHeap::collect(Machine& m, Pid pid) {
 
 Status ManagedHeap::freeze(Pid pid) {
     State* s = state(pid);
-    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid) + " has no such heap");
+    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid.v) + " has no such heap");
     if (spec_.runtime != Runtime::cpython) return fail(Errc::invalid_argument, "heap: gc.freeze() is CPython's");
     s->frozen = true;   // a list splice: no object is written
     return {};
@@ -127,7 +127,7 @@ Status ManagedHeap::freeze(Pid pid) {
 
 Status ManagedHeap::immortalize(Pid pid) {
     State* s = state(pid);
-    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid) + " has no such heap");
+    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid.v) + " has no such heap");
     if (spec_.runtime != Runtime::cpython) return fail(Errc::invalid_argument, "heap: immortal objects are CPython's");
     s->immortal = true;
     return {};
@@ -135,7 +135,7 @@ Status ManagedHeap::immortalize(Pid pid) {
 
 Status ManagedHeap::warmup(Machine& m, Pid pid) {
     State* s = state(pid);
-    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid) + " has no such heap");
+    if (!s) return fail(Errc::invalid_argument, "heap: process " + std::to_string(pid.v) + " has no such heap");
     if (spec_.runtime != Runtime::ruby) return fail(Errc::invalid_argument, "heap: Process.warmup is Ruby's");
     if (s->old) return {};
     s->old = true;   // promotion writes each header once, in the parent, before it forks

@@ -68,7 +68,7 @@ TEST_CASE("the same operations give the same events and figures") {
         lab.write(c, buf, 512 * KiB);
         lab.exit(c);
         std::vector<u64> out{lab.m.now_ns(), lab.m.events().total(), lab.rollup(p).pss_fp};
-        for (u64 i = 0; i < lab.m.events().size(); ++i) out.push_back(lab.m.events().at(i).frame);
+        for (u64 i = 0; i < lab.m.events().size(); ++i) out.push_back(lab.m.events().at(i).frame.v);
         return out;
     };
     CHECK(run() == run());

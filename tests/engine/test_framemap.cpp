@@ -72,9 +72,9 @@ TEST_CASE("the map holds one byte per frame, the code frame_code gives that fram
     std::vector<u8> map(3, 0xff);   // resized to fit, whatever it held
     fill_frame_map(lab.m, map);
     REQUIRE(map.size() == lab.m.frames().total());
-    for (FrameId f = 0; f < map.size(); ++f) {
-        INFO("frame " << f);
-        REQUIRE(map[f] == u8(frame_code(lab.m.frames(), f)));
+    for (FrameId f; f.v < map.size(); ++f.v) {
+        INFO("frame " << f.v);
+        REQUIRE(map[f.v] == u8(frame_code(lab.m.frames(), f)));
     }
     lab.check();
 }

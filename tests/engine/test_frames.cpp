@@ -27,10 +27,10 @@ TEST_CASE("small allocations fill partly used blocks first, keeping whole blocks
     FrameTable t(4 * kPagesPerHuge);
     FrameId a = t.alloc(FrameKind::anon);
     FrameId b = t.alloc(FrameKind::anon);
-    CHECK(a / kPagesPerHuge == b / kPagesPerHuge);
+    CHECK(a.v / kPagesPerHuge == b.v / kPagesPerHuge);
     CHECK(t.free_huge_blocks() == 3);
     FrameId h = t.alloc_huge();
-    CHECK(h % kPagesPerHuge == 0);
+    CHECK(h.v % kPagesPerHuge == 0);
     CHECK(t[h].kind() == FrameKind::huge_head);
     CHECK(t[h + 1].kind() == FrameKind::huge_tail);
     CHECK(t.free_count() == 2048 - 2 - 512);

@@ -225,8 +225,8 @@ TEST_CASE("a process that has not touched its libraries' pages after fork maps t
 
 TEST_CASE("operations on missing, dead or suspended processes are refused with a message") {
     Lab lab;
-    CHECK(lab.m.fork(42).code() == Errc::no_such_process);
-    CHECK(lab.m.fork(0).code() == Errc::no_such_process);
+    CHECK(lab.m.fork(Pid{42}).code() == Errc::no_such_process);
+    CHECK(lab.m.fork(Pid{0}).code() == Errc::no_such_process);
     Pid p = lab.spawn();
     Pid c = lab.fork(p);
     lab.exit(c);

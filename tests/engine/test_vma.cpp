@@ -52,7 +52,7 @@ TEST_CASE("bad mmap arguments are errors with reasons, never clamped") {
     CHECK(lab.m.mmap(p, {.len = 0}).code() == Errc::invalid_argument);
     CHECK(lab.m.mmap(p, {.len = 1ull << 50}).code() == Errc::limit);
     CHECK(lab.m.mmap(p, {.len = kPageSize, .prot = 0x80}).code() == Errc::invalid_argument);
-    CHECK(lab.m.mmap(p, {.len = kPageSize, .file = 12345}).code() == Errc::invalid_argument);
+    CHECK(lab.m.mmap(p, {.len = kPageSize, .file = FileId{12345}}).code() == Errc::invalid_argument);
     FileId f = lab.ok(lab.m.create_file("/f", 8 * KiB));
     CHECK(lab.m.mmap(p, {.len = 16 * KiB, .file = f}).message().find("past the end") != std::string::npos);
     CHECK(lab.m.mmap(p, {.len = 4 * KiB, .file = f, .offset = 100}).code() == Errc::invalid_argument);
