@@ -24,6 +24,17 @@ const char* status_json(const cow::Status& st) {
     return keep(nlohmann::json{{"error", st.message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// The page's calls see the player's work done: an action returns when its
+// step has run (the lab's own controls run it sliced between frames instead).
+cowlab::Player& player() {
+    cowlab::app().player.finish();
+    return cowlab::app().player;
+}
+const char* acted(const cow::Status& st) {
+    cowlab::app().player.finish();
+    return status_json(st);
+}
+
 }  // namespace
 
 extern "C" {
@@ -50,31 +61,39 @@ const char* cowlab_load_lesson(const char* id, const char* params_json, int step
             params[it.key()] = it->get<double>();
         }
     }
-    return status_json(cowlab::app().player.load(id ? id : "", params, step - 1));
+    return acted(cowlab::app().player.load(id ? id : "", params, step - 1));
 }
 
 const char* cowlab_load_lesson_text(const char* json_text, const char* name) {
-    return status_json(cowlab::app().player.load_text(json_text ? json_text : "", name ? name : "lesson.json", {}));
+    return acted(cowlab::app().player.load_text(json_text ? json_text : "", name ? name : "lesson.json", {}));
 }
 
 const char* cowlab_open_query(const char* query) {
     cowlab::app().open_query(query ? query : "");
+    player();
     return keep(nlohmann::json{{"notices", cowlab::app().notices}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 const char* cowlab_set_param(const char* name, double value) {
-    return status_json(cowlab::app().player.set_param(name ? name : "", value));
+    return acted(player().set_param(name ? name : "", value));
 }
-const char* cowlab_next() { return status_json(cowlab::app().player.next()); }
-const char* cowlab_back() { return status_json(cowlab::app().player.back()); }
-const char* cowlab_reset() { return status_json(cowlab::app().player.reset()); }
-const char* cowlab_go_to(int step) { return status_json(cowlab::app().player.go_to(step - 1)); }
+const char* cowlab_next() { return acted(player().next()); }
+const char* cowlab_back() { return acted(player().back()); }
+const char* cowlab_reset() { return acted(player().reset()); }
+const char* cowlab_go_to(int step) { return acted(player().go_to(step - 1)); }
 const char* cowlab_answer(int checkpoint, double guess) {
-    return status_json(cowlab::app().player.answer(checkpoint, guess));
+    return acted(player().answer(checkpoint, guess));
 }
-const char* cowlab_state_json() { return keep(cowlab::app().player.state_json()); }
-const char* cowlab_metrics_json() { return keep(cowlab::app().player.metrics_json()); }
-const char* cowlab_share_query() { return keep(cowlab::app().player.share_query()); }
+const char* cowlab_state_json() { return keep(player().state_json()); }
+const char* cowlab_metrics_json() { return keep(player().metrics_json()); }
+const char* cowlab_share_query() { return keep(player().share_query()); }
+
+// Where the controls were drawn: {"param:keys": [x0, y0, x1, y1], ...} in CSS pixels.
+const char* cowlab_controls_json() {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [name, r] : cowlab::app().controls) j[name] = {r.x0, r.y0, r.x1, r.y1};
+    return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 // Time spent in the frame function since the last call (ms): {"frames", "mean_ms", "max_ms"}.
 const char* cowlab_frame_stats_json() {

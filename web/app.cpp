@@ -20,6 +20,9 @@ App& app() {
 void App::init() {
     std::string error;
     if (!page_map.init(&error)) gl_error = "the page map cannot be drawn: " + error;
+    player.set_sliced(true);
+    player.set_memory_limit(platform::engine_memory_limit());
+    if (platform::engine_memory_limit()) player.set_snapshot_budget(platform::engine_memory_limit() / 4);
     if (!player.loaded()) {
         if (cow::Status st = player.load(kDefaultLesson, {}); !st) notices.push_back(st.message);
     }
@@ -134,6 +137,11 @@ void App::close_recording() {
     announced_version = -1;   // tell the page about the lesson again
 }
 
+void App::note_control(const std::string& name) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    controls[name] = Rect{a.x, a.y, b.x, b.y};
+}
+
 void App::update(double dt) {
     if (replay.open) update_replay(dt);
     else update_lesson(dt);
@@ -142,7 +150,13 @@ void App::update(double dt) {
 // Play: one step every 3 seconds, revealing answers on the way; stops at the end.
 // Then the page hears of whatever changed the lesson (a click, Play, the API).
 void App::update_lesson(double dt) {
-    if (playing) {
+    // The player's work runs in slices of a few milliseconds, the lab drawing between them.
+    if (player.busy()) player.work(cow::Budget::until(cow::Budget::Clock::now() + std::chrono::milliseconds(kWorkSliceMs)));
+    if (!player.notice().empty()) {
+        notices.push_back(player.notice());
+        player.clear_notice();
+    }
+    if (playing && !player.busy()) {
         play_clock += dt;
         if (play_clock >= 3.0) {
             play_clock = 0;
@@ -150,7 +164,7 @@ void App::update_lesson(double dt) {
             if (player.at_end()) playing = false;
         }
     }
-    if (player.version() != announced_version) {
+    if (!player.busy() && player.version() != announced_version) {   // told once the work is done
         announced_version = player.version();
         std::string text;
         if (player.loaded()) {

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 namespace cowlab {
 
 constexpr const char* kDefaultLesson = "fork-basics";
+constexpr int kWorkSliceMs = 8;   // of each frame, the player's work may take this long
 
 struct App {
     Player player;
@@ -40,6 +42,13 @@ struct App {
     bool playing = false;               // Play: advance by itself every few seconds
     double play_clock = 0;              // seconds since the last automatic step
     bool capture_requested = false;     // save the next rendered frame as PNG
+    // Where the lab's controls were last drawn, in CSS pixels ("param:keys",
+    // "next", ...): for tests that use the mouse as a person would.
+    struct Rect {
+        float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    };
+    std::map<std::string, Rect> controls;
+    void note_control(const std::string& name);   // the last ImGui item
     double frame_ms_total = 0, frame_ms_max = 0;   // time spent in frame(), for the web benchmark
     long frame_ms_count = 0;
     void note_frame_time(double ms) {

@@ -52,20 +52,25 @@ void LessonWindow::draw(App& app) {
     ImGui::SameLine();
     ImGui::TextUnformatted(step.title.c_str());
 
+    if (P.busy()) draw_busy(app);
+    ImGui::BeginDisabled(P.busy());   // until the work is done
+
     // Controls: Back / Run or Next / Reset / Share, with keys Left, Right or Enter, R.
     ImGuiIO& io = ImGui::GetIO();
-    const bool keys = !io.WantTextInput;
+    const bool keys = !io.WantTextInput && !P.busy();
     auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
     bool typed_r = false;   // 'r' typed outside a text field
     for (ImWchar c : io.InputQueueCharacters) typed_r |= c == 'r' || c == 'R';
     ImGui::BeginDisabled(cur == 0 && !P.ran());
     if (ImGui::Button("< Back") || (keys && pressed(ImGuiKey_LeftArrow))) report(app, P.back());
+    app.note_control("back");
     ImGui::EndDisabled();
     ImGui::SameLine();
     const char* next_label = !P.ran() ? "Run this step >" : P.at_end() ? "End of lesson" : "Next step >";
     ImGui::BeginDisabled(P.at_end());
     if (ImGui::Button(next_label) || (keys && !P.at_end() && (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_Enter))))
         report(app, P.next());
+    app.note_control("next");
     ImGui::EndDisabled();
     ImGui::SameLine();
     if (ImGui::Button("Reset") || (keys && typed_r)) {
@@ -159,20 +164,64 @@ void LessonWindow::draw(App& app) {
         ImGui::PopStyleColor();
     }
 
-    if (!L.params.empty() && ImGui::CollapsingHeader("Parameters", ImGuiTreeNodeFlags_DefaultOpen)) {
-        for (const cow::LessonParam& p : L.params) {
-            double v = P.params().at(p.name);
-            float fv = float(v);
-            std::string fmt = "%g " + p.unit;
-            ImGui::SetNextItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.5f));
-            if (ImGui::SliderFloat(("##" + p.name).c_str(), &fv, float(p.min), float(p.max), fmt.c_str())) {
-                double nv = std::round(double(fv) / p.step) * p.step;
-                nv = std::clamp(nv, p.min, p.max);
-                if (nv != v) report(app, P.set_param(p.name, nv));
-            }
-            ImGui::SameLine();
-            ImGui::TextWrapped("%s", p.label.c_str());
+    ImGui::EndDisabled();
+    draw_params(app);   // a slider stays live: a new value cancels the work of the last
+}
+
+// While the player works (sliced between frames): which step, how far, and Cancel.
+// The bar appears once the work has taken 0.2 s; the controls wait until it is done.
+void LessonWindow::draw_busy(App& app) {
+    Player& P = app.player;
+    const Player::Progress pr = P.progress();
+    if (pr.seconds < 0.2) return;
+    const cow::Lesson& L = P.lesson();
+    std::string what = "Working";
+    if (pr.step >= 0 && pr.step < int(L.steps.size()))
+        what = "Running step " + std::to_string(pr.step + 1) + ": " + L.steps[size_t(pr.step)].title;
+    ImGui::TextWrapped("%s", what.c_str());
+    char overlay[64];
+    std::snprintf(overlay, sizeof overlay, "%.0f %%  %.1f s", pr.fraction * 100, pr.seconds);
+    ImGui::ProgressBar(float(pr.fraction), ImVec2(-ImGui::CalcTextSize("Cancel").x - ImGui::GetStyle().FramePadding.x * 4, 0), overlay);
+    ImGui::SameLine();
+    const bool cancel = ImGui::Button("Cancel");
+    app.note_control("cancel");
+    if (cancel || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+        app.playing = false;
+        P.cancel();
+        pending = {};
+    }
+}
+
+void LessonWindow::draw_params(App& app) {
+    Player& P = app.player;
+    const cow::Lesson& L = P.lesson();
+    if (L.params.empty() || !ImGui::CollapsingHeader("Parameters", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    const double dt = ImGui::GetIO().DeltaTime;
+    for (const cow::LessonParam& p : L.params) {
+        const double v = P.params().at(p.name);
+        const bool mine = pending.param == p.name;
+        float fv = float(mine ? pending.value : v);
+        std::string fmt = "%g " + p.unit;
+        ImGui::SetNextItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.5f));
+        if (ImGui::SliderFloat(("##" + p.name).c_str(), &fv, float(p.min), float(p.max), fmt.c_str())) {
+            double nv = std::clamp(std::round(double(fv) / p.step) * p.step, p.min, p.max);
+            if (!mine || nv != pending.value) pending = {p.name, nv, 0};
         }
+        const bool released = ImGui::IsItemDeactivated();
+        app.note_control("param:" + p.name);
+        if (pending.param == p.name) {
+            pending.still_s += dt;
+            if (released || pending.still_s >= kApplyAfterS) {
+                if (pending.value != v) {
+                    if (P.busy()) P.cancel();
+                    report(app, P.set_param(p.name, pending.value));
+                }
+                if (released) pending = {};
+                else pending.still_s = -1e9;   // applied; held still, it is not applied again
+            }
+        }
+        ImGui::SameLine();
+        ImGui::TextWrapped("%s", p.label.c_str());
     }
 }
 

@@ -32,6 +32,9 @@ std::string cannot_start();
 const char* request_gl_context();
 // The lab's font file (embedded in the web build).
 const char* font_path();
+// The host memory the engine (the run and its snapshots) may take: a
+// browser tab's wasm heap is at most 4 GB; natively, no limit (0).
+unsigned long long engine_memory_limit();
 // After App::init: what the command line asked to open (a recording, live mode).
 // Returns false after printing why that failed.
 bool open_startup(int argc, char** argv);

@@ -98,6 +98,8 @@ const char* request_gl_context() {
     return "#version 330 core";
 }
 
+unsigned long long engine_memory_limit() { return 0; }
+
 const char* font_path() { return "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"; }   // fonts-dejavu-core
 
 bool open_startup(int argc, char** argv) {

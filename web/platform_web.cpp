@@ -20,6 +20,8 @@ const char* request_gl_context() {
     return "#version 300 es";
 }
 
+unsigned long long engine_memory_limit() { return 2ull << 30; }   // of -sMAXIMUM_MEMORY=4GB: the rest for the lab
+
 const char* font_path() { return "/fonts/DejaVuSansMono.ttf"; }   // embedded at link time
 
 bool open_startup(int, char**) { return true; }   // the page opens ?recording= itself (cowlab-page.js)

@@ -19,7 +19,20 @@ struct App;
 // lesson_window.cpp: narrative, controls, parameters, predict-then-reveal checkpoints.
 struct LessonWindow {
     std::vector<LessonInfo> lessons;   // the built-in lessons, for the chooser (App::init fills it)
+    // A slider being dragged: its value applies on release, or once it has
+    // rested this long, not on every pixel of the drag.
+    struct Pending {
+        std::string param;
+        double value = 0;
+        double still_s = 0;            // seconds at this value
+    };
+    Pending pending;
+    static constexpr double kApplyAfterS = 0.3;
     void draw(App& app);
+
+private:
+    void draw_busy(App& app);
+    void draw_params(App& app);
 };
 
 // processes_window.cpp: the lesson's named processes with the kernel's figures.

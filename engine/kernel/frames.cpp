@@ -167,6 +167,11 @@ u32 FrameTable::refcount(FrameId f) const {
     return 0;
 }
 
+u64 FrameTable::host_bytes_for(u64 frame_count) {
+    const u64 nblocks = (frame_count + kPagesPerHuge - 1) / kPagesPerHuge;
+    return frame_count * (sizeof(Frame) + sizeof(Content)) + nblocks * (sizeof(Block) + 3 * sizeof(u32));
+}
+
 u64 FrameTable::host_bytes() const {
     return frames_.capacity() * sizeof(Frame) + content_.capacity() * sizeof(Content) + blocks_.capacity() * sizeof(Block) +
            (pmd_maps_.capacity() + pte_maps_.capacity()) * sizeof(u32) + (free_blocks_.capacity() + partial_.capacity()) * sizeof(u32);

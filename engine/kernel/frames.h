@@ -126,6 +126,7 @@ public:
 
     // Bytes of host memory this table uses (for the memory-per-page benchmark).
     u64 host_bytes() const;
+    static u64 host_bytes_for(u64 frame_count);   // of a new table of so many frames
 
 private:
     struct Block {

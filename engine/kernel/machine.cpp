@@ -86,6 +86,10 @@ Content Machine::file_page_content(const File& f, u64 index) const {
     return Content(((f.seed * 2654435761u) ^ u32(index * 40503u)) | 0x8000u);
 }
 
+u64 Machine::host_bytes_at_create(const MachineConfig& config) {
+    return sizeof(Machine) + FrameTable::host_bytes_for(config.ram_bytes / kPageSize) + u64(config.event_capacity) * sizeof(Event);
+}
+
 u64 Machine::host_bytes() const {
     u64 n = sizeof(Machine) + frames_.host_bytes() + tables_.host_bytes();
     n += events_.capacity() * sizeof(Event);

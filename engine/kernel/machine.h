@@ -130,6 +130,7 @@ public:
     // Every invariant of the machine; the message says which broke and where.
     Status check_invariants() const;
     u64 host_bytes() const;                        // host memory the state uses
+    static u64 host_bytes_at_create(const MachineConfig& config);   // ... as create() makes it
 
     const MachineConfig& config() const { return cfg_; }
     const FrameTable& frames() const { return frames_; }

@@ -6,6 +6,15 @@
 //   while (!run->done()) run->step();           // each step: narrative + operations
 //   run->eval("private_dirty(child, array)");   // any query a checkpoint may ask
 //
+// A step may also run in slices, so that a viewer can draw between them:
+//
+//   run->begin_step();
+//   while (!*run->advance(Budget::until(deadline))) draw(run->machine(), run->progress());
+//
+// A long operation (a write over many pages, forking many children, ...)
+// stops at a chunk boundary when the budget is spent and resumes where it
+// stopped; sliced or not, a step ends in the same machine (tests compare).
+//
 // A lesson names its processes ("parent") and regions ("array"); operations
 // and expressions (expr.h) refer to them by name. Every error names the file,
 // the field ("steps[2].ops[0].size") and the reason.
@@ -16,6 +25,8 @@
 // workload (a Redis server, a managed heap) keeps its own inside it.
 #pragma once
 
+#include <any>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -159,6 +170,39 @@ struct RunState : ExprEnv {
     Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override;
 };
 
+// How long a slice of a step may run: unlimited, until a deadline of the
+// host's steady clock, or a single chunk (so that tests resume at every point).
+class Budget {
+public:
+    using Clock = std::chrono::steady_clock;
+    static Budget unlimited() { return Budget(Kind::unlimited, {}); }
+    static Budget until(Clock::time_point t) { return Budget(Kind::deadline, t); }
+    static Budget one_chunk() { return Budget(Kind::one_chunk, {}); }
+    bool spent() const { return kind_ == Kind::one_chunk || (kind_ == Kind::deadline && Clock::now() >= deadline_); }
+
+private:
+    enum class Kind : u8 { unlimited, deadline, one_chunk };
+    Budget(Kind k, Clock::time_point t) : kind_(k), deadline_(t) {}
+    Kind kind_;
+    Clock::time_point deadline_;
+};
+
+// Where an operation stopped when its budget ran out (ops.h).
+struct OpCursor {
+    u64 pos = 0, total = 0;               // how far the operation got, of (0: not known)
+    bool more = false;                    // it stopped early: call it again with this cursor
+    std::any state;                       // the operation's own state between calls
+    std::vector<std::string> targets;     // "pid": "w*": the processes it runs for, in order
+    std::vector<OpCursor> inner;          // the cursor of the operation on targets[pos]
+};
+
+// How far the step being run has got.
+struct StepProgress {
+    int step = -1;                        // -1: no step is being run
+    int op = 0, ops = 0;                  // operations finished, of
+    double op_fraction = 0;               // of the current operation, when it knows (0 .. 1)
+};
+
 struct BgsaveSample;   // redis.h
 
 class LessonRun : public ExprEnv {
@@ -168,12 +212,23 @@ public:
     static Result<LessonRun> start(const Lesson& lesson, const std::map<std::string, double>& params);
 
     Status step();                             // runs the next step's operations
+    // The same in slices: begin_step, then advance until it returns true (the
+    // step has ended; an error ends it too). Nothing else may change the run
+    // between them; queries may read it.
+    Status begin_step();
+    Result<bool> advance(const Budget& budget);
+    bool in_step() const { return in_step_; }
+    StepProgress progress() const;
     bool done() const { return s_.next >= int(s_.lesson.steps.size()); }
     int next_step() const { return s_.next; }
     const Lesson& lesson() const { return s_.lesson; }
     const Machine& machine() const { return s_.m; }
     double param(const std::string& name) const;
     const std::map<std::string, double>& params() const { return s_.params; }
+    // Gives a parameter a new value without running anything again: only for
+    // a caller that knows no step run so far has read it (the Player, from
+    // steps_reading()).
+    void rebind_param(const std::string& name, double value) { s_.params[name] = value; }
     Pid pid_of(const std::string& name) const { return s_.pid_of(name); }
     const std::vector<std::pair<std::string, Pid>>& named_processes() const { return s_.names; }
     const RunState& state() const { return s_; }
@@ -197,7 +252,16 @@ public:
     LessonRun() = default;
 
 private:
+    Status end_step(Status st);
     RunState s_;
+    bool in_step_ = false;
+    size_t op_ = 0;                            // the operation being run in the step begun
+    OpCursor cursor_;
 };
+
+// The first step that reads a parameter: its operations or "show" list name
+// it; -1 when the machine's settings do; steps.size() when nothing does.
+// (Expressions are scanned for the name: a mention counts, a use or not.)
+int first_step_reading(const Lesson& lesson, const std::string& param);
 
 }  // namespace cow

@@ -2,6 +2,7 @@
 // dispatched through the operation table (ops.h); its state as the
 // environment of expressions, whose functions are the query table (queries.h).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -49,19 +50,107 @@ double LessonRun::param(const std::string& name) const {
 }
 
 Status LessonRun::step() {
+    if (Status st = begin_step(); !st) return st;
+    Result<bool> r = advance(Budget::unlimited());
+    return r.status();
+}
+
+Status LessonRun::begin_step() {
+    if (in_step_) return fail(Errc::invalid_argument, s_.lesson.file + ": a step is already being run");
     if (done()) return fail(Errc::invalid_argument, s_.lesson.file + ": the lesson has no more steps");
-    const LessonStep& step = s_.lesson.steps[size_t(s_.next)];
     s_.outcomes.clear();
     s_.step_start_used = s_.m.meminfo().used;
     s_.step_start_ns = s_.m.now_ns();
-    for (const LessonOp& op : step.ops) {
-        if (Status st = run_op(s_, op); !st) {
-            ++s_.next;   // a broken step is not retried
-            return fail(st.err, s_.lesson.file + ": " + st.message);
+    in_step_ = true;
+    op_ = 0;
+    cursor_ = {};
+    return {};
+}
+
+Result<bool> LessonRun::advance(const Budget& budget) {
+    if (!in_step_) return fail(Errc::invalid_argument, s_.lesson.file + ": no step has begun");
+    const LessonStep& step = s_.lesson.steps[size_t(s_.next)];
+    while (op_ < step.ops.size()) {
+        Status st = run_op(s_, step.ops[op_], cursor_, budget);
+        if (!st) return end_step(fail(st.err, s_.lesson.file + ": " + st.message));
+        if (cursor_.more) return false;
+        cursor_ = {};
+        ++op_;
+        if (op_ < step.ops.size() && budget.spent()) return false;
+    }
+    if (Status st = end_step({}); !st) return st;
+    return true;
+}
+
+// A step ends once, finished or broken (a broken step is not retried).
+Status LessonRun::end_step(Status st) {
+    in_step_ = false;
+    cursor_ = {};
+    ++s_.next;
+    return st;
+}
+
+StepProgress LessonRun::progress() const {
+    StepProgress p;
+    if (!in_step_) return p;
+    p.step = s_.next;
+    p.op = int(op_);
+    p.ops = int(s_.lesson.steps[size_t(s_.next)].ops.size());
+    const OpCursor* c = &cursor_;
+    // A fan-out ("pid": "w*") counts its targets; inside one, the target's own progress.
+    double frac = 0, share = 1;
+    while (c) {
+        if (!c->targets.empty()) {
+            frac += share * double(c->pos) / double(c->targets.size());
+            share /= double(c->targets.size());
+            c = c->inner.empty() ? nullptr : &c->inner[0];
+        } else {
+            if (c->total) frac += share * std::min(1.0, double(c->pos) / double(c->total));
+            c = nullptr;
         }
     }
-    ++s_.next;
-    return {};
+    p.op_fraction = frac;
+    return p;
+}
+
+namespace {
+
+// Whether an expression (or any text) names `word` as a whole identifier.
+bool mentions(const std::string& text, const std::string& word) {
+    auto ident = [](char ch, bool first) {
+        return std::isalpha(static_cast<unsigned char>(ch)) || ch == '_' || (!first && std::isdigit(static_cast<unsigned char>(ch)));
+    };
+    size_t i = 0;
+    while (i < text.size()) {
+        if (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.') {   // a number, 1.5e3 included
+            while (i < text.size() && (ident(text[i], false) || text[i] == '.')) ++i;
+            continue;
+        }
+        if (!ident(text[i], true)) {
+            ++i;
+            continue;
+        }
+        const size_t b = i;
+        while (i < text.size() && ident(text[i], false)) ++i;
+        if (text.compare(b, i - b, word) == 0 && i - b == word.size()) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+int first_step_reading(const Lesson& lesson, const std::string& param) {
+    for (const auto& [field, text] : lesson.machine)
+        if (mentions(text, param)) return -1;
+    for (size_t i = 0; i < lesson.steps.size(); ++i) {
+        const LessonStep& st = lesson.steps[i];
+        for (const LessonOp& op : st.ops)
+            for (const auto& [key, text] : op.args)
+                if (mentions(text, param)) return int(i);
+        for (const std::string& e : st.show)
+            if (mentions(e, param)) return int(i);
+    }
+    return int(lesson.steps.size());
 }
 
 // ---------------------------------------------------------------- the run's state

@@ -28,24 +28,41 @@ bool takes_arg(const OpSpec& spec, const std::string& arg) {
     return false;
 }
 
-Status run_op(RunState& run, const LessonOp& op) {
+Status run_op(RunState& run, const LessonOp& op, OpCursor& cur, const Budget& budget) {
     const OpSpec* spec = find_op(op.op);
     if (!spec) return fail(Errc::invalid_argument, op.where + ": run_op: no operation '" + op.op + "' (the loader checks this)");
+    cur.more = false;
     // "pid": "w*" applies the operation to every named process whose name starts with "w".
     if (auto p = op.args.find("pid"); p != op.args.end() && !p->second.empty() && p->second.back() == '*') {
-        const std::string prefix = p->second.substr(0, p->second.size() - 1);
-        std::vector<std::string> targets;
-        for (const auto& [n, id] : run.names)
-            if (n.compare(0, prefix.size(), prefix) == 0 && run.m.process(id) && run.m.process(id)->alive()) targets.push_back(n);
-        for (const std::string& n : targets) {
+        if (cur.targets.empty() && cur.inner.empty()) {   // first call: who the targets are
+            const std::string prefix = p->second.substr(0, p->second.size() - 1);
+            for (const auto& [n, id] : run.names)
+                if (n.compare(0, prefix.size(), prefix) == 0 && run.m.process(id) && run.m.process(id)->alive())
+                    cur.targets.push_back(n);
+            cur.inner.resize(1);
+            if (cur.targets.empty()) return {};
+        }
+        for (; cur.pos < cur.targets.size(); ++cur.pos) {
             LessonOp one = op;
-            one.args["pid"] = n;
-            if (Status st = run_op(run, one); !st) return st;
+            one.args["pid"] = cur.targets[cur.pos];
+            if (Status st = run_op(run, one, cur.inner[0], budget); !st) return st;
+            if (cur.inner[0].more) return cur.more = true, Status{};
+            cur.inner[0] = {};
+            if (cur.pos + 1 < cur.targets.size() && budget.spent()) {
+                ++cur.pos;
+                cur.more = true;
+                return {};
+            }
         }
         return {};
     }
-    OpCall call{run, op};
+    OpCall call{run, op, cur, budget};
     return spec->run(call);
+}
+
+Status run_op(RunState& run, const LessonOp& op) {
+    OpCursor cur;
+    return run_op(run, op, cur, Budget::unlimited());
 }
 
 // ---------------------------------------------------------------- arguments

@@ -13,6 +13,12 @@
 // refusal (ENOMEM, SIGSEGV, OOM) is call.outcome(status): recorded, the
 // lesson goes on; a mistake in the lesson is an error Status: it stops.
 //
+// A long operation runs in chunks: after each it asks call.pause(pos, total),
+// which, when the budget is spent, keeps its place in the cursor and tells it
+// to return; the run calls it again with the same cursor, and the handler
+// resumes from call.cur (its own state in call.cur.state). Sliced or not, it
+// must end in the same machine.
+//
 // Adding an operation: one entry in a table below (or a workload's own file)
 // and its handler.
 #pragma once
@@ -51,12 +57,26 @@ std::vector<OpSpec> redis_ops();     // ops_redis.cpp
 std::vector<OpSpec> heap_ops();      // ops_heap.cpp
 
 // Runs one operation of a step; "pid": "w*" runs it for every live process named w...
-Status run_op(RunState& run, const LessonOp& op);
+// With a budget it may stop early: cur.more is then set, and the next call
+// with the same cursor goes on.
+Status run_op(RunState& run, const LessonOp& op, OpCursor& cur, const Budget& budget);
+Status run_op(RunState& run, const LessonOp& op);   // to the end
 
 // One operation being run: its arguments, read with messages that name it.
 struct OpCall {
     RunState& run;
     const LessonOp& op;
+    OpCursor& cur;
+    const Budget& budget;
+
+    // After a chunk: true when the budget is spent; the handler then returns
+    // at once (with {}) and is called again later, cur.pos == pos.
+    bool pause(u64 pos, u64 total) {
+        cur.pos = pos;
+        cur.total = total;
+        cur.more = budget.spent();
+        return cur.more;
+    }
 
     Status error(const std::string& why) const;           // the lesson's mistake: stops it
     Status outcome(const Status& st);                      // the engine's refusal: recorded
@@ -68,7 +88,7 @@ struct OpCall {
     Result<Region> region(Pid pid, const std::string& key) const;
     Result<Image> image() const;
     Status name_process(const std::string& key, Pid pid);
-    Status run_again(const LessonOp& other) { return run_op(run, other); }
+    Status run_again(const LessonOp& other) { return run_op(run, other); }   // whole, at once
 };
 
 // The table as lessons/README.md shows it (a Markdown table).

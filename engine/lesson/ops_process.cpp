@@ -31,14 +31,19 @@ Status forked(OpCall& c, Pid parent, const Result<ForkResult>& r) {
 
 Status op_fork(OpCall& c) {
     if (c.has("count")) {   // count: N forks N children named as1 .. asN
-        Result<double> n = c.num("count", 1, true);
-        if (!n) return n.status();
-        if (*n < 0 || *n > 10000 || *n != std::floor(*n)) return c.error("count: must be a whole number 0 .. 10000");
-        for (int i = 1; i <= int(*n); ++i) {
+        if (!c.cur.state.has_value()) {   // evaluated once: resumed, the count stays what it was
+            Result<double> n = c.num("count", 1, true);
+            if (!n) return n.status();
+            if (*n < 0 || *n > 10000 || *n != std::floor(*n)) return c.error("count: must be a whole number 0 .. 10000");
+            c.cur.state = u64(*n);
+        }
+        const u64 total = std::any_cast<u64>(c.cur.state);
+        for (u64 i = c.cur.pos; i < total;) {   // one child per chunk
             LessonOp one = c.op;
             one.args.erase("count");
-            one.args["as"] = c.text("as") + std::to_string(i);
+            one.args["as"] = c.text("as") + std::to_string(i + 1);
             if (Status st = c.run_again(one); !st) return st;
+            if (++i < total && c.pause(i, total)) return {};
         }
         return {};
     }

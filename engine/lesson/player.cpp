@@ -1,6 +1,7 @@
 // player.cpp: stepping through a lesson, predictions, and its state as JSON.
 #include "player.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -19,64 +20,276 @@ std::vector<LessonInfo> lesson_infos(const LessonCatalogue& lessons) {
     return out;
 }
 
-Status Player::load(const std::string& id, const std::map<std::string, double>& params, int step) {
-    for (const LessonSource& src : lessons_) {
-        Result<Lesson> l = parse_lesson(src.text, src.path);
-        if (!l || l->id != id) continue;
-        Result<LessonRun> r = LessonRun::start(*l, params);
-        if (!r) return r.status();
-        if (step < 0 || step >= int(l->steps.size()))
-            return fail(Errc::invalid_argument, "lesson " + id + " has steps 1 to " +
-                                                              std::to_string(l->steps.size()) + ", not " + std::to_string(step + 1));
-        lesson_ = *l;
-        params_ = r->params();
-        loaded_ = true;
-        return go_to(step);
-    }
+namespace {
+
+// The catalogue's lesson with this id: its own file first ("lessons/<id>.json"),
+// so that opening one lesson parses one; then any file whose lesson has the id.
+Result<Lesson> find_lesson(const LessonCatalogue& lessons, const std::string& id) {
+    const std::string file = "/" + id + ".json";
+    for (const LessonSource& src : lessons)
+        if (src.path.size() >= file.size() && src.path.compare(src.path.size() - file.size(), file.size(), file) == 0)
+            if (Result<Lesson> l = parse_lesson(src.text, src.path); l && l->id == id) return l;
+    for (const LessonSource& src : lessons)
+        if (Result<Lesson> l = parse_lesson(src.text, src.path); l && l->id == id) return l;
     return fail(Errc::invalid_argument, "no lesson '" + id + "'");
+}
+
+}  // namespace
+
+Status Player::load(const std::string& id, const std::map<std::string, double>& params, int step) {
+    Result<Lesson> l = find_lesson(lessons_, id);
+    if (!l) return l.status();
+    if (step < 0 || step >= int(l->steps.size()))
+        return fail(Errc::invalid_argument, "lesson " + id + " has steps 1 to " + std::to_string(l->steps.size()) +
+                                                ", not " + std::to_string(step + 1));
+    return load_lesson(*l, params, step);
 }
 
 Status Player::load_text(const std::string& text, const std::string& name, const std::map<std::string, double>& params) {
     Result<Lesson> l = parse_lesson(text, name);
     if (!l) return l.status();
-    Result<LessonRun> r = LessonRun::start(*l, params);
-    if (!r) return r.status();
-    lesson_ = *l;
-    params_ = r->params();
-    loaded_ = true;
-    return go_to(0);
+    return load_lesson(*l, params, 0);
 }
 
-// Replays steps 0 .. step-1, then runs `step` too if run_it.
-Status Player::replay(int step, bool run_it) {
-    Result<LessonRun> r = LessonRun::start(lesson_, params_);
+// Whether the machine these parameters describe can be made within the memory limit.
+Status Player::check_memory(const Lesson& l, const std::map<std::string, double>& params) const {
+    if (!memory_limit_) return {};
+    std::map<std::string, double> all = params;
+    for (const LessonParam& p : l.params) all.emplace(p.name, p.def);
+    Result<MachineConfig> cfg = l.machine_config(all);
+    if (!cfg) return {};   // LessonRun::start says what is wrong
+    const u64 need = Machine::host_bytes_at_create(*cfg);
+    if (need <= memory_limit_) return {};
+    return fail(Errc::limit, l.id + ": a machine of " + format_bytes(cfg->ram_bytes) + " of RAM takes " + format_bytes(need) +
+                                 " to simulate, more than the " + format_bytes(memory_limit_) +
+                                 " the lab may use here; choose less RAM");
+}
+
+bool Player::over_memory() {
+    if (!memory_limit_) return false;
+    const u64 run = run_.machine().host_bytes();
+    u64 total = run;
+    for (const auto& [k, sp] : snaps_) total += sp->bytes;
+    if (total <= memory_limit_) return false;
+    snaps_.clear();   // snapshots are a cache: they go first
+    return run > memory_limit_;
+}
+
+// A new lesson: nothing of the old one is kept, pending work included.
+Status Player::load_lesson(const Lesson& l, const std::map<std::string, double>& params, int step) {
+    if (Status st = check_memory(l, params); !st) return st;
+    Result<LessonRun> r = LessonRun::start(l, params);
     if (!r) return r.status();
+    job_ = {};
+    snaps_.clear();
+    lesson_ = l;
+    params_ = r->params();
     run_ = std::move(r.value());
+    run_stale_ = false;
     error_.clear();
-    guesses_.clear();
     history_.clear();
     history_metrics_.clear();
-    for (int i = 0; i < step + (run_it ? 1 : 0) && error_.empty(); ++i) run_one();
-    cur_ = step;
-    ran_ = run_it;
-    changed();
+    known_points_.clear();
+    known_metrics_.clear();
+    loaded_ = true;
+    cur_ = 0;
+    ran_ = false;
+    return go_to(step);
+}
+
+Player::SnapshotPtr Player::snapshot_now() const {
+    if (!run_.in_step() && !run_stale_)
+        if (auto it = snaps_.find(run_.next_step()); it != snaps_.end()) return it->second;
+    auto s = std::make_shared<Snapshot>(Snapshot{run_, error_, run_.machine().host_bytes() + sizeof(LessonRun)});
+    return s;
+}
+
+Player::Shown Player::shown_now() {
+    Shown s{params_, cur_, ran_, guesses_, nullptr, history_, history_metrics_};
+    if (sliced_) s.snap = snapshot_now();
+    return s;
+}
+
+// Shows `step`, run or not: runs on from the run as it is when that is on the
+// way, else from the nearest snapshot at or before it.
+Status Player::replay(int step, bool run_it) {
+    Shown before = shown_now();
+    prepare(step + (run_it ? 1 : 0));
+    guesses_.clear();
+    start_job(step, run_it, std::move(before));
     return {};
 }
 
-void Player::run_one() {
-    const int i = run_.next_step();
-    if (Status st = run_.step(); !st) error_ = st.message;
+// Makes run_ a run of at most k steps that running on reaches k from.
+void Player::prepare(int k) {
+    const int now = run_.next_step();
+    auto best = snaps_.upper_bound(k);
+    const int best_k = best == snaps_.begin() ? -1 : std::prev(best)->first;
+    if (run_stale_ || run_.in_step() || now > k || best_k > now) restore(k);
+}
+
+void Player::restore(int k) {
+    auto it = snaps_.upper_bound(k);
+    if (it != snaps_.begin()) {
+        const Snapshot& s = *std::prev(it)->second;
+        run_ = s.run;
+        error_ = s.error;
+        ++restores_;
+    } else {
+        Result<LessonRun> r = LessonRun::start(lesson_, params_);   // params_ were checked when set
+        run_ = r ? std::move(r.value()) : LessonRun{};
+        error_ = r ? "" : r.message();
+    }
+    for (const auto& [name, v] : params_) run_.rebind_param(name, v);
+    run_stale_ = false;
+    const size_t n = size_t(run_.next_step());
+    history_.assign(known_points_.begin(), known_points_.begin() + long(std::min(n, known_points_.size())));
+    history_metrics_.assign(known_metrics_.begin(), known_metrics_.begin() + long(std::min(n, known_metrics_.size())));
+}
+
+void Player::start_job(int step, bool run_it, Shown before, int keep_through) {
+    job_.active = true;
+    job_.from = run_.next_step();
+    job_.target = step + (run_it ? 1 : 0);
+    job_.cur = step;
+    job_.ran = run_it;
+    job_.before = std::move(before);
+    job_.keep_through = keep_through;
+    job_.began = std::chrono::steady_clock::now();
+    cur_ = step;
+    ran_ = false;
+    changed();
+    if (!sliced_) finish();
+}
+
+void Player::work(const Budget& budget) {
+    if (!job_.active) return;
+    while (run_.next_step() < job_.target && error_.empty()) {
+        if (!run_.in_step())
+            if (Status st = run_.begin_step(); !st) {
+                error_ = st.message;
+                break;
+            }
+        Result<bool> r = run_.advance(budget);
+        if (!r) error_ = r.message();
+        if (over_memory()) {
+            const int at = run_.next_step() + (run_.in_step() ? 1 : 0);
+            cancel();
+            notice_ = lesson_.id + ": step " + std::to_string(at) + " was stopped: its machine grew past the " +
+                      format_bytes(memory_limit_) + " of memory the lab may use here; choose smaller parameters";
+            return;
+        }
+        if (!r || *r) step_done();
+        else return changed();   // the machine moved on: the lab draws it
+        if (budget.spent()) return changed();
+    }
+    job_.active = false;
+    cur_ = job_.cur;
+    ran_ = job_.ran;
+    job_.before = {};
+    changed();
+}
+
+void Player::step_done() {
+    ++steps_run_;
     const StepMetrics m = run_.metrics();
-    StepPoint pt{i, m.time_ns, m.meminfo.used, m.meminfo.anon_pages, m.meminfo.page_tables, m.meminfo.committed_as, {}};
+    StepPoint pt{m.step, m.time_ns, m.meminfo.used, m.meminfo.anon_pages, m.meminfo.page_tables, m.meminfo.committed_as, {}};
     for (const ProcMetrics& q : m.procs)
         pt.procs.push_back({q.name, q.pid, q.mem.rss, q.mem.pss(), q.mem.uss(), q.mem.shared(), q.mem.private_dirty,
                             q.counters.min_flt, q.counters.cow_copies});
-    history_.push_back(std::move(pt));
+    history_.push_back(pt);
     history_metrics_.push_back(m);
+    known_points_ = history_;
+    known_metrics_ = history_metrics_;
+    keep_snapshot();
+}
+
+// Keeps the run as it is now, then evicts the snapshots farthest from the
+// step being shown until they fit the budget.
+void Player::keep_snapshot() {
+    const u64 bytes = run_.machine().host_bytes() + sizeof(LessonRun);
+    if (bytes > snapshot_budget_) return;
+    const int k = run_.next_step();
+    snaps_[k] = std::make_shared<Snapshot>(Snapshot{run_, error_, bytes});
+    auto total = [&] {
+        u64 n = 0;
+        for (const auto& [key, sp] : snaps_) n += sp->bytes;
+        return n;
+    };
+    while (total() > snapshot_budget_) {
+        auto far = snaps_.end();
+        for (auto it = snaps_.begin(); it != snaps_.end(); ++it)
+            if (it->first != k && (far == snaps_.end() || std::abs(it->first - job_.cur) > std::abs(far->first - job_.cur)))
+                far = it;
+        if (far == snaps_.end()) break;
+        snaps_.erase(far);
+    }
+}
+
+void Player::drop_after(int keep_through) {
+    snaps_.erase(snaps_.upper_bound(keep_through), snaps_.end());
+    const size_t n = size_t(std::max(0, keep_through));
+    if (known_points_.size() > n) known_points_.resize(n);
+    if (known_metrics_.size() > n) known_metrics_.resize(n);
+    if (run_.next_step() > keep_through) run_stale_ = true;
+}
+
+void Player::cancel() {
+    if (!job_.active) return;
+    Shown b = std::move(job_.before);
+    const int keep = job_.keep_through;
+    job_ = {};
+    if (b.params != params_) drop_after(keep);   // what ran with the new values
+    params_ = b.params;
+    cur_ = b.cur;
+    ran_ = b.ran;
+    guesses_ = b.guesses;
+    if (b.snap) {
+        run_ = b.snap->run;
+        error_ = b.snap->error;
+        for (const auto& [name, v] : params_) run_.rebind_param(name, v);
+        run_stale_ = false;
+    } else {   // not sliced: nothing was kept, so it is run again
+        const int k = b.cur + (b.ran ? 1 : 0);
+        restore(k);
+        while (run_.next_step() < k && error_.empty()) {
+            if (Status st = run_.step(); !st) error_ = st.message;
+            step_done();
+        }
+    }
+    history_ = b.history;
+    history_metrics_ = b.history_metrics;
+    known_points_ = history_;
+    known_metrics_ = history_metrics_;
+    changed();
+}
+
+Player::Progress Player::progress() const {
+    Progress p;
+    if (!job_.active) return p;
+    p.steps_total = job_.target - job_.from;
+    p.steps_done = run_.next_step() - job_.from;
+    const StepProgress sp = run_.progress();
+    p.step = sp.step;
+    double in_step = 0;
+    if (sp.step >= 0 && sp.ops > 0) in_step = (double(sp.op) + sp.op_fraction) / double(sp.ops);
+    if (p.steps_total > 0) p.fraction = std::min(1.0, (double(p.steps_done) + in_step) / double(p.steps_total));
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - job_.began).count();
+    return p;
+}
+
+Player::SnapshotStats Player::snapshot_stats() const {
+    SnapshotStats s;
+    s.count = int(snaps_.size());
+    for (const auto& [k, sp] : snaps_) s.bytes += sp->bytes;
+    s.restores = restores_;
+    s.steps_run = steps_run_;
+    return s;
 }
 
 Status Player::go_to(int step) {
     if (!loaded_) return fail(Errc::invalid_argument, "no lesson is loaded");
+    if (job_.active) finish();
     if (step < 0 || step >= int(lesson_.steps.size()))
         return fail(Errc::invalid_argument, "no step " + std::to_string(step + 1));
     // A step that asks nothing runs as soon as it is shown.
@@ -85,26 +298,22 @@ Status Player::go_to(int step) {
 
 Status Player::next() {
     if (!loaded_) return fail(Errc::invalid_argument, "no lesson is loaded");
+    if (job_.active) finish();
     if (!ran_) {
-        run_one();
-        ran_ = true;
-        changed();
+        Shown before = shown_now();
+        start_job(cur_, true, std::move(before));
         return {};
     }
     if (cur_ + 1 >= int(lesson_.steps.size())) return fail(Errc::invalid_argument, "this is the last step");
-    ++cur_;
-    ran_ = false;
+    Shown before = shown_now();
     guesses_.clear();
-    if (lesson_.steps[size_t(cur_)].checkpoints.empty()) {
-        run_one();
-        ran_ = true;
-    }
-    changed();
+    start_job(cur_ + 1, lesson_.steps[size_t(cur_ + 1)].checkpoints.empty(), std::move(before));
     return {};
 }
 
 Status Player::back() {
     if (!loaded_) return fail(Errc::invalid_argument, "no lesson is loaded");
+    if (job_.active) finish();
     if (cur_ == 0) return replay(0, lesson_.steps[0].checkpoints.empty());
     return replay(cur_ - 1, true);
 }
@@ -113,6 +322,7 @@ Status Player::reset() { return go_to(0); }
 
 Status Player::set_param(const std::string& name, double value) {
     if (!loaded_) return fail(Errc::invalid_argument, "no lesson is loaded");
+    if (job_.active) finish();
     const LessonParam* p = lesson_.param(name);
     if (!p) return fail(Errc::invalid_argument, "lesson " + lesson_.id + " has no parameter '" + name + "'");
     if (!std::isfinite(value) || value < p->min || value > p->max) {
@@ -120,8 +330,20 @@ Status Player::set_param(const std::string& name, double value) {
         std::snprintf(buf, sizeof buf, "%s = %g is outside [%g, %g]", name.c_str(), value, p->min, p->max);
         return fail(Errc::invalid_argument, buf);
     }
-    params_[name] = value;
-    return replay(cur_, ran_);
+    std::map<std::string, double> next = params_;
+    next[name] = value;
+    if (Result<MachineConfig> mc = lesson_.machine_config(next); !mc) return fail(mc.code(), lesson_.file + ": " + mc.message());
+    if (Status st = check_memory(lesson_, next); !st) return st;
+    Shown before = shown_now();
+    // Snapshots after at most d steps have not read it (d = -1: the machine does).
+    const int keep = first_step_reading(lesson_, name);
+    params_ = next;
+    drop_after(keep);
+    if (!run_stale_) run_.rebind_param(name, value);
+    prepare(cur_ + (ran_ ? 1 : 0));
+    guesses_.clear();
+    start_job(cur_, ran_, std::move(before), keep);
+    return {};
 }
 
 Status Player::answer(int checkpoint, double guess) {
@@ -201,6 +423,7 @@ json Player::state() const {
               {"steps", lesson_.steps.size()},
               {"step_title", lesson_.steps[size_t(cur_)].title},
               {"ran", ran_},
+              {"busy", busy()},
               {"at_end", at_end()},
               {"narrative", narrative()},
               {"checkpoints", cps},

@@ -6,7 +6,18 @@
 //   step cur, run:          its narrative and the answers are shown (reveal)
 //   next():  run cur if it has not run, else move to cur + 1 (which runs at
 //            once when it asks nothing)
-//   back():  replay from the start up to cur - 1, shown as run
+//   back():  back to cur - 1, shown as run
+//
+// It keeps a snapshot of the run after each step (a machine is a value:
+// copying it is the snapshot), within a memory budget, evicting those
+// farthest from the step shown; back, go_to and reset restore the nearest
+// one at or before the step and run on from there, and a parameter change
+// keeps the snapshots before the first step that reads the parameter.
+//
+// Sliced (the lab): an action only starts the work, busy() says so, and
+// work(budget) runs it a slice at a time between frames; cancel() puts back
+// what was shown before it. Not sliced (the default: tests, the page's API):
+// an action returns when its work is done.
 //
 // Pure logic, tested natively (tests/engine/test_player.cpp). The lessons it
 // may load by id are a catalogue given to it: the lab passes the ones built
@@ -14,9 +25,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <chrono>
 
 #include "lesson.h"
 
@@ -50,6 +64,36 @@ public:
     Status reset();
     Status go_to(int step);
     Status answer(int checkpoint, double guess);               // a number, or a choice index
+
+    // Slicing (see the top of this file).
+    void set_sliced(bool on) { sliced_ = on; }
+    bool busy() const { return job_.active; }
+    void work(const Budget& budget);   // runs the pending work until the budget is spent
+    void finish() { work(Budget::unlimited()); }
+    void cancel();                     // back to what was shown before the work began
+    struct Progress {
+        int step = -1;                 // the step being run (0-based), -1: none
+        int steps_done = 0, steps_total = 0;   // of this piece of work
+        double fraction = 0;           // of the whole piece of work, 0 .. 1
+        double seconds = 0;            // since it began
+    };
+    Progress progress() const;
+    // Snapshots: at most this many bytes of the host's memory (default 512 MiB).
+    void set_snapshot_budget(u64 bytes) { snapshot_budget_ = bytes; }
+    // The host memory the run and its snapshots may use (0: no limit, the
+    // default). A lesson or a parameter whose machine would need more is
+    // refused with a message; a run that grows past it is stopped and put
+    // back as it was, and notice() says why.
+    void set_memory_limit(u64 bytes) { memory_limit_ = bytes; }
+    const std::string& notice() const { return notice_; }
+    void clear_notice() { notice_.clear(); }
+    struct SnapshotStats {
+        int count = 0;
+        u64 bytes = 0;
+        long restores = 0;             // replays that began from a snapshot
+        long steps_run = 0;            // steps run since the player was made
+    };
+    SnapshotStats snapshot_stats() const;
 
     bool loaded() const { return loaded_; }
     const Lesson& lesson() const { return lesson_; }
@@ -99,8 +143,43 @@ public:
     std::string share_query() const; // "?lesson=...&step=...&param=value"
 
 private:
+    // A run after some number of steps, and the error its last step left.
+    struct Snapshot {
+        LessonRun run;
+        std::string error;
+        u64 bytes = 0;
+    };
+    using SnapshotPtr = std::shared_ptr<const Snapshot>;
+    // What an action changes, as it was before: cancel() restores it.
+    struct Shown {
+        std::map<std::string, double> params;
+        int cur = 0;
+        bool ran = false;
+        std::map<int, double> guesses;
+        SnapshotPtr snap;                              // the run as it was (sliced only)
+        std::vector<StepPoint> history;
+        std::vector<StepMetrics> history_metrics;
+    };
+    struct Job {
+        bool active = false;
+        int target = 0;                // steps run when it is done
+        int from = 0;                  // steps run when it began
+        int cur = 0;
+        bool ran = false;
+        Shown before;
+        int keep_through = -1;         // a parameter changed: snapshots after this many steps read it (-1: all)
+        std::chrono::steady_clock::time_point began;
+    };
     Status replay(int step, bool run_it);
-    void run_one();   // runs the next step and records it
+    Status load_lesson(const Lesson& l, const std::map<std::string, double>& params, int step);
+    void prepare(int k);
+    void start_job(int step, bool run_it, Shown before, int keep_through = -1);
+    void restore(int k);               // run_ := the best snapshot at or before k steps (or a fresh run)
+    void drop_after(int keep_through); // forget what was run with other parameters
+    void step_done();                  // records the step that just ended
+    void keep_snapshot();
+    SnapshotPtr snapshot_now() const;
+    Shown shown_now();
     void changed() { ++version_; }
 
     LessonCatalogue lessons_;
@@ -113,10 +192,23 @@ private:
     std::map<int, double> guesses_;
     std::string error_;
     long version_ = 0;
-    std::vector<StepPoint> history_;
+    std::vector<StepPoint> history_;               // of the steps run_ has run
     std::vector<StepMetrics> history_metrics_;
+    std::vector<StepPoint> known_points_;          // of every step run with these parameters (a longer prefix)
+    std::vector<StepMetrics> known_metrics_;
     mutable StepMetrics metrics_cache_;
     mutable long metrics_version_ = -1;
+
+    bool sliced_ = false;
+    Job job_;
+    std::map<int, SnapshotPtr> snaps_;    // by the number of steps run
+    bool run_stale_ = false;              // run_ has run a step that read a changed parameter
+    u64 snapshot_budget_ = 512ull << 20;
+    u64 memory_limit_ = 0;
+    std::string notice_;
+    Status check_memory(const Lesson& l, const std::map<std::string, double>& params) const;
+    bool over_memory();   // evicts snapshots first; true if the run alone is too big
+    long restores_ = 0, steps_run_ = 0;
 };
 
 }  // namespace cow

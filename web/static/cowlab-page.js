@@ -68,6 +68,7 @@
     showView: (view) => call('cowlab_show_view', ['string'], [String(view)]),
     setZoom: (px) => call('cowlab_set_zoom', ['number'], [Number(px)]),
     frameStats: () => call('cowlab_frame_stats_json'),
+    controls: () => call('cowlab_controls_json'),
     openRecording: (content, name) => openRecording(content, name),
     closeRecording: () => call('cowlab_close_recording'),
     replay: () => call('cowlab_recording_json'),
