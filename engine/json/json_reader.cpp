@@ -74,9 +74,10 @@ JsonStatus JsonReader::str(const json& o, const char* key, std::string& out, Jso
     const json* v = find(o, key, f, st);
     if (!v) return st;
     if (!v->is_string()) return wrong(key, Problem::not_string, v);
-    out = v->get<std::string>();
-    if (f.max_len && out.size() > f.max_len) return wrong(key, Problem::too_long, v, f.max_len);
-    if (f.non_empty && out.empty()) return wrong(key, Problem::empty);
+    const std::string& text = v->get_ref<const std::string&>();
+    if (f.max_len && text.size() > f.max_len) return wrong(key, Problem::too_long, v, f.max_len);
+    if (f.non_empty && text.empty()) return wrong(key, Problem::empty);
+    out = text;
     return {};
 }
 
@@ -85,8 +86,9 @@ JsonStatus JsonReader::number(const json& o, const char* key, double& out, JsonF
     const json* v = find(o, key, f, st);
     if (!v) return st;
     if (!v->is_number()) return wrong(key, Problem::not_number, v);
-    out = v->get<double>();
-    if (!std::isfinite(out)) return wrong(key, Problem::not_finite);
+    const double d = v->get<double>();
+    if (!std::isfinite(d)) return wrong(key, Problem::not_finite);
+    out = d;
     return {};
 }
 
@@ -147,6 +149,7 @@ JsonStatus JsonReader::is_object(const json& v) const {
 }
 
 JsonStatus JsonReader::only(const json& o, std::initializer_list<const char*> known) const {
+    if (!o.is_object()) return {};
     for (auto it = o.begin(); it != o.end(); ++it) {
         bool ok = false;
         for (const char* k : known) ok |= it.key() == k;

@@ -1,7 +1,8 @@
 // json_reader.h: reading the fields of a JSON object (nlohmann::json) with
 // messages that say which field is wrong and why. The engine's one field
 // reader: lesson files (lesson.cpp) and recordings (recording.cpp) read
-// through it. The layer below every other: it links only nlohmann/json.
+// through it. A layer of its own at the bottom, beside the kernel (which reads
+// no JSON): it links only nlohmann/json.
 //
 //   JsonReader file(JsonStyle::path, "bad.json");
 //   JsonReader step = file.at("steps", 0);                    // the fields of steps[0]
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -59,7 +61,8 @@ public:
     JsonReader at(const std::string& key, std::size_t index) const;
     const std::string& path() const { return path_; }
 
-    // The fields of object o. Each checks presence and type and says what is wrong.
+    // The fields of object o (a value that is not an object has none). Each checks presence and type
+    // and says what is wrong; on an error the output is left as it was.
     JsonStatus str(const nlohmann::json& o, const char* key, std::string& out, JsonField f = {}) const;
     JsonStatus number(const nlohmann::json& o, const char* key, double& out, JsonField f = {}) const;   // finite
     JsonStatus boolean(const nlohmann::json& o, const char* key, bool& out, JsonField f = {}) const;
@@ -71,7 +74,7 @@ public:
 
     // The value this reader is at must be an object (an element of an array, say).
     JsonStatus is_object(const nlohmann::json& v) const;
-    // Every field of o is one of known.
+    // Every field of object o is one of known.
     JsonStatus only(const nlohmann::json& o, std::initializer_list<const char*> known) const;
 
     // A message in this reader's style: about a field of the object, or (no field) the object itself.

@@ -92,6 +92,7 @@ TEST_CASE("strings may be limited in length and required not to be empty; arrays
     const json* v = nullptr;
     CHECK(kPath.str(kObject, "name", s, {.max_len = 3}).message == "t.json: name: longer than 3 characters");
     CHECK(kQuoted.str(kObject, "name", s, {.max_len = 3}).message == "line 2: \"name\" is longer than 3 characters");
+    CHECK(s.empty());   // too long: not read
     CHECK(kPath.str(kObject, "name", s, {.max_len = 4}).ok());
     CHECK(kPath.str(kObject, "empty", s, {.required = true, .non_empty = true}).message == "t.json: empty: is empty");
     CHECK(kPath.str(kObject, "empty", s, kRequired).ok());
