@@ -1,9 +1,12 @@
 // engine.h: the index of cowlab's engine, a model of Linux x86-64 virtual
 // memory with copy-on-write, and its accounting.
 //
-// The engine is four layers, each a library that links only the standard
-// library and the layers below it (engine/CMakeLists.txt):
+// The engine is five layers, each a library that links only the standard
+// library and the layers below it (engine/CMakeLists.txt; the json layer
+// links nlohmann/json):
 //
+//   json/         reading JSON, for the layers that read files
+//     json_reader.h a JSON object's fields, with messages that name the field
 //   kernel/       the simulated machine
 //     types.h       sizes, typed ids (FrameId, Pid), Status / Result<T> errors
 //     config.h      the machine and the kernel variant (COW reuse rule, THP, overcommit)
@@ -33,6 +36,8 @@
 //     docs.h        the parts of lessons/README.md generated from those tables
 //     player.h      a lesson as the lab plays it: steps, predictions, reveal
 #pragma once
+
+#include "json_reader.h"
 
 #include "accounting.h"
 #include "config.h"

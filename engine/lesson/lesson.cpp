@@ -2,6 +2,7 @@
 // operation table, ops.h) and the machine a lesson describes.
 #include "lesson.h"
 
+#include "json_reader.h"
 #include "ops.h"
 #include "queries.h"
 
@@ -58,58 +59,25 @@ std::string strip_json_prefix(std::string m) {
     return m;
 }
 
-// ---------------------------------------------------------------- field access with messages
+// ---------------------------------------------------------------- fields (json_reader.h)
 
-class Fields {
-public:
-    Fields(const std::string& file) : file_(file) {}
-    Status error(const std::string& where, const std::string& why) const {
-        return fail(Errc::invalid_argument, file_ + ": " + where + ": " + why);
-    }
-    // A string field; absent -> fallback unless required.
-    Status str(const json& o, const std::string& where, const char* key, std::string& out, bool required,
-               std::size_t max_len = 4000) const {
-        auto it = o.find(key);
-        if (it == o.end()) return required ? error(where + key, "missing (required)") : Status{};
-        if (!it->is_string()) return error(where + key, std::string("must be a string, not ") + it->type_name());
-        out = it->get<std::string>();
-        if (out.size() > max_len) return error(where + key, "longer than " + std::to_string(max_len) + " characters");
-        if (required && out.empty()) return error(where + key, "is empty");
-        return {};
-    }
-    Status number(const json& o, const std::string& where, const char* key, double& out, bool required) const {
-        auto it = o.find(key);
-        if (it == o.end()) return required ? error(where + key, "missing (required)") : Status{};
-        if (!it->is_number()) return error(where + key, std::string("must be a number, not ") + it->type_name());
-        out = it->get<double>();
-        if (!std::isfinite(out)) return error(where + key, "is not a finite number");
-        return {};
-    }
-    // A value an operation or machine setting takes: a number, a string expression or a boolean, kept as text.
-    Status scalar(const json& v, const std::string& where, std::string& out) const {
-        if (v.is_string()) out = v.get<std::string>();
-        else if (v.is_boolean()) out = v.get<bool>() ? "true" : "false";
-        else if (v.is_number_integer()) out = std::to_string(v.get<long long>());
-        else if (v.is_number()) {
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
-            out = buf;
-        } else return error(where, std::string("must be a number, a string or a boolean, not ") + v.type_name());
-        if (out.size() > 4000) return error(where, "longer than 4000 characters");
-        return {};
-    }
-    Status no_unknown(const json& o, const std::string& where, std::initializer_list<const char*> known) const {
-        for (auto it = o.begin(); it != o.end(); ++it) {
-            bool ok = false;
-            for (const char* k : known) ok |= it.key() == k;
-            if (!ok) return error(where + it.key(), "unknown field");
-        }
-        return {};
-    }
+// A lesson's strings: a required one may not be empty, and none runs over 4000 characters unless said.
+JsonField required(std::size_t max_len = 4000) { return {.required = true, .non_empty = true, .max_len = max_len}; }
+JsonField optional(std::size_t max_len = 4000) { return {.max_len = max_len}; }
 
-private:
-    std::string file_;
-};
+// A value an operation or machine setting takes: a number, a string expression or a boolean, kept as text.
+JsonStatus scalar(const JsonReader& R, const std::string& key, const json& v, std::string& out) {
+    if (v.is_string()) out = v.get<std::string>();
+    else if (v.is_boolean()) out = v.get<bool>() ? "true" : "false";
+    else if (v.is_number_integer()) out = std::to_string(v.get<long long>());
+    else if (v.is_number()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
+        out = buf;
+    } else return R.error(key, std::string("must be a number, a string or a boolean, not ") + v.type_name());
+    if (out.size() > 4000) return R.error(key, "longer than 4000 characters");
+    return {};
+}
 
 const std::vector<std::string> kImageFields = {"name", "text", "rodata", "data", "bss", "heap", "stack", "libs", "warm"};
 const std::vector<std::string> kMachineFields = {"ram", "swap", "kernel_reserved", "thp", "thp_cow", "cow_reuse",
@@ -126,133 +94,153 @@ const LessonParam* Lesson::param(const std::string& name) const {
 
 namespace {
 
-Status parse_machine(const Fields& F, const json& root, std::map<std::string, std::string>& machine) {
-    auto it = root.find("machine");
-    if (it == root.end()) return {};
-    if (!it->is_object()) return F.error("machine", "must be an object");
-    for (auto m = it->begin(); m != it->end(); ++m) {
-        if (std::find(kMachineFields.begin(), kMachineFields.end(), m.key()) == kMachineFields.end())
-            return F.error("machine." + m.key(), "unknown setting");
-        if (Status st = F.scalar(m.value(), "machine." + m.key(), machine[m.key()]); !st) return st;
+JsonStatus parse_machine(const JsonReader& R, const json& root, std::map<std::string, std::string>& machine) {
+    const json* m = nullptr;
+    if (JsonStatus st = R.object(root, "machine", m); !st || !m) return st;
+    const JsonReader M = R.at("machine");
+    for (auto it = m->begin(); it != m->end(); ++it) {
+        if (std::find(kMachineFields.begin(), kMachineFields.end(), it.key()) == kMachineFields.end())
+            return M.error(it.key(), "unknown setting");
+        if (JsonStatus st = scalar(M, it.key(), it.value(), machine[it.key()]); !st) return st;
     }
     return {};
 }
 
-Status parse_param(const Fields& F, const json& p, const std::string& w, const Lesson& L, LessonParam& lp) {
-    if (!p.is_object()) return F.error(w.substr(0, w.size() - 1), "must be an object");
-    if (Status st = F.no_unknown(p, w, {"name", "label", "unit", "min", "max", "default", "step"}); !st) return st;
-    if (Status st = F.str(p, w, "name", lp.name, true, 40); !st) return st;
-    if (Status st = F.str(p, w, "label", lp.label, true, 120); !st) return st;
-    if (Status st = F.str(p, w, "unit", lp.unit, false, 20); !st) return st;
-    if (Status st = F.number(p, w, "min", lp.min, true); !st) return st;
-    if (Status st = F.number(p, w, "max", lp.max, true); !st) return st;
-    if (Status st = F.number(p, w, "default", lp.def, true); !st) return st;
-    if (Status st = F.number(p, w, "step", lp.step, false); !st) return st;
-    if (!(lp.min <= lp.max)) return F.error(w + "min", "is above max");
-    if (lp.def < lp.min || lp.def > lp.max) return F.error(w + "default", "is outside [min, max]");
-    if (!(lp.step > 0)) return F.error(w + "step", "must be positive");
-    if (!std::isalpha(static_cast<unsigned char>(lp.name[0]))) return F.error(w + "name", "must start with a letter");
-    if (L.param(lp.name)) return F.error(w + "name", "'" + lp.name + "' is defined twice");
-    if (!valid_display_unit(lp.unit)) return F.error(w + "unit", "unknown unit '" + lp.unit + "'");
+JsonStatus parse_param(const JsonReader& P, const json& p, const Lesson& L, LessonParam& lp) {
+    if (JsonStatus st = P.is_object(p); !st) return st;
+    if (JsonStatus st = P.only(p, {"name", "label", "unit", "min", "max", "default", "step"}); !st) return st;
+    if (JsonStatus st = P.str(p, "name", lp.name, required(40)); !st) return st;
+    if (JsonStatus st = P.str(p, "label", lp.label, required(120)); !st) return st;
+    if (JsonStatus st = P.str(p, "unit", lp.unit, optional(20)); !st) return st;
+    if (JsonStatus st = P.number(p, "min", lp.min, kRequired); !st) return st;
+    if (JsonStatus st = P.number(p, "max", lp.max, kRequired); !st) return st;
+    if (JsonStatus st = P.number(p, "default", lp.def, kRequired); !st) return st;
+    if (JsonStatus st = P.number(p, "step", lp.step); !st) return st;
+    if (!(lp.min <= lp.max)) return P.error("min", "is above max");
+    if (lp.def < lp.min || lp.def > lp.max) return P.error("default", "is outside [min, max]");
+    if (!(lp.step > 0)) return P.error("step", "must be positive");
+    if (!std::isalpha(static_cast<unsigned char>(lp.name[0]))) return P.error("name", "must start with a letter");
+    if (L.param(lp.name)) return P.error("name", "'" + lp.name + "' is defined twice");
+    if (!valid_display_unit(lp.unit)) return P.error("unit", "unknown unit '" + lp.unit + "'");
     return {};
 }
 
-Status parse_params(const Fields& F, const json& root, Lesson& L) {
-    auto it = root.find("parameters");
-    if (it == root.end()) return {};
-    if (!it->is_array()) return F.error("parameters", "must be an array");
-    if (it->size() > 32) return F.error("parameters", "more than 32 parameters");
-    for (std::size_t i = 0; i < it->size(); ++i) {
+JsonStatus parse_params(const JsonReader& R, const json& root, Lesson& L) {
+    const json* ps = nullptr;
+    if (JsonStatus st = R.array(root, "parameters", ps); !st || !ps) return st;
+    if (ps->size() > 32) return R.error("parameters", "more than 32 parameters");
+    for (std::size_t i = 0; i < ps->size(); ++i) {
         LessonParam lp;
-        if (Status st = parse_param(F, (*it)[i], "parameters[" + std::to_string(i) + "].", L, lp); !st) return st;
+        if (JsonStatus st = parse_param(R.at("parameters", i), (*ps)[i], L, lp); !st) return st;
         L.params.push_back(lp);
     }
     return {};
 }
 
 // An operation, checked against the operation table (ops.h); "image" is an object, flattened to "image.*".
-Status parse_op(const Fields& F, const json& o, const std::string& ow, LessonOp& op) {
-    if (!o.is_object()) return F.error(ow, "must be an object");
-    op.where = ow;
-    if (Status st = F.str(o, ow + ".", "op", op.op, true, 40); !st) return st;
+JsonStatus parse_op(const JsonReader& O, const json& o, LessonOp& op) {
+    if (JsonStatus st = O.is_object(o); !st) return st;
+    op.where = O.path();
+    if (JsonStatus st = O.str(o, "op", op.op, required(40)); !st) return st;
     const OpSpec* spec = find_op(op.op);
-    if (!spec) return F.error(ow + ".op", "unknown operation '" + op.op + "'");
+    if (!spec) return O.error("op", "unknown operation '" + op.op + "'");
     for (auto a = o.begin(); a != o.end(); ++a) {
         if (a.key() == "op") continue;
-        if (!takes_arg(*spec, a.key())) return F.error(ow + "." + a.key(), "'" + op.op + "' takes no such argument");
+        if (!takes_arg(*spec, a.key())) return O.error(a.key(), "'" + op.op + "' takes no such argument");
         if (a.key() == "image" && a->is_object()) {
+            const JsonReader I = O.at("image");
             for (auto f = a->begin(); f != a->end(); ++f) {
                 if (std::find(kImageFields.begin(), kImageFields.end(), f.key()) == kImageFields.end())
-                    return F.error(ow + ".image." + f.key(), "unknown image field");
-                if (Status st = F.scalar(f.value(), ow + ".image." + f.key(), op.args["image." + f.key()]); !st) return st;
+                    return I.error(f.key(), "unknown image field");
+                if (JsonStatus st = scalar(I, f.key(), f.value(), op.args["image." + f.key()]); !st) return st;
             }
             op.args["image"] = "{}";
             continue;
         }
-        if (Status st = F.scalar(a.value(), ow + "." + a.key(), op.args[a.key()]); !st) return st;
+        if (JsonStatus st = scalar(O, a.key(), a.value(), op.args[a.key()]); !st) return st;
     }
     for (const OpArg& r : spec->args)
-        if (r.required && !op.args.count(r.name)) return F.error(ow + "." + r.name, "missing (required by '" + op.op + "')");
+        if (r.required && !op.args.count(r.name)) return O.error(r.name, "missing (required by '" + op.op + "')");
     return {};
 }
 
-Status parse_checkpoint(const Fields& F, const json& c, const std::string& cw, Checkpoint& cp) {
-    if (!c.is_object()) return F.error(cw.substr(0, cw.size() - 1), "must be an object");
-    if (Status st = F.no_unknown(c, cw, {"question", "kind", "expect", "unit", "tolerance", "choices", "explain", "golden"}); !st) return st;
-    cp.where = cw.substr(0, cw.size() - 1);
-    if (Status st = F.str(c, cw, "question", cp.question, true); !st) return st;
-    if (Status st = F.str(c, cw, "kind", cp.kind, true, 10); !st) return st;
-    if (cp.kind != "number" && cp.kind != "choice") return F.error(cw + "kind", "must be \"number\" or \"choice\"");
-    if (Status st = F.str(c, cw, "expect", cp.expect, true, 400); !st) return st;
-    if (Status st = F.str(c, cw, "unit", cp.unit, false, 20); !st) return st;
-    if (!valid_display_unit(cp.unit)) return F.error(cw + "unit", "unknown unit '" + cp.unit + "'");
-    if (Status st = F.number(c, cw, "tolerance", cp.tolerance, false); !st) return st;
-    if (cp.tolerance < 0 || cp.tolerance > 1) return F.error(cw + "tolerance", "must be a fraction in [0, 1]");
-    if (Status st = F.str(c, cw, "explain", cp.explain, true); !st) return st;
-    if (c.contains("golden")) {
-        if (Status st = F.number(c, cw, "golden", cp.golden, true); !st) return st;
-        cp.has_golden = true;
+// An array of strings: a checkpoint's choices, a step's show list (absent: out stays empty).
+JsonStatus parse_strings(const JsonReader& R, const json& o, const char* key, std::vector<std::string>& out) {
+    const json* a = nullptr;
+    if (JsonStatus st = R.array(o, key, a); !st || !a) return st;
+    for (const json& x : *a) {
+        if (!x.is_string()) return R.error(key, "must hold strings");
+        out.push_back(x.get<std::string>());
     }
-    if (auto ch = c.find("choices"); ch != c.end()) {
-        if (!ch->is_array() || ch->size() < 2 || ch->size() > 8) return F.error(cw + "choices", "must be an array of 2 to 8 strings");
-        for (const json& x : *ch) {
-            if (!x.is_string()) return F.error(cw + "choices", "must hold strings");
-            cp.choices.push_back(x.get<std::string>());
-        }
-    }
-    if (cp.kind == "choice" && cp.choices.empty()) return F.error(cw + "choices", "missing (required for a choice)");
-    if (cp.kind == "number" && !cp.choices.empty()) return F.error(cw + "choices", "a number checkpoint has no choices");
     return {};
 }
 
-Status parse_step(const Fields& F, const json& s, const std::string& w, LessonStep& step) {
-    if (!s.is_object()) return F.error(w.substr(0, w.size() - 1), "must be an object");
-    if (Status st = F.no_unknown(s, w, {"title", "text", "ops", "checkpoints", "show"}); !st) return st;
-    if (Status st = F.str(s, w, "title", step.title, true, 200); !st) return st;
-    if (Status st = F.str(s, w, "text", step.text, true, 8000); !st) return st;
-    if (auto ops = s.find("ops"); ops != s.end()) {
-        if (!ops->is_array()) return F.error(w + "ops", "must be an array");
-        if (ops->size() > 1000) return F.error(w + "ops", "more than 1000 operations");
-        for (std::size_t k = 0; k < ops->size(); ++k) {
-            LessonOp op;
-            if (Status st = parse_op(F, (*ops)[k], w + "ops[" + std::to_string(k) + "]", op); !st) return st;
-            step.ops.push_back(std::move(op));
-        }
+JsonStatus parse_checkpoint(const JsonReader& C, const json& c, Checkpoint& cp) {
+    if (JsonStatus st = C.is_object(c); !st) return st;
+    if (JsonStatus st = C.only(c, {"question", "kind", "expect", "unit", "tolerance", "choices", "explain", "golden"}); !st) return st;
+    cp.where = C.path();
+    if (JsonStatus st = C.str(c, "question", cp.question, required()); !st) return st;
+    if (JsonStatus st = C.str(c, "kind", cp.kind, required(10)); !st) return st;
+    if (cp.kind != "number" && cp.kind != "choice") return C.error("kind", "must be \"number\" or \"choice\"");
+    if (JsonStatus st = C.str(c, "expect", cp.expect, required(400)); !st) return st;
+    if (JsonStatus st = C.str(c, "unit", cp.unit, optional(20)); !st) return st;
+    if (!valid_display_unit(cp.unit)) return C.error("unit", "unknown unit '" + cp.unit + "'");
+    if (JsonStatus st = C.number(c, "tolerance", cp.tolerance); !st) return st;
+    if (cp.tolerance < 0 || cp.tolerance > 1) return C.error("tolerance", "must be a fraction in [0, 1]");
+    if (JsonStatus st = C.str(c, "explain", cp.explain, required()); !st) return st;
+    if (JsonStatus st = C.number(c, "golden", cp.golden); !st) return st;
+    cp.has_golden = c.contains("golden");
+    if (JsonStatus st = parse_strings(C, c, "choices", cp.choices); !st) return st;
+    if (c.contains("choices") && (cp.choices.size() < 2 || cp.choices.size() > 8))
+        return C.error("choices", "must be an array of 2 to 8 strings");
+    if (cp.kind == "choice" && cp.choices.empty()) return C.error("choices", "missing (required for a choice)");
+    if (cp.kind == "number" && !cp.choices.empty()) return C.error("choices", "a number checkpoint has no choices");
+    return {};
+}
+
+JsonStatus parse_step(const JsonReader& S, const json& s, LessonStep& step) {
+    if (JsonStatus st = S.is_object(s); !st) return st;
+    if (JsonStatus st = S.only(s, {"title", "text", "ops", "checkpoints", "show"}); !st) return st;
+    if (JsonStatus st = S.str(s, "title", step.title, required(200)); !st) return st;
+    if (JsonStatus st = S.str(s, "text", step.text, required(8000)); !st) return st;
+    const json* ops = nullptr;
+    if (JsonStatus st = S.array(s, "ops", ops); !st) return st;
+    if (ops && ops->size() > 1000) return S.error("ops", "more than 1000 operations");
+    for (std::size_t k = 0; ops && k < ops->size(); ++k) {
+        LessonOp op;
+        if (JsonStatus st = parse_op(S.at("ops", k), (*ops)[k], op); !st) return st;
+        step.ops.push_back(std::move(op));
     }
-    if (auto cps = s.find("checkpoints"); cps != s.end()) {
-        if (!cps->is_array()) return F.error(w + "checkpoints", "must be an array");
-        for (std::size_t k = 0; k < cps->size(); ++k) {
-            Checkpoint cp;
-            if (Status st = parse_checkpoint(F, (*cps)[k], w + "checkpoints[" + std::to_string(k) + "].", cp); !st) return st;
-            step.checkpoints.push_back(std::move(cp));
-        }
+    const json* cps = nullptr;
+    if (JsonStatus st = S.array(s, "checkpoints", cps); !st) return st;
+    for (std::size_t k = 0; cps && k < cps->size(); ++k) {
+        Checkpoint cp;
+        if (JsonStatus st = parse_checkpoint(S.at("checkpoints", k), (*cps)[k], cp); !st) return st;
+        step.checkpoints.push_back(std::move(cp));
     }
-    if (auto sh = s.find("show"); sh != s.end()) {
-        if (!sh->is_array()) return F.error(w + "show", "must be an array of expressions");
-        for (const json& x : *sh) {
-            if (!x.is_string()) return F.error(w + "show", "must hold strings");
-            step.show.push_back(x.get<std::string>());
-        }
+    return parse_strings(S, s, "show", step.show);
+}
+
+// The fields of a lesson file; the machine stays text, evaluated when the lesson starts (it may use parameters).
+JsonStatus read_lesson(const JsonReader& R, const json& root, Lesson& L) {
+    if (!root.is_object()) return R.error("(top level)", "must be an object");
+    if (JsonStatus st = R.only(root, {"$schema", "id", "title", "summary", "level", "machine", "parameters", "steps"}); !st) return st;
+    if (JsonStatus st = R.str(root, "id", L.id, required(64)); !st) return st;
+    for (char c : L.id)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+            return R.error("id", "use letters, digits, '-' and '_' only");
+    if (JsonStatus st = R.str(root, "title", L.title, required(200)); !st) return st;
+    if (JsonStatus st = R.str(root, "summary", L.summary, required()); !st) return st;
+    if (JsonStatus st = R.str(root, "level", L.level, optional(40)); !st) return st;
+    if (JsonStatus st = parse_machine(R, root, L.machine); !st) return st;
+    if (JsonStatus st = parse_params(R, root, L); !st) return st;
+    const json* steps = nullptr;
+    if (JsonStatus st = R.array(root, "steps", steps, {.required = true, .non_empty = true}); !st) return st;
+    if (steps->size() > 200) return R.error("steps", "more than 200 steps");
+    for (std::size_t i = 0; i < steps->size(); ++i) {
+        LessonStep step;
+        if (JsonStatus st = parse_step(R.at("steps", i), (*steps)[i], step); !st) return st;
+        L.steps.push_back(std::move(step));
     }
     return {};
 }
@@ -260,8 +248,8 @@ Status parse_step(const Fields& F, const json& s, const std::string& w, LessonSt
 }  // namespace
 
 Result<Lesson> parse_lesson(const std::string& text, const std::string& file) {
-    Fields F(file);
-    if (text.size() > 4 * 1024 * 1024) return F.error("(file)", "larger than 4 MiB");
+    const JsonReader R(JsonStyle::path, file);
+    if (text.size() > 4 * 1024 * 1024) return fail(Errc::invalid_argument, R.error("(file)", "larger than 4 MiB").message);
     json root = json::parse(text, nullptr, false);
     if (root.is_discarded()) {
         ErrorLocator loc;
@@ -269,34 +257,11 @@ Result<Lesson> parse_lesson(const std::string& text, const std::string& file) {
         return fail(Errc::invalid_argument, file + ": " + line_col(text, loc.position) + ": " +
                                                 strip_json_prefix(loc.message));
     }
-    if (!root.is_object()) return F.error("(top level)", "must be an object");
     Lesson L;
     L.file = file;
-    if (Status st = F.no_unknown(root, "", {"$schema", "id", "title", "summary", "level", "machine", "parameters", "steps"}); !st) return st;
-    if (Status st = F.str(root, "", "id", L.id, true, 64); !st) return st;
-    for (char c : L.id)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-            return F.error("id", "use letters, digits, '-' and '_' only");
-    if (Status st = F.str(root, "", "title", L.title, true, 200); !st) return st;
-    if (Status st = F.str(root, "", "summary", L.summary, true); !st) return st;
-    if (Status st = F.str(root, "", "level", L.level, false, 40); !st) return st;
-    // machine: kept as text, evaluated when the lesson starts (it may use parameters).
-    std::map<std::string, std::string> machine;
-    if (Status st = parse_machine(F, root, machine); !st) return st;
-    if (Status st = parse_params(F, root, L); !st) return st;
-
-    auto steps = root.find("steps");
-    if (steps == root.end()) return F.error("steps", "missing (required)");
-    if (!steps->is_array() || steps->empty()) return F.error("steps", "must be a non-empty array");
-    if (steps->size() > 200) return F.error("steps", "more than 200 steps");
-    for (std::size_t i = 0; i < steps->size(); ++i) {
-        LessonStep step;
-        if (Status st = parse_step(F, (*steps)[i], "steps[" + std::to_string(i) + "].", step); !st) return st;
-        L.steps.push_back(std::move(step));
-    }
+    if (JsonStatus st = read_lesson(R, root, L); !st) return fail(Errc::invalid_argument, st.message);
 
     // The machine must be valid with the parameters at their defaults.
-    L.machine = machine;
     std::map<std::string, double> defaults;
     for (const LessonParam& p : L.params) defaults[p.name] = p.def;
     if (Result<MachineConfig> mc = L.machine_config(defaults); !mc) return fail(mc.code(), file + ": " + mc.message());

@@ -1,8 +1,9 @@
 // recording.cpp: reading recordings (the format: recording.h; the writer: recording_write.cpp).
 #include "recording.h"
 
+#include "json_reader.h"
+
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -18,58 +19,18 @@ const RecProc* RecSample::find(int pid) const {
 
 namespace {
 
-// Field readers: each says which field of which line is wrong and why.
-struct Line {
-    const json& j;
-    size_t number;
-    std::string where() const { return "line " + std::to_string(number); }
-    Status bad(const std::string& field, const std::string& why) const {
-        return fail(Errc::malformed, where() + ": \"" + field + "\" " + why);
+// A list of [t, value] pairs; absent: out stays empty.
+JsonStatus points_of(const JsonReader& L, const json& o, const char* field, std::vector<std::array<double, 2>>& out) {
+    const json* a = nullptr;
+    if (JsonStatus st = L.array(o, field, a); !st) return L.error(field, "must be a list of [t, value] pairs");
+    for (std::size_t i = 0; a && i < a->size(); ++i) {
+        const json& p = (*a)[i];
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
+            return L.error(field, "must be a list of [t, value] pairs");
+        out.push_back({p[0].get<double>(), p[1].get<double>()});
     }
-    Status number_of(const json& o, const char* field, double& out, bool required = true) const {
-        auto it = o.find(field);
-        if (it == o.end()) return required ? bad(field, "is missing") : Status{};
-        if (!it->is_number()) return bad(field, "must be a number");
-        out = it->get<double>();
-        if (!std::isfinite(out)) return bad(field, "must be finite");
-        return {};
-    }
-    Status count_of(const json& o, const char* field, u64& out, bool required = false) const {
-        auto it = o.find(field);
-        if (it == o.end()) return required ? bad(field, "is missing") : Status{};
-        if (it->is_number_unsigned()) out = it->get<u64>();
-        else if (it->is_number_float() && it->get<double>() >= 0 && it->get<double>() < 1.8e19) out = u64(it->get<double>());
-        else return bad(field, "must be a number of at least 0");
-        return {};
-    }
-    Status int_of(const json& o, const char* field, int& out, bool required = false) const {
-        double v = 0;
-        if (Status st = number_of(o, field, v, required); !st) return st;
-        if (o.contains(field)) {
-            if (v != std::floor(v) || v < 0 || v > 2147483647.0) return bad(field, "must be a whole number");
-            out = int(v);
-        }
-        return {};
-    }
-    Status text_of(const json& o, const char* field, std::string& out, bool required = false) const {
-        auto it = o.find(field);
-        if (it == o.end()) return required ? bad(field, "is missing") : Status{};
-        if (!it->is_string()) return bad(field, "must be text");
-        out = it->get<std::string>();
-        return {};
-    }
-    Status points_of(const json& o, const char* field, std::vector<std::array<double, 2>>& out) const {
-        auto it = o.find(field);
-        if (it == o.end()) return {};
-        if (!it->is_array()) return bad(field, "must be a list of [t, value] pairs");
-        for (const json& p : *it) {
-            if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
-                return bad(field, "must be a list of [t, value] pairs");
-            out.push_back({p[0].get<double>(), p[1].get<double>()});
-        }
-        return {};
-    }
-};
+    return {};
+}
 
 std::string host_text(const json& h) {
     if (!h.is_object()) return "";
@@ -89,21 +50,21 @@ std::string host_text(const json& h) {
     return out;
 }
 
-Status read_proc(const Line& L, const json& o, RecProc& p) {
-    if (!o.is_object()) return L.bad("processes", "must hold objects");
-    if (Status st = L.int_of(o, "pid", p.pid, true); !st) return st;
-    if (Status st = L.text_of(o, "problem", p.problem); !st) return st;
-    if (Status st = L.text_of(o, "error", p.error); !st) return st;
+JsonStatus read_proc(const JsonReader& L, const json& o, RecProc& p) {
+    if (!o.is_object()) return L.error("processes", "must hold objects");
+    if (JsonStatus st = L.whole(o, "pid", p.pid, kRequired); !st) return st;
+    if (JsonStatus st = L.str(o, "problem", p.problem); !st) return st;
+    if (JsonStatus st = L.str(o, "error", p.error); !st) return st;
     if (!p.problem.empty()) return {};
     for (const auto& [field, out] : std::initializer_list<std::pair<const char*, u64*>>{
              {"rss", &p.rss}, {"pss", &p.pss}, {"uss", &p.uss}, {"shared_clean", &p.shared_clean},
              {"shared_dirty", &p.shared_dirty}, {"private_clean", &p.private_clean}, {"private_dirty", &p.private_dirty},
              {"anon_huge", &p.anon_huge}, {"swap", &p.swap}, {"vm_pte", &p.vm_pte}, {"min_flt", &p.min_flt},
              {"maj_flt", &p.maj_flt}})
-        if (Status st = L.count_of(o, field, *out, std::string(field) == "rss"); !st) return st;
-    if (Status st = L.int_of(o, "ppid", p.ppid); !st) return st;
-    if (Status st = L.text_of(o, "name", p.name); !st) return st;
-    return L.text_of(o, "state", p.state);
+        if (JsonStatus st = L.count(o, field, *out, {.required = std::string(field) == "rss"}); !st) return st;
+    if (JsonStatus st = L.whole(o, "ppid", p.ppid); !st) return st;
+    if (JsonStatus st = L.str(o, "name", p.name); !st) return st;
+    return L.str(o, "state", p.state);
 }
 
 }  // namespace
@@ -131,63 +92,64 @@ bool Recording::decode_runs(const std::string& runs, std::string& out, u64 limit
 namespace {
 
 // One function per line type: each reads its line into r, or says what is wrong.
-Status read_header(const Line& L, const json& j, Recording& r) {
+JsonStatus read_header(const JsonReader& L, const json& j, Recording& r) {
     double version = 0;
-    if (Status st = L.number_of(j, "version", version); !st) return st;
+    if (JsonStatus st = L.number(j, "version", version, kRequired); !st) return st;
     if (version > 1) r.warnings.push_back("written as version " + std::to_string(int(version)) + " of the format; parts this lab does not know are skipped");
     for (auto [field, out] : std::initializer_list<std::pair<const char*, std::string*>>{
              {"source", &r.source}, {"command", &r.command}, {"started", &r.started}})
-        if (Status st = L.text_of(j, field, *out); !st) return st;
+        if (JsonStatus st = L.str(j, field, *out); !st) return st;
     if (j.contains("host")) r.host = host_text(j["host"]);
     return {};
 }
 
-Status read_sample(const Line& L, const json& j, Recording& r) {
+JsonStatus read_sample(const JsonReader& L, const json& j, Recording& r) {
     RecSample s;
-    if (Status st = L.number_of(j, "t_s", s.t_s); !st) return st;
-    if (!j.contains("processes") || !j["processes"].is_array()) return L.bad("processes", "must be a list");
-    for (const json& o : j["processes"]) {
+    const json* procs = nullptr;
+    if (JsonStatus st = L.number(j, "t_s", s.t_s, kRequired); !st) return st;
+    if (JsonStatus st = L.array(j, "processes", procs, kRequired); !st) return L.error("processes", "must be a list");
+    for (const json& o : *procs) {
         RecProc p;
-        if (Status st = read_proc(L, o, p); !st) return st;
+        if (JsonStatus st = read_proc(L, o, p); !st) return st;
         s.procs.push_back(std::move(p));
     }
-    if (!r.samples.empty() && s.t_s < r.samples.back().t_s) return L.bad("t_s", "goes back in time");
+    if (!r.samples.empty() && s.t_s < r.samples.back().t_s) return L.error("t_s", "goes back in time");
     r.samples.push_back(std::move(s));
     return {};
 }
 
 // page_budget: the pages the recording may still hold (Recording::kMaxPages in all).
-Status read_pages(const Line& L, const json& j, Recording& r, u64& page_budget) {
+JsonStatus read_pages(const JsonReader& L, const json& j, Recording& r, u64& page_budget) {
     RecPages p;
     std::string runs;
-    if (Status st = L.number_of(j, "t_s", p.t_s); !st) return st;
-    if (Status st = L.int_of(j, "pid", p.pid, true); !st) return st;
-    if (Status st = L.count_of(j, "start", p.start, true); !st) return st;
-    if (Status st = L.text_of(j, "map", runs, true); !st) return st;
+    if (JsonStatus st = L.number(j, "t_s", p.t_s, kRequired); !st) return st;
+    if (JsonStatus st = L.whole(j, "pid", p.pid, kRequired); !st) return st;
+    if (JsonStatus st = L.count(j, "start", p.start, kRequired); !st) return st;
+    if (JsonStatus st = L.str(j, "map", runs, kRequired); !st) return st;
     if (!Recording::decode_runs(runs, p.states, page_budget))
-        return L.bad("map", "must be runs like \"512x20s3.\" (count and one of . x s w), within " +
-                                std::to_string(Recording::kMaxPages) + " pages in all");
+        return L.error("map", "must be runs like \"512x20s3.\" (count and one of . x s w), within " +
+                                  std::to_string(Recording::kMaxPages) + " pages in all");
     page_budget -= p.states.size();
     r.pages.push_back(std::move(p));
     return {};
 }
 
-Status read_experiment(const Line& L, const json& j, Recording& r) {
+JsonStatus read_experiment(const JsonReader& L, const json& j, Recording& r) {
     RecExperiment e;
-    if (Status st = L.text_of(j, "name", e.name, true); !st) return st;
-    if (Status st = L.text_of(j, "title", e.title); !st) return st;
+    const json* rows = nullptr;
+    if (JsonStatus st = L.str(j, "name", e.name, kRequired); !st) return st;
+    if (JsonStatus st = L.str(j, "title", e.title); !st) return st;
     if (j.contains("params")) e.params = j["params"].dump(-1, ' ', false, json::error_handler_t::replace);
-    if (j.contains("rows")) {
-        if (!j["rows"].is_array()) return L.bad("rows", "must be a list");
-        for (const json& o : j["rows"]) {
-            RecRow row;
-            if (!o.is_object()) return L.bad("rows", "must hold objects");
-            if (Status st = L.text_of(o, "name", row.name, true); !st) return st;
-            if (Status st = L.text_of(o, "unit", row.unit); !st) return st;
-            if (Status st = L.number_of(o, "measured", row.measured); !st) return st;
-            if (Status st = L.number_of(o, "predicted", row.predicted); !st) return st;
-            e.rows.push_back(std::move(row));
-        }
+    if (JsonStatus st = L.array(j, "rows", rows); !st) return st;
+    for (std::size_t i = 0; rows && i < rows->size(); ++i) {
+        const json& o = (*rows)[i];
+        RecRow row;
+        if (!o.is_object()) return L.error("rows", "must hold objects");
+        if (JsonStatus st = L.str(o, "name", row.name, kRequired); !st) return st;
+        if (JsonStatus st = L.str(o, "unit", row.unit); !st) return st;
+        if (JsonStatus st = L.number(o, "measured", row.measured, kRequired); !st) return st;
+        if (JsonStatus st = L.number(o, "predicted", row.predicted, kRequired); !st) return st;
+        e.rows.push_back(std::move(row));
     }
     if (j.contains("notes") && j["notes"].is_array())
         for (const json& n : j["notes"])
@@ -196,12 +158,12 @@ Status read_experiment(const Line& L, const json& j, Recording& r) {
     return {};
 }
 
-Status read_series(const Line& L, const json& j, Recording& r) {
+JsonStatus read_series(const JsonReader& L, const json& j, Recording& r) {
     RecSeries s;
-    if (Status st = L.text_of(j, "name", s.name, true); !st) return st;
-    if (Status st = L.text_of(j, "unit", s.unit); !st) return st;
-    if (Status st = L.points_of(j, "measured", s.measured); !st) return st;
-    if (Status st = L.points_of(j, "predicted", s.predicted); !st) return st;
+    if (JsonStatus st = L.str(j, "name", s.name, kRequired); !st) return st;
+    if (JsonStatus st = L.str(j, "unit", s.unit); !st) return st;
+    if (JsonStatus st = points_of(L, j, "measured", s.measured); !st) return st;
+    if (JsonStatus st = points_of(L, j, "predicted", s.predicted); !st) return st;
     r.series.push_back(std::move(s));
     return {};
 }
@@ -233,10 +195,11 @@ Result<Recording> Recording::parse(const std::string& text, const std::string& f
             }
             return fail(Errc::malformed, file + ": line " + std::to_string(number) + " is not a JSON object");
         }
-        const Line L{j, number};
+        // Messages in the quoted style: "line 2: \"t_s\" is missing".
+        const JsonReader L(JsonStyle::quoted, "line " + std::to_string(number));
         std::string type;
-        if (Status st = L.text_of(j, "type", type, true); !st) return fail(st.err, file + ": " + st.message);
-        Status st;
+        JsonStatus st = L.str(j, "type", type, kRequired);
+        if (!st) return fail(Errc::malformed, file + ": " + st.message);
         if (!header) {
             if (type != "header" || !j.contains("format") || !j["format"].is_string() || j["format"] != "cowlab-recording")
                 return fail(Errc::malformed, file + ": not a cowlab recording (its first line must be the header {\"type\":\"header\",\"format\":\"cowlab-recording\",...})");
@@ -255,7 +218,7 @@ Result<Recording> Recording::parse(const std::string& text, const std::string& f
         } else if (type == "header") {
             return fail(Errc::malformed, file + ": line " + std::to_string(number) + ": a second header");
         }   // other types: a later version's; skipped
-        if (!st) return fail(st.err, file + ": " + st.message);
+        if (!st) return fail(Errc::malformed, file + ": " + st.message);
     }
     if (!header) return fail(Errc::malformed, file + ": empty: a recording starts with its header line");
     if (!r.ended) r.warnings.push_back("the recording has no end line: it was interrupted, or is still being written");
