@@ -161,3 +161,121 @@ TEST_CASE("the player's state and metrics are JSON in the shape the page reads")
     REQUIRE(h.size() == 3);
     CHECK(h[2] == m);   // the history's last point is the current metrics
 }
+
+TEST_CASE("back, go_to and reset restore a snapshot instead of replaying from the start") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    REQUIRE(P.go_to(2).ok());
+    REQUIRE(P.next().ok());
+    CHECK(P.snapshot_stats().steps_run == 3);
+    const std::string after_fork = [] {
+        Player Q = player();
+        REQUIRE(Q.load("t", {}).ok());
+        REQUIRE(Q.go_to(1).ok());
+        return Q.metrics_json();
+    }();
+    REQUIRE(P.back().ok());   // to step 2, run: the snapshot after two steps
+    CHECK(P.current() == 1);
+    CHECK(P.ran());
+    CHECK(P.snapshot_stats().steps_run == 3);   // nothing ran again
+    CHECK(P.snapshot_stats().restores >= 1);
+    CHECK(P.metrics_json() == after_fork);
+    CHECK(P.history().size() == 2);
+    REQUIRE(P.go_to(2).ok());                   // from that snapshot, no step runs
+    REQUIRE(P.next().ok());                     // step 3 runs once more
+    CHECK(P.snapshot_stats().steps_run == 4);
+    CHECK(P.snapshot_stats().count >= 3);
+    Status inv = P.run().machine().check_invariants();
+    CHECK_MESSAGE(inv.ok(), inv.message);
+}
+
+TEST_CASE("a parameter change runs again only the steps from the first one that reads it") {
+    const char* text = R"L({
+      "id": "k", "title": "K", "summary": "S",
+      "parameters": [{"name": "k", "label": "K", "min": 1, "max": 8, "default": 1},
+                     {"name": "mib", "label": "M", "min": 1, "max": 8, "default": 4}],
+      "steps": [
+        {"title": "map", "text": "x", "ops": [
+           {"op": "spawn", "as": "p", "image": {"name": "x", "warm": false}},
+           {"op": "mmap", "pid": "p", "as": "buf", "size": "mib * MiB"},
+           {"op": "write", "pid": "p", "region": "buf"}]},
+        {"title": "fork", "text": "forked", "ops": [{"op": "fork", "pid": "p", "as": "child"}]},
+        {"title": "write", "text": "{cow_copies(child)} copied", "ops": [
+           {"op": "write", "pid": "child", "region": "buf", "pages": "k"}]}]})L";
+    Player P(LessonCatalogue{{"lessons/k.json", text}});
+    REQUIRE(P.load("k", {}).ok());
+    REQUIRE(P.go_to(2).ok());
+    CHECK(P.snapshot_stats().steps_run == 3);
+    REQUIRE(P.set_param("k", 5).ok());           // read by step 3 only
+    CHECK(P.snapshot_stats().steps_run == 4);
+    CHECK(P.narrative() == "5 copied");
+    Player Q(LessonCatalogue{{"lessons/k.json", text}});
+    REQUIRE(Q.load("k", {{"k", 5}}, 2).ok());
+    CHECK(P.metrics_json() == Q.metrics_json());
+    CHECK(P.history_json() == Q.history_json());
+    REQUIRE(P.set_param("mib", 2).ok());         // read by step 1: everything again
+    CHECK(P.snapshot_stats().steps_run == 7);
+    CHECK(P.run().machine().smaps_rollup(P.run().pid_of("p"))->rss >= 2 * MiB);
+    CHECK(first_step_reading(P.lesson(), "k") == 2);
+    CHECK(first_step_reading(P.lesson(), "mib") == 0);
+    CHECK(first_step_reading(P.lesson(), "nothing") == 3);
+}
+
+TEST_CASE("sliced, the player works between frames, says how far it got, and Cancel puts back what was shown") {
+    Player P = player();
+    P.set_sliced(true);
+    REQUIRE(P.load("t", {{"n", 10}}).ok());
+    P.finish();
+    REQUIRE(P.next().ok());          // runs step 1: 2,560 pages in chunks
+    CHECK(P.busy());
+    CHECK(!P.ran());
+    const std::string before = [&] {
+        Player Q = player();
+        REQUIRE(Q.load("t", {{"n", 10}}).ok());
+        return Q.state_json();
+    }();
+    P.work(Budget::one_chunk());
+    CHECK(P.busy());
+    CHECK(P.progress().step == 0);
+    CHECK(P.progress().fraction > 0);
+    CHECK(P.progress().fraction < 1);
+    P.cancel();
+    CHECK(!P.busy());
+    CHECK(!P.ran());
+    CHECK(P.state_json() == before);
+    CHECK(P.run().machine().smaps_rollup(P.run().pid_of("p")).ok() == false);   // the step's spawn was undone
+    REQUIRE(P.next().ok());
+    int slices = 0;
+    while (P.busy()) {
+        P.work(Budget::one_chunk());
+        ++slices;
+    }
+    CHECK(slices >= 3);
+    CHECK(P.ran());
+    CHECK(P.checkpoints()[0].answer == 10.0 * double(MiB));
+    REQUIRE(P.set_param("n", 4).ok());   // a change, cancelled: the old value and figures come back
+    P.work(Budget::one_chunk());
+    P.cancel();
+    CHECK(P.params().at("n") == 10);
+    CHECK(P.checkpoints()[0].answer == 10.0 * double(MiB));
+}
+
+TEST_CASE("a memory limit refuses a machine too big for it and stops a run that outgrows it") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    P.set_memory_limit(1 * MiB);
+    const long v = P.version();
+    Status st = P.load("t", {{"n", 3}});
+    CHECK(st.message.find("t: a machine of 1 GiB of RAM takes 4.0 MiB to simulate, more than the 1 MiB the lab may use here") != std::string::npos);
+    CHECK(P.version() == v);
+    CHECK(P.params().at("n") == 2);
+
+    Player R = player();
+    REQUIRE(R.load("t", {{"n", 10}}).ok());
+    R.set_memory_limit(R.run().machine().host_bytes() + 1024);   // the first page table is more
+    REQUIRE(R.next().ok());
+    CHECK(R.notice().find("t: step 1 was stopped: its machine grew past the") != std::string::npos);
+    CHECK(!R.ran());
+    CHECK(R.current() == 0);
+    CHECK(R.run().machine().check_invariants().ok());
+}
