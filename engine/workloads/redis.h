@@ -109,6 +109,7 @@ private:
     void free_value(const Value& v);
     u8 class_of(u32 bytes) const;
     u64 next_key(Rng& rng, double zipf_s);
+    Status set_keys(Machine& m, u64 count, double zipf_s, u32 new_bytes, std::vector<u64>& writes);
     Status flush(Machine& m, std::vector<u64>& writes);
 
     Pid pid_ = kNoPid;
