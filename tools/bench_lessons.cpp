@@ -14,8 +14,8 @@
 //                  for max sets the target of issue 11, <= 500 ms natively,
 //                  held against the CPU time
 //   after          the slowest reading of a step's figures, as the lab reads
-//                  them after each step (metrics() and the narrative)
-//   total          every step() and every reading, start to end
+//                  them after each step (metrics() and the narrative), CPU ms
+//   total          every step() and every reading, start to end, CPU ms
 //   frames         the machine's peak frames in use (after each step), in MiB
 //   host RSS       the growth of this process's peak resident set during the
 //                  run (VmHWM of /proc/self/status, reset before each run
@@ -113,7 +113,7 @@ RunFigures run_set(const Lesson& lesson, const std::string& set, const std::map<
     f.set = set;
     const bool peak_ok = reset_peak_rss();
     const long rss0 = status_kib("VmRSS");
-    const Clock::time_point t0 = Clock::now();
+    const double t0 = thread_cpu_ms();
     Result<LessonRun> started = LessonRun::start(lesson, params);
     if (!started) {
         f.error = started.message();
@@ -135,10 +135,10 @@ RunFigures run_set(const Lesson& lesson, const std::string& set, const std::map<
             f.heaviest_cpu_ms = cpu;
             f.heaviest = i;
         }
-        const Clock::time_point a0 = Clock::now();
+        const double a0 = thread_cpu_ms();
         const StepMetrics m = run.metrics();
         Result<std::string> text = run.narrative(i);
-        f.after_ms = std::max(f.after_ms, ms_since(a0));
+        f.after_ms = std::max(f.after_ms, thread_cpu_ms() - a0);
         if (!text) {
             f.error = text.message();
             return f;
@@ -146,7 +146,7 @@ RunFigures run_set(const Lesson& lesson, const std::string& set, const std::map<
         f.peak_frames = std::max(f.peak_frames, run.machine().frames().used_count());
         (void)m;
     }
-    f.total_ms = ms_since(t0);
+    f.total_ms = thread_cpu_ms() - t0;
     const long hwm = status_kib("VmHWM");
     if (peak_ok && rss0 >= 0 && hwm >= 0) f.rss_growth_kib = std::max(0L, hwm - rss0);
     return f;
@@ -166,7 +166,7 @@ std::string mib(double bytes) {
 
 void print_header() {
     std::printf("%-16s %-11s %-6s %9s %9s %-12s %9s %10s %10s %9s\n", "lesson", "parameters", "step", "wall ms",
-                "cpu ms", "target", "after ms", "total ms", "frames MiB", "host RSS");
+                "cpu ms", "target", "after cpu", "total cpu", "frames MiB", "host RSS");
 }
 
 void print_row(const std::string& lesson, const RunFigures& f, bool is_max) {
@@ -232,8 +232,8 @@ int main(int argc, char** argv) {
     }
     std::sort(files.begin(), files.end());
     std::printf("cowlab %s lesson benchmark: per lesson and parameter set, the step() with the most CPU time\n"
-                "(wall and CPU ms; target held against CPU), the slowest reading of a step's figures (after), the\n"
-                "whole run (total), the machine's peak frames in use, the growth of this process's peak RSS\n",
+                "(wall and CPU ms; target held against CPU), the slowest reading of a step's figures (after, CPU),\n"
+                "the whole run (total, CPU), the machine's peak frames in use, the growth of this process's peak RSS\n",
                 version());
     print_header();
     int failed = 0;
