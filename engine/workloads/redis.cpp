@@ -223,13 +223,14 @@ u64 RedisServer::next_key(Rng& rng, double s) {
         zeta_s_ = s;
         zeta_n_ = 0;
         for (u64 i = 1; i <= n; ++i) zeta_n_ += 1.0 / std::pow(double(i), s);
-        const double zeta2 = 1.0 + std::pow(0.5, s);
+        zipf_half_ = std::pow(0.5, s);
+        const double zeta2 = 1.0 + zipf_half_;
         zipf_eta_ = (1 - std::pow(2.0 / double(n), 1 - s)) / (1 - zeta2 / zeta_n_);
     }
     const double uz = u * zeta_n_;
     u64 rank;
     if (uz < 1) rank = 0;
-    else if (uz < 1 + std::pow(0.5, s)) rank = 1;
+    else if (uz < 1 + zipf_half_) rank = 1;
     else rank = u64(double(n) * std::pow(zipf_eta_ * u - zipf_eta_ + 1, 1 / (1 - s)));
     rank = std::min(rank, n - 1);
     return (rank * 0x9E3779B97F4A7C15ull) % n;   // hot keys are anywhere in memory

@@ -122,7 +122,7 @@ private:
     std::vector<u64> meta_writes_;                     // metadata pages written by frees
     u32 value_bytes_ = 0;
     u64 used_memory_ = 0, dataset_bytes_ = 0;
-    double zeta_s_ = -1, zeta_n_ = 0, zipf_eta_ = 0;
+    double zeta_s_ = -1, zeta_n_ = 0, zipf_eta_ = 0, zipf_half_ = 0;   // the Zipf generator's constants for zeta_s_
 };
 
 }  // namespace cow
