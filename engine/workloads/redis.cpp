@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 namespace cow {
@@ -130,23 +131,28 @@ namespace {
 
 // std::sort then std::unique, by an LSD radix sort of the addresses' offsets
 // from the lowest, 11 bits a pass: a flush under write load sorts hundreds of
-// thousands of addresses, most of them repeats.
+// thousands of addresses, most of them repeats (adjacent ones go first).
 void sort_unique(std::vector<u64>& v) {
     constexpr int kBits = 11;
     constexpr u64 kMask = (u64{1} << kBits) - 1;
+    v.erase(std::unique(v.begin(), v.end()), v.end());
     if (v.size() < 4096) {
         std::sort(v.begin(), v.end());
     } else {
         const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
         const u64 base = *lo, range = *hi - *lo;
-        std::vector<u64> tmp(v.size());
+        const size_t n = v.size();
+        std::unique_ptr<u64[]> buf(new u64[n]);   // not zeroed: every slot is written
+        u64* src = v.data();
+        u64* dst = buf.get();
         for (int shift = 0; shift < 64 && (range >> shift) != 0; shift += kBits) {
             std::vector<u64> at(kMask + 2, 0);   // at[d + 1]: how many have digit d; then where d starts
-            for (u64 x : v) ++at[(((x - base) >> shift) & kMask) + 1];
+            for (size_t i = 0; i < n; ++i) ++at[(((src[i] - base) >> shift) & kMask) + 1];
             for (u64 d = 1; d < at.size(); ++d) at[d] += at[d - 1];
-            for (u64 x : v) tmp[at[((x - base) >> shift) & kMask]++] = x;
-            v.swap(tmp);
+            for (size_t i = 0; i < n; ++i) dst[at[((src[i] - base) >> shift) & kMask]++] = src[i];
+            std::swap(src, dst);
         }
+        if (src != v.data()) std::copy(src, src + n, v.data());
     }
     v.erase(std::unique(v.begin(), v.end()), v.end());
 }
