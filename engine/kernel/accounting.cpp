@@ -161,32 +161,29 @@ MemInfo Machine::meminfo() const {
     m.total = (frames_.total() - reserved) * kPageSize;
     m.free = frames_.free_count() * kPageSize;
     m.used = m.total - m.free;
-    // One pass over every frame, without branches (a lesson's machine has
-    // millions): mapped anonymous 4 KiB pages, page cache, shmem, page tables.
-    u64 anon = 0, file = 0, shmem = 0, tables = 0;
     for (FrameId f; f.v < frames_.total(); ++f.v) {
-        const Frame fr = frames_[f];
-        const FrameKind k = fr.kind();
-        anon += u64(k == FrameKind::anon) & u64(fr.mapcount() != 0);
-        file += u64(k == FrameKind::file);
-        shmem += u64(k == FrameKind::shmem);
-        tables += u64(k == FrameKind::page_table);
-    }
-    m.anon_pages = anon * kPageSize;
-    m.cached = (file + shmem) * kPageSize;
-    m.shmem = shmem * kPageSize;
-    m.page_tables = tables * kPageSize;
-    // Huge pages, whose heads begin their 2 MiB blocks: whole if PMD-mapped,
-    // else their subpages that PTEs map.
-    for (FrameId f; f.v < frames_.total(); f.v += u32(kPagesPerHuge)) {
-        if (frames_[f].kind() != FrameKind::huge_head) continue;
-        if (frames_.pmd_mapcount(f)) {
-            m.anon_huge += kHugeSize;
-            m.anon_pages += kHugeSize;
-            continue;
+        const Frame& fr = frames_[f];
+        switch (fr.kind()) {
+            case FrameKind::anon:
+                if (fr.mapcount()) m.anon_pages += kPageSize;
+                break;
+            case FrameKind::huge_head:
+                if (frames_.pmd_mapcount(f)) {
+                    m.anon_huge += kHugeSize;
+                    m.anon_pages += kHugeSize;
+                } else {
+                    for (u32 i = 0; i < kPagesPerHuge; ++i)
+                        if (frames_[f + i].mapcount()) m.anon_pages += kPageSize;
+                }
+                break;
+            case FrameKind::file: m.cached += kPageSize; break;
+            case FrameKind::shmem:
+                m.cached += kPageSize;
+                m.shmem += kPageSize;
+                break;
+            case FrameKind::page_table: m.page_tables += kPageSize; break;
+            default: break;
         }
-        for (u32 i = 0; i < kPagesPerHuge; ++i)
-            if (frames_[f + i].mapcount()) m.anon_pages += kPageSize;
     }
     m.committed_as = committed_ * kPageSize;
     m.commit_limit = commit_limit_pages() * kPageSize;
