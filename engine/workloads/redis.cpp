@@ -309,8 +309,9 @@ Result<BgsaveResult> RedisServer::bgsave(Machine& m, const BgsaveLoad& load) {
     u64 done = 0;
     for (int i = 1; i <= load.samples; ++i) {
         const u64 target = u64(std::llround(total_writes * i / load.samples));
-        if (Status st = set_keys(m, target - done, load.zipf_s, new_bytes, writes); !st) return st;
-        done = target;
+        if (target > done)
+            if (Status st = set_keys(m, target - done, load.zipf_s, new_bytes, writes); !st) return st;
+        done = std::max(done, target);
         if (Status st = flush(m, writes); !st) return fail(st.err, "redis: the server " + st.message);
         const Process* child = m.process(res.child);
         if (child && child->alive()) {
