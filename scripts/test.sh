@@ -13,5 +13,6 @@ node tests/browser/lesson.mjs --root build/wasm/web --artifacts artifacts
 node tests/browser/replay.mjs --root build/wasm/web --artifacts artifacts
 # Figures, not a pass/fail timing: it fails only if the engine misbehaves.
 build/native/cowlab-bench-engine --kernel-mib 256 --wasm build/wasm/cowlab-bench-engine.js
+build/native/cowlab-bench-lessons
 node tools/bench_web.mjs --root build/wasm/web
 echo "all tests passed"

@@ -90,6 +90,9 @@ void Machine::account_range(const Mm& mm, const Vma& vma, MemStats& s) const {
         }
         const u64* pt = tables_[pte::table(*pmd)].data();
         for (; a < chunk_end; a += kPageSize) {
+            // The frames of pages copied in random order are anywhere: fetch ahead.
+            if (const u32 ahead = pte_index(a) + 16; ahead < kEntriesPerTable)
+                if (pte::is_present(pt[ahead]) && !(pt[ahead] & pte::special)) frames_.prefetch(pte::pfn(pt[ahead]));
             const u64 e = pt[pte_index(a)];
             if (!pte::is_present(e) || (e & pte::special)) continue;   // vm_normal_page() == NULL
             const FrameId f = pte::pfn(e);

@@ -112,10 +112,29 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
     return r;
 }
 
+// A hint for access_pages: the PTE mapping addr (or, with frame, the frame
+// that PTE maps, once the PTE is in the host's cache) is about to be read.
+void Machine::prefetch_page(const Mm& mm, u64 addr, bool frame) const {
+    const u64* pmd = pmd_entry(mm, addr);
+    if (!pmd || !pte::is_present(*pmd) || (*pmd & pte::huge)) return;
+    const u64* e = &tables_[pte::table(*pmd)][pte_index(addr)];
+    if (!frame) __builtin_prefetch(e);
+    else if (pte::is_present(*e) && !(*e & pte::special)) frames_.prefetch(pte::pfn(*e));
+}
+
+// Pages in random order miss the host's caches at each level (the PTE, then
+// the frame it maps): the PTEs of the pages kPteAhead ahead and the frames of
+// those kFrameAhead ahead are fetched while this one is touched.
 Result<AccessResult> Machine::access_pages(Pid pid, const std::vector<u64>& addrs, Access kind) {
+    constexpr size_t kPteAhead = 16, kFrameAhead = 8;
     AccessResult total;
-    for (u64 a : addrs) {
-        Result<AccessResult> one = access(pid, page_down(a), kPageSize, kind);
+    for (size_t i = 0; i < addrs.size(); ++i) {
+        if (pid != kNoPid && pid.v < procs_.size() && proc(pid).alive()) {
+            const Mm& mm = mm_at(proc(pid).mm);
+            if (i + kPteAhead < addrs.size()) prefetch_page(mm, addrs[i + kPteAhead], false);
+            if (i + kFrameAhead < addrs.size()) prefetch_page(mm, addrs[i + kFrameAhead], true);
+        }
+        Result<AccessResult> one = access(pid, page_down(addrs[i]), kPageSize, kind);
         if (!one) return one;
         const AccessResult& r = *one;
         total.pages += r.pages;

@@ -246,6 +246,7 @@ private:
         Allocator alloc;                 // the fault's: reclaims, then OOM-kills
     };
     FaultOutcome access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u64 end, Access kind, AccessResult& r);
+    void prefetch_page(const Mm& mm, u64 addr, bool frame) const;
     FaultOutcome fault_page(Pid pid, Mm& mm, Vma& vma, u64 addr, Access kind, AccessResult& r);
     FaultOutcome fault_anon(Fault& f, u64* pte);
     FaultOutcome fault_huge_anon(Fault& f, u64* pmd);

@@ -14,8 +14,7 @@ TableId PageTables::create(FrameId frame) {
         frames_[id] = frame;
     } else {
         id = TableId(tables_.size());
-        tables_.emplace_back();
-        tables_.back().fill(0);
+        tables_.emplace_back();   // value-initialized: zeros
         frames_.push_back(frame);
     }
     return id;

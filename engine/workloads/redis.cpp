@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 namespace cow {
@@ -126,12 +127,43 @@ void RedisServer::free_value(const Value& v) {
     if (v.sds) free(v.sds, v.sds_class);
 }
 
+namespace {
+
+// std::sort then std::unique, by an LSD radix sort of the addresses' offsets
+// from the lowest, 11 bits a pass: a flush under write load sorts hundreds of
+// thousands of addresses, most of them repeats (adjacent ones go first).
+void sort_unique(std::vector<u64>& v) {
+    constexpr int kBits = 11;
+    constexpr u64 kMask = (u64{1} << kBits) - 1;
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    if (v.size() < 4096) {
+        std::sort(v.begin(), v.end());
+    } else {
+        const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+        const u64 base = *lo, range = *hi - *lo;
+        const size_t n = v.size();
+        std::unique_ptr<u64[]> buf(new u64[n]);   // not zeroed: every slot is written
+        u64* src = v.data();
+        u64* dst = buf.get();
+        for (int shift = 0; shift < 64 && (range >> shift) != 0; shift += kBits) {
+            std::vector<u64> at(kMask + 2, 0);   // at[d + 1]: how many have digit d; then where d starts
+            for (size_t i = 0; i < n; ++i) ++at[(((src[i] - base) >> shift) & kMask) + 1];
+            for (u64 d = 1; d < at.size(); ++d) at[d] += at[d - 1];
+            for (size_t i = 0; i < n; ++i) dst[at[((src[i] - base) >> shift) & kMask]++] = src[i];
+            std::swap(src, dst);
+        }
+        if (src != v.data()) std::copy(src, src + n, v.data());
+    }
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
 Status RedisServer::flush(Machine& m, std::vector<u64>& writes) {
     writes.insert(writes.end(), meta_writes_.begin(), meta_writes_.end());
     meta_writes_.clear();
     if (writes.empty()) return {};
-    std::sort(writes.begin(), writes.end());
-    writes.erase(std::unique(writes.begin(), writes.end()), writes.end());
+    sort_unique(writes);
     Result<AccessResult> r = m.access_pages(pid_, writes, Access::write);
     writes.clear();
     return r.status();
@@ -197,16 +229,53 @@ u64 RedisServer::next_key(Rng& rng, double s) {
         zeta_s_ = s;
         zeta_n_ = 0;
         for (u64 i = 1; i <= n; ++i) zeta_n_ += 1.0 / std::pow(double(i), s);
-        const double zeta2 = 1.0 + std::pow(0.5, s);
+        zipf_half_ = std::pow(0.5, s);
+        const double zeta2 = 1.0 + zipf_half_;
         zipf_eta_ = (1 - std::pow(2.0 / double(n), 1 - s)) / (1 - zeta2 / zeta_n_);
     }
     const double uz = u * zeta_n_;
     u64 rank;
     if (uz < 1) rank = 0;
-    else if (uz < 1 + std::pow(0.5, s)) rank = 1;
+    else if (uz < 1 + zipf_half_) rank = 1;
     else rank = u64(double(n) * std::pow(zipf_eta_ * u - zipf_eta_ + 1, 1 / (1 - s)));
     rank = std::min(rank, n - 1);
     return (rank * 0x9E3779B97F4A7C15ull) % n;   // hot keys are anywhere in memory
+}
+
+// `count` SETs of keys drawn from the machine's generator. A batch's keys are
+// drawn first, so that their dictEntry and value records (cache misses in a
+// large keyspace) come from host memory together; a failed SET leaves the
+// generator where SETs drawn one by one would have left it.
+Status RedisServer::set_keys(Machine& m, u64 count, double zipf_s, u32 new_bytes, std::vector<u64>& writes) {
+    constexpr u64 kBatch = 32;
+    constexpr u32 kArgvKey = 16 + 3 + kKeyLen + 1;
+    u64 keys[kBatch];
+    while (count > 0) {
+        const u64 n = std::min(count, kBatch);
+        const Rng before = m.rng();
+        for (u64 j = 0; j < n; ++j) {
+            keys[j] = next_key(m.rng(), zipf_s);
+            __builtin_prefetch(&entries_[keys[j]], 1);
+            __builtin_prefetch(&values_[keys[j]], 1);
+        }
+        for (u64 j = 0; j < n; ++j) {
+            const u64 k = keys[j];
+            // The command's argument objects: the key (freed at once) and the new value.
+            Result<u64> argv_key = alloc(kArgvKey, writes);
+            Result<Value> nv = argv_key ? new_value(new_bytes, writes) : argv_key.status();
+            if (!nv) {
+                m.rng() = before;
+                for (u64 i = 0; i <= j; ++i) (void)next_key(m.rng(), zipf_s);
+                return fail(nv.code(), nv.message());
+            }
+            free(*argv_key, class_of(kArgvKey));
+            writes.push_back(page_down(entries_[k] + 8));   // dictEntry.v = the new value
+            free_value(values_[k]);
+            values_[k] = *nv;
+        }
+        count -= n;
+    }
+    return {};
 }
 
 std::vector<std::pair<std::string, double>> BgsaveResult::info() const {
@@ -240,17 +309,9 @@ Result<BgsaveResult> RedisServer::bgsave(Machine& m, const BgsaveLoad& load) {
     u64 done = 0;
     for (int i = 1; i <= load.samples; ++i) {
         const u64 target = u64(std::llround(total_writes * i / load.samples));
-        for (; done < target; ++done) {
-            const u64 k = next_key(m.rng(), load.zipf_s);
-            // The command's argument objects: the key (freed at once) and the new value.
-            Result<u64> argv_key = alloc(16 + 3 + kKeyLen + 1, writes);
-            Result<Value> nv = argv_key ? new_value(new_bytes, writes) : argv_key.status();
-            if (!nv) return fail(nv.code(), nv.message());
-            free(*argv_key, class_of(16 + 3 + kKeyLen + 1));
-            writes.push_back(page_down(entries_[k] + 8));   // dictEntry.v = the new value
-            free_value(values_[k]);
-            values_[k] = *nv;
-        }
+        if (target > done)
+            if (Status st = set_keys(m, target - done, load.zipf_s, new_bytes, writes); !st) return st;
+        done = std::max(done, target);
         if (Status st = flush(m, writes); !st) return fail(st.err, "redis: the server " + st.message);
         const Process* child = m.process(res.child);
         if (child && child->alive()) {

@@ -109,6 +109,7 @@ private:
     void free_value(const Value& v);
     u8 class_of(u32 bytes) const;
     u64 next_key(Rng& rng, double zipf_s);
+    Status set_keys(Machine& m, u64 count, double zipf_s, u32 new_bytes, std::vector<u64>& writes);
     Status flush(Machine& m, std::vector<u64>& writes);
 
     Pid pid_ = kNoPid;
@@ -121,7 +122,7 @@ private:
     std::vector<u64> meta_writes_;                     // metadata pages written by frees
     u32 value_bytes_ = 0;
     u64 used_memory_ = 0, dataset_bytes_ = 0;
-    double zeta_s_ = -1, zeta_n_ = 0, zipf_eta_ = 0;
+    double zeta_s_ = -1, zeta_n_ = 0, zipf_eta_ = 0, zipf_half_ = 0;   // the Zipf generator's constants for zeta_s_
 };
 
 }  // namespace cow
