@@ -26,7 +26,8 @@
   'use strict';
 
   // Points of the cold load on the page's timeline (tools/bench_web.mjs prints them); the lab
-  // adds its own (cowlab:main, cowlab:gl-ready, cowlab:app-ready, cowlab:fonts-*, cowlab:frame-1-done).
+  // adds its own (cowlab:main, cowlab:gl-ready, cowlab:query-opened, cowlab:app-ready,
+  // cowlab:fonts-start, cowlab:fonts-done, cowlab:frame-1-done).
   const mark = (name) => { try { performance.mark(`cowlab:${name}`); } catch (e) { /* no timeline */ } };
   mark('page-script');
 
