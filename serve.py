@@ -7,6 +7,11 @@ Serves build/wasm/web (or --root DIR) and rebuilds it first with `scripts/build.
 when it is missing or older than its sources. Browsers load WebAssembly only over HTTP with
 the right MIME type, so opening index.html from disk does not work; this server does that,
 refuses every path outside the root, and answers only GET and HEAD.
+
+The build writes a brotli (NAME.br) and a gzip (NAME.gz) copy next to the lab's files; a request
+whose Accept-Encoding allows one gets it (brotli first) with Content-Encoding set, the
+Content-Type of NAME and `Vary: Accept-Encoding`. A copy that is missing, outside the root or
+older than NAME is never served: NAME itself is.
 """
 
 import argparse
@@ -41,6 +46,9 @@ MIME_TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+
+# Precompressed copies, in the order they are preferred when the client accepts them equally.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 
 
 class Stop(Exception):
@@ -119,6 +127,48 @@ def build_lab(repo):
 
 
 # ---------------------------------------------------------------------------------------------
+# Content negotiation
+
+
+def accepted_codings(header):
+    """Accept-Encoding as {coding: q}, names lowercased ("x-gzip" is gzip); {} when absent."""
+    accepted = {}
+    for item in (header or "").split(","):
+        name, *params = [p.strip() for p in item.split(";")]
+        name = name.lower()
+        if not name:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+                if not 0.0 <= q <= 1.0:
+                    q = 0.0
+        accepted["gzip" if name == "x-gzip" else name] = q
+    return accepted
+
+
+def pick_encoding(header, available):
+    """The coding to send among `available` (names, in order of preference), or None: identity.
+
+    A coding the header names with q > 0 is acceptable, and so is one covered by `*` with q > 0
+    that the header does not name; of the acceptable ones the highest q wins, ties going to the
+    earlier in `available`. Identity is always possible, so nothing here ever answers 406.
+    """
+    accepted = accepted_codings(header)
+    best, best_q = None, 0.0
+    for name in available:
+        q = accepted.get(name, accepted.get("*", 0.0))
+        if q > best_q:
+            best, best_q = name, q
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
 # Request handling
 
 
@@ -167,6 +217,19 @@ class LabHandler(http.server.BaseHTTPRequestHandler):
             return 404, None
         return 200, full
 
+    def variants(self, full):
+        """[(coding, path)] of the precompressed copies of `full` that may stand in for it."""
+        found = []
+        mtime = os.path.getmtime(full)
+        for coding, suffix in ENCODINGS:
+            copy = self.server.inside_root(full + suffix)
+            try:
+                if copy and os.path.isfile(copy) and os.path.getmtime(copy) >= mtime:
+                    found.append((coding, copy))
+            except OSError:
+                pass  # removed meanwhile
+        return found
+
     def serve(self, body):
         try:
             status, full = self.resolve()
@@ -181,16 +244,30 @@ class LabHandler(http.server.BaseHTTPRequestHandler):
         if status != 200:
             self.send_error(status)
             return
+        ext = os.path.splitext(full)[1].lower()
         try:
-            f = open(full, "rb")
+            variants = self.variants(full)
         except OSError:
             self.send_error(404)
             return
+        coding = pick_encoding(self.headers.get("Accept-Encoding"), [c for c, _ in variants])
+        try:
+            f = open(dict(variants)[coding] if coding else full, "rb")
+        except OSError:
+            coding = None  # the copy went away: the file itself still answers
+            try:
+                f = open(full, "rb")
+            except OSError:
+                self.send_error(404)
+                return
         with f:
             size = os.fstat(f.fileno()).st_size
-            ext = os.path.splitext(full)[1].lower()
             self.send_response(200)
             self.send_header("Content-Type", MIME_TYPES.get(ext, "application/octet-stream"))
+            if coding:
+                self.send_header("Content-Encoding", coding)
+            if variants:
+                self.send_header("Vary", "Accept-Encoding")
             self.send_header("Content-Length", str(size))
             self.send_header("Cache-Control", "no-cache")
             self.send_header("X-Content-Type-Options", "nosniff")

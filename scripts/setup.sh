@@ -24,6 +24,7 @@ APT_PACKAGES=(
   chromium fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri
   python3 redis-server libhiredis-dev
+  fonttools
 )
 
 missing=()

@@ -50,11 +50,13 @@ class Server:
         hostport = url.rstrip("/")
         self.host, self.port = hostport.rsplit(":", 1)[0], int(hostport.rsplit(":", 1)[1])
 
-    def request(self, path, method="GET"):
+    def request(self, path, method="GET", headers=None):
         """(status, headers, body) for a raw request target, sent exactly as given."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
             conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
             conn.endheaders()
             response = conn.getresponse()
             return response.status, response.headers, response.read()
@@ -219,6 +221,126 @@ class ServingFiles(unittest.TestCase):
         self.server.request("/%ff%fe")
         self.server.request("/../../../../etc/passwd")
         self.assertEqual(self.server.request("/")[0], 200)
+
+
+class Precompressed(unittest.TestCase):
+    """NAME.br / NAME.gz beside NAME, chosen by the request's Accept-Encoding."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cowlab-serve-test-")
+        root = os.path.join(cls.tmp, "root")
+        os.makedirs(root)
+        cls.files = {
+            "cowlab.wasm": b"\0asm\1\0\0\0 plain",
+            "cowlab.wasm.br": b"brotli bytes of the wasm",
+            "cowlab.wasm.gz": b"gzip bytes of the wasm",
+            "cowlab.js": b"var createCowlab; // plain",
+            "cowlab.js.gz": b"gzip bytes of the js",        # no .br: gzip or nothing
+            "index.html": b"<!doctype html><title>lab</title>",
+            "index.html.br": b"brotli bytes of the page",   # no .gz
+            "style.css": b"body{}",                         # no copies at all
+            "stale.js": b"newer than its copies",
+            "stale.js.br": b"an old build's brotli",
+            "stale.js.gz": b"an old build's gzip",
+            "ghost.js.br": b"a copy whose file is gone",
+            "linked.js": b"its copy is a link out of the root",
+        }
+        for name, data in cls.files.items():
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(data)
+        old = time.time() - 3600
+        for name in ("stale.js.br", "stale.js.gz"):
+            os.utime(os.path.join(root, name), (old, old))
+        for name in ("secret.txt.br", "secret.txt.gz", "secret.txt"):
+            with open(os.path.join(cls.tmp, name), "wb") as f:
+                f.write(SECRET)
+        os.symlink(os.path.join(cls.tmp, "secret.txt.br"), os.path.join(root, "linked.js.br"))
+        cls.server = Server(["--no-build", "--root", root, "--port", "0", "--quiet"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.tmp)
+
+    def get(self, path, accept=None, method="GET"):
+        return self.server.request(path, method, {"Accept-Encoding": accept} if accept is not None else None)
+
+    def assertServes(self, path, accept, file, coding, mime):
+        status, headers, body = self.get(path, accept)
+        self.assertEqual(status, 200)
+        self.assertEqual(body, self.files[file])
+        self.assertEqual(headers["Content-Encoding"], coding)
+        self.assertEqual(headers["Content-Type"], mime)
+        self.assertEqual(int(headers["Content-Length"]), len(body))
+
+    def test_brotli_is_preferred_when_accepted(self):
+        for accept in ("gzip, deflate, br", "br", "br;q=1, gzip;q=1", "BR, GZIP", "*", "gzip;q=0.5, br"):
+            with self.subTest(accept=accept):
+                self.assertServes("/cowlab.wasm", accept, "cowlab.wasm.br", "br", "application/wasm")
+
+    def test_gzip_comes_next(self):
+        for accept in ("gzip", "gzip, deflate", "x-gzip", "br;q=0, gzip", "br;q=0.2, gzip;q=0.8",
+                       "gzip;q=1.0, *;q=0"):
+            with self.subTest(accept=accept):
+                self.assertServes("/cowlab.wasm", accept, "cowlab.wasm.gz", "gzip", "application/wasm")
+        self.assertServes("/cowlab.js", "gzip, deflate, br", "cowlab.js.gz", "gzip", "text/javascript")
+
+    def test_identity_otherwise(self):
+        for accept in (None, "", "identity", "deflate", "br;q=0, gzip;q=0", "*;q=0", "gzip;q=nope",
+                       "br;q=7"):
+            with self.subTest(accept=accept):
+                self.assertServes("/cowlab.wasm", accept, "cowlab.wasm", None, "application/wasm")
+        self.assertServes("/index.html", "gzip", "index.html", None, "text/html; charset=utf-8")
+
+    def test_vary_is_sent_whenever_a_copy_exists(self):
+        for path, accept in (("/cowlab.wasm", "br"), ("/cowlab.wasm", None), ("/cowlab.js", "br"),
+                             ("/index.html", "gzip"), ("/", "br")):
+            with self.subTest(path=path, accept=accept):
+                self.assertEqual(self.get(path, accept)[1]["Vary"], "Accept-Encoding")
+        self.assertIsNone(self.get("/style.css", "br")[1]["Vary"], "nothing to vary on")
+
+    def test_head_negotiates_like_get(self):
+        status, headers, body = self.get("/cowlab.wasm", "br", method="HEAD")
+        self.assertEqual((status, body), (200, b""))
+        self.assertEqual(headers["Content-Encoding"], "br")
+        self.assertEqual(int(headers["Content-Length"]), len(self.files["cowlab.wasm.br"]))
+
+    def test_a_missing_copy_falls_back(self):
+        self.assertServes("/cowlab.js", "br", "cowlab.js", None, "text/javascript")
+        self.assertServes("/index.html", "gzip, br", "index.html.br", "br", "text/html; charset=utf-8")
+        self.assertServes("/style.css", "gzip, br", "style.css", None, "text/css")
+
+    def test_a_copy_older_than_its_file_is_not_served(self):
+        self.assertServes("/stale.js", "gzip, br", "stale.js", None, "text/javascript")
+
+    def test_a_copy_without_its_file_is_not_served_in_its_place(self):
+        self.assertEqual(self.get("/ghost.js", "br")[0], 404)
+
+    def test_no_copy_comes_from_outside_the_root(self):
+        self.assertServes("/linked.js", "br", "linked.js", None, "text/javascript")
+        for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/linked.js.br",
+                     "/..%5csecret.txt"):
+            with self.subTest(path=path):
+                status, headers, body = self.get(path, "gzip, br")
+                self.assertIn(status, (400, 403, 404))
+                self.assertIsNone(headers["Content-Encoding"])
+                self.assertNotIn(SECRET, body)
+
+    def test_negotiation_helpers(self):
+        sys.path.insert(0, REPO)
+        try:
+            import serve
+        finally:
+            sys.path.pop(0)
+        self.assertEqual(serve.accepted_codings("gzip;q=0.5, BR , identity;q=0"),
+                         {"gzip": 0.5, "br": 1.0, "identity": 0.0})
+        self.assertEqual(serve.pick_encoding("gzip, br", ["br", "gzip"]), "br")
+        self.assertEqual(serve.pick_encoding("gzip, br", ["gzip"]), "gzip")
+        self.assertEqual(serve.pick_encoding("br;q=0.1, gzip;q=0.9", ["br", "gzip"]), "gzip")
+        self.assertEqual(serve.pick_encoding("*;q=0.5, br;q=0", ["br", "gzip"]), "gzip")
+        self.assertIsNone(serve.pick_encoding(None, ["br", "gzip"]))
+        self.assertIsNone(serve.pick_encoding("br", []))
 
 
 class CommandLine(unittest.TestCase):

@@ -9,4 +9,10 @@ cow::LessonCatalogue builtin_lessons() {
     return out;
 }
 
+std::vector<cow::LessonInfo> builtin_lesson_infos() {
+    std::vector<cow::LessonInfo> out;
+    for (const char* const* f = lesson_source_index(); *f; f += 5) out.push_back({f[1], f[2], f[3], f[4]});
+    return out;
+}
+
 }  // namespace cowlab

@@ -3,6 +3,8 @@
 // between the browser and a native window is in platform.h.
 //
 //   cowlab-lab [--frames N] [--screenshot FILE] [--print-state] [--query '?lesson=fork-basics&step=2']
+//     --query: the lesson, step and parameters to open, as the page's URL says them (the web
+//     page passes its location.search this way, so that the lab starts on the right lesson);
 //     --frames: N frames, then exit, for smoke runs (SDL_VIDEODRIVER=offscreen runs it
 //     without a display); --screenshot: the last of them as PNG; --print-state: what
 //     the lab showed, as JSON on stdout at the end. Natively also the flags of
@@ -19,6 +21,7 @@
 
 #include "app.h"
 #include "export.h"
+#include "font_glyphs.h"
 #include "gl.h"
 #include "imgui.h"
 #include "imgui_impl_opengl3.h"
@@ -41,8 +44,6 @@ bool g_print_state = false;  // --print-state: what the lab showed, as JSON on s
 // Text is rasterised at the display's pixel density (sharp on high-DPI
 // screens) and scaled back to CSS pixels; rebuilt when the density changes.
 float g_font_dpr = 0;
-// Latin-1, dashes, arrows, box drawing (ImGui keeps the pointer: it must outlive the fonts).
-const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2190, 0x2193, 0x2500, 0x257F, 0};
 
 void load_fonts(float dpr) {
     ImGuiIO& io = ImGui::GetIO();
@@ -53,7 +54,7 @@ void load_fonts(float dpr) {
         std::fclose(f);
         ImFontConfig cfg;
         cfg.OversampleH = 2;
-        font = io.Fonts->AddFontFromFileTTF(path, 14.0f * dpr, &cfg, kGlyphRanges);
+        font = io.Fonts->AddFontFromFileTTF(path, 14.0f * dpr, &cfg, cowlab::kGlyphRanges);
     }
     if (!font) {
         ImFontConfig cfg;
@@ -69,13 +70,18 @@ void load_fonts(float dpr) {
 
 void frame() {
     const auto started = std::chrono::steady_clock::now();
+    const bool first = cowlab::app().frames_drawn == 0 && g_font_dpr == 0;
     cowlab::platform::begin_frame(g_window);
     {
         int w = 0, h = 0, fw = 0, fh = 0;
         SDL_GetWindowSize(g_window, &w, &h);
         SDL_GL_GetDrawableSize(g_window, &fw, &fh);
         const float dpr = w > 0 ? std::max(1.0f, float(fw) / float(w)) : 1.0f;
-        if (std::fabs(dpr - g_font_dpr) > 0.01f) load_fonts(dpr);
+        if (std::fabs(dpr - g_font_dpr) > 0.01f) {
+            if (first) cowlab::platform::mark("cowlab:fonts-start");
+            load_fonts(dpr);
+            if (first) cowlab::platform::mark("cowlab:fonts-done");
+        }
     }
     SDL_Event ev;
     while (SDL_PollEvent(&ev)) {
@@ -103,6 +109,7 @@ void frame() {
         cowlab::app().notices.push_back(cowlab::save_framebuffer_png(fb_w, fb_h, "cowlab-" + cowlab::app().player.lesson().id + ".png"));
     }
     SDL_GL_SwapWindow(g_window);
+    if (first) cowlab::platform::mark("cowlab:frame-1-done");
     cowlab::app().note_frame_time(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
     if (g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit) g_quit = true;
 }
@@ -115,6 +122,7 @@ int fail(const char* what, const char* detail) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    cowlab::platform::mark("cowlab:main");
     for (int i = 1; i < argc; ++i) {
         if (const int taken = cowlab::platform::parse_arg(argc, argv, i); taken != 0) {
             if (taken < 0) return 1;
@@ -157,9 +165,14 @@ int main(int argc, char** argv) {
     ImGui::StyleColorsDark();
     ImGui_ImplSDL2_InitForOpenGL(g_window, g_gl);
     ImGui_ImplOpenGL3_Init(glsl);
+    cowlab::platform::mark("cowlab:gl-ready");
 
-    cowlab::app().init();
+    // The query's lesson first, so that App::init, which loads the default lesson only when none
+    // is, does not run one that is replaced at once (the page passes location.search as --query).
     if (!g_query.empty()) cowlab::app().open_query(g_query);
+    cowlab::platform::mark("cowlab:query-opened");
+    cowlab::app().init();
+    cowlab::platform::mark("cowlab:app-ready");
     if (!cowlab::platform::open_startup(argc, argv)) return 1;
 
     cowlab::platform::run_loop(frame, &g_quit);   // the web's never returns

@@ -44,6 +44,9 @@ void begin_frame(SDL_Window* window);
 void run_loop(void (*frame)(), const bool* quit);
 
 // ---- the page around the lab (nothing natively)
+// A point on the page's performance timeline (performance.mark): how the cold load is spent
+// (tools/bench_web.mjs reads the marks named "cowlab:...").
+void mark(const char* name);
 // Mirrors text into the page's ARIA live region and hands event_json to Module.onLessonEvent.
 void announce(const std::string& text, const std::string& event_json);
 // Puts the link to this step (a "?lesson=..." query) in the URL bar and on the clipboard.

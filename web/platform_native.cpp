@@ -150,6 +150,7 @@ void run_loop(void (*frame)(), const bool* quit) {
     while (!*quit) frame();
 }
 
+void mark(const char*) {}                                      // no page timeline natively
 void announce(const std::string&, const std::string&) {}     // no page around a native window
 void share_link(const std::string&) {}                       // the lab puts the link on SDL's clipboard itself
 

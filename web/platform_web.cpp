@@ -42,7 +42,16 @@ void begin_frame(SDL_Window* window) {
         SDL_SetWindowSize(window, want_w, want_h);
 }
 
-void run_loop(void (*frame)(), const bool*) { emscripten_set_main_loop(frame, 0, true); }
+// The first frame is drawn at once, not on the next animation frame: the lab shows up one
+// browser frame sooner (cowlab.ready resolves on it).
+void run_loop(void (*frame)(), const bool*) {
+    frame();
+    emscripten_set_main_loop(frame, 0, true);
+}
+
+void mark(const char* name) {
+    EM_ASM({ if (typeof performance === "object" && performance.mark) performance.mark(UTF8ToString($0)); }, name);
+}
 
 void announce(const std::string& text, const std::string& event_json) {
     EM_ASM(

@@ -25,6 +25,12 @@
 (function () {
   'use strict';
 
+  // Points of the cold load on the page's timeline (tools/bench_web.mjs prints them); the lab
+  // adds its own (cowlab:main, cowlab:gl-ready, cowlab:query-opened, cowlab:app-ready,
+  // cowlab:fonts-start, cowlab:fonts-done, cowlab:frame-1-done).
+  const mark = (name) => { try { performance.mark(`cowlab:${name}`); } catch (e) { /* no timeline */ } };
+  mark('page-script');
+
   const byId = (id) => document.getElementById(id);
   const canvas = byId('canvas');
   const loading = byId('cowlab-loading');
@@ -213,28 +219,50 @@
 
   function kilobytes(n) { return Math.round(n / 1024).toLocaleString('en'); }
 
-  // Fetches the wasm binary reporting progress (emscripten reports none for it).
-  async function fetchWithProgress(url) {
-    const response = await fetch(url, { credentials: 'same-origin' });
-    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-    const total = Number(response.headers.get('Content-Length')) || 0;
-    if (!response.body || !total) return new Uint8Array(await response.arrayBuffer());
-    const reader = response.body.getReader();
-    const chunks = [];
+  // The wasm's download starts with the page (alongside cowlab.js's, not after it) and is
+  // compiled as its bytes arrive (instantiateStreaming); the bytes are counted for the progress
+  // line on the way. Emscripten reports no progress for the wasm itself.
+  let wasmDownload = null; // {url, response: Promise<Response>}
+  function startWasmDownload(url) {
+    const response = fetch(url, { credentials: 'same-origin' });
+    response.catch(() => {}); // reported when the lab instantiates it
+    wasmDownload = { url, response };
+  }
+
+  function countingProgress(response) {
+    // A compressed response's Content-Length counts the compressed bytes, the body the others.
+    const encoded = (response.headers.get('Content-Encoding') || 'identity') !== 'identity';
+    const total = encoded ? 0 : Number(response.headers.get('Content-Length')) || 0;
     let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      if (!failed) {
-        setStatus(`Loading cowlab… ${kilobytes(loaded)} of ${kilobytes(total)} KB`, loaded, total);
-      }
+    const count = new TransformStream({
+      transform(chunk, controller) {
+        loaded += chunk.length;
+        if (!failed) {
+          setStatus(total ? `Loading cowlab… ${kilobytes(loaded)} of ${kilobytes(total)} KB`
+            : `Loading cowlab… ${kilobytes(loaded)} KB`, loaded, total);
+        }
+        controller.enqueue(chunk);
+      },
+      flush() {
+        mark('wasm-fetched');
+        if (!failed) setStatus('Starting cowlab…');
+      },
+    });
+    return new Response(response.body.pipeThrough(count), { headers: { 'Content-Type': 'application/wasm' } });
+  }
+
+  async function instantiate(url, imports) {
+    const response = await (wasmDownload && wasmDownload.url === url
+      ? wasmDownload.response : fetch(url, { credentials: 'same-origin' }));
+    wasmDownload = null;
+    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+    if (response.body && typeof TransformStream === 'function' && WebAssembly.instantiateStreaming) {
+      return WebAssembly.instantiateStreaming(countingProgress(response), imports);
     }
-    const bytes = new Uint8Array(loaded);
-    let at = 0;
-    for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
-    return bytes;
+    const bytes = await response.arrayBuffer();
+    mark('wasm-fetched');
+    setStatus('Starting cowlab…');
+    return WebAssembly.instantiate(bytes, imports);
   }
 
   // Called after the factory resolves: the app is running once it has rendered a frame.
@@ -248,6 +276,7 @@
       return;
     }
     if (frames > 0) {
+      mark('ready');
       loading.hidden = true;
       cowlab.module = Module;
       resolveReady();
@@ -275,25 +304,26 @@
       locateFile: (path) => new URL(path, scriptUrl).href,
       // Instantiate the wasm ourselves so the download can show progress.
       instantiateWasm: (imports, receiveInstance) => {
-        fetchWithProgress(wasmUrl)
-          .then((bytes) => {
-            setStatus('Starting cowlab…');
-            return WebAssembly.instantiate(bytes, imports);
+        instantiate(wasmUrl, imports)
+          .then((result) => {
+            mark('wasm-instantiated');
+            receiveInstance(result.instance, result.module);
           })
-          .then((result) => receiveInstance(result.instance, result.module))
           .catch((e) => fail('cowlab could not load.', `cowlab.wasm: ${reason(e)}`, RELOAD_HINT));
         return {}; // exports arrive asynchronously through receiveInstance
       },
       onAbort: (what) => fail('cowlab stopped with an error.', reason(what), RELOAD_HINT),
     };
+    // ?lesson=&step=&<param>=: main() opens them before its first frame (bad values are
+    // reported in the lab and ignored).
+    if (location.search) options.arguments = ['--query', location.search];
     options.onLessonEvent = onLessonEvent;
     options.cowlabPickRecording = pickRecording;
     window.createCowlab(options).then(
       (module) => {
         Module = module;
-        // ?lesson=&step=&<param>=: bad values are reported in the lab and ignored.
+        mark('runtime-ready');
         try {
-          module.ccall('cowlab_open_query', 'string', ['string'], [location.search]);
           const recording = new URLSearchParams(location.search).get('recording');
           if (recording) openRecordingUrl(recording);
         } catch (e) {
@@ -329,10 +359,13 @@
     return;
   }
 
+  mark('webgl-checked');
+  startWasmDownload(new URL('cowlab.wasm', document.baseURI).href);
   const script = document.createElement('script');
   script.src = 'cowlab.js';
   script.async = true;
   script.onload = () => {
+    mark('js-loaded');
     if (typeof window.createCowlab !== 'function') {
       fail('cowlab could not load.', 'cowlab.js loaded but did not define createCowlab.', RELOAD_HINT);
     } else {
