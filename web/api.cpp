@@ -88,6 +88,9 @@ const char* cowlab_state_json() { return keep(player().state_json()); }
 const char* cowlab_metrics_json() { return keep(player().metrics_json()); }
 const char* cowlab_share_query() { return keep(player().share_query()); }
 
+// Whether the lab's player is working between frames (this call does not wait for it).
+int cowlab_busy() { return cowlab::app().player.busy() ? 1 : 0; }
+
 // Where the controls were drawn: {"param:keys": [x0, y0, x1, y1], ...} in CSS pixels.
 const char* cowlab_controls_json() {
     nlohmann::json j = nlohmann::json::object();
@@ -95,13 +98,15 @@ const char* cowlab_controls_json() {
     return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// Time spent in the frame function since the last call (ms): {"frames", "mean_ms", "max_ms"}.
+// Time spent in the frame function since the last call (ms): {"frames", "mean_ms", "max_ms",
+// "lab_max_ms"}: the last leaves out GL drawing and the swap.
 const char* cowlab_frame_stats_json() {
     cowlab::App& a = cowlab::app();
     nlohmann::json j = {{"frames", a.frame_ms_count},
                         {"mean_ms", a.frame_ms_count ? a.frame_ms_total / double(a.frame_ms_count) : 0.0},
-                        {"max_ms", a.frame_ms_max}};
-    a.frame_ms_total = a.frame_ms_max = 0;
+                        {"max_ms", a.frame_ms_max},
+                        {"lab_max_ms", a.lab_ms_max}};
+    a.frame_ms_total = a.frame_ms_max = a.lab_ms_max = 0;
     a.frame_ms_count = 0;
     return keep(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }

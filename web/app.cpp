@@ -17,12 +17,16 @@ App& app() {
     return instance;
 }
 
-void App::init() {
-    std::string error;
-    if (!page_map.init(&error)) gl_error = "the page map cannot be drawn: " + error;
+// The lab's player works between frames, within what the platform's memory allows.
+App::App() {
     player.set_sliced(true);
     player.set_memory_limit(platform::engine_memory_limit());
     if (platform::engine_memory_limit()) player.set_snapshot_budget(platform::engine_memory_limit() / 4);
+}
+
+void App::init() {
+    std::string error;
+    if (!page_map.init(&error)) gl_error = "the page map cannot be drawn: " + error;
     if (!player.loaded()) {
         if (cow::Status st = player.load(kDefaultLesson, {}); !st) notices.push_back(st.message);
     }

@@ -96,6 +96,7 @@ void frame() {
     cowlab::app().update(double(io.DeltaTime));
     cowlab::app().draw();
     ImGui::Render();
+    const auto drawing = std::chrono::steady_clock::now();   // from here on: GL's
     int fb_w = 0, fb_h = 0;
     SDL_GL_GetDrawableSize(g_window, &fb_w, &fb_h);
     glViewport(0, 0, fb_w, fb_h);
@@ -110,7 +111,9 @@ void frame() {
     }
     SDL_GL_SwapWindow(g_window);
     if (first) cowlab::platform::mark("cowlab:frame-1-done");
-    cowlab::app().note_frame_time(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    const auto ended = std::chrono::steady_clock::now();
+    using ms = std::chrono::duration<double, std::milli>;
+    cowlab::app().note_frame_time(ms(ended - started).count(), ms(drawing - started).count());
     if (g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit) g_quit = true;
 }
 

@@ -45,24 +45,34 @@ Result<BgsaveLoad> bgsave_load(OpCall& c) {
     return load;
 }
 
+// A BGSAVE runs a sample per chunk (RedisServer::bgsave_begin / _sample / _end).
 Status op_redis_bgsave(OpCall& c) {
     Result<Pid> pid = c.proc("pid");
     if (!pid) return pid.status();
-    // INFO's figures are zero until a BGSAVE completes; bgsave_failed until one does.
-    for (const auto& [name, v] : BgsaveResult{}.info()) c.run.vars.emplace(name, v);
-    c.run.vars["bgsave_failed"] = 1;
     RedisWorkload& redis = c.run.workload<RedisWorkload>("redis");
     auto it = redis.servers.find(c.text("pid"));
-    if (it == redis.servers.end())
-        return c.outcome(fail(Errc::invalid_argument, "BGSAVE: '" + c.text("pid") + "' holds no dataset (its load failed)"));
-    Result<BgsaveLoad> load = bgsave_load(c);
-    if (!load) return load.status();
-    Result<BgsaveResult> r = it->second.bgsave(c.run.m, *load);
-    if (!r) return c.outcome(r.status());
-    for (const auto& [name, v] : r->info()) c.run.vars[name] = v;
+    if (!c.cur.state.has_value()) {
+        // INFO's figures are zero until a BGSAVE completes; bgsave_failed until one does.
+        for (const auto& [name, v] : BgsaveResult{}.info()) c.run.vars.emplace(name, v);
+        c.run.vars["bgsave_failed"] = 1;
+        if (it == redis.servers.end())
+            return c.outcome(fail(Errc::invalid_argument, "BGSAVE: '" + c.text("pid") + "' holds no dataset (its load failed)"));
+        Result<BgsaveLoad> load = bgsave_load(c);
+        if (!load) return load.status();
+        Result<RedisServer::Bgsave> b = it->second.bgsave_begin(c.run.m, *load);
+        if (!b) return c.outcome(b.status());
+        c.cur.state = std::move(b.value());
+    }
+    auto& b = std::any_cast<RedisServer::Bgsave&>(c.cur.state);
+    while (!b.done()) {
+        if (Status st = it->second.bgsave_sample(c.run.m, b); !st) return c.outcome(st);
+        if (!b.done() && c.pause(u64(b.next - 1), u64(b.load.samples))) return {};
+    }
+    BgsaveResult r = it->second.bgsave_end(c.run.m, b);
+    for (const auto& [name, v] : r.info()) c.run.vars[name] = v;
     c.run.vars["bgsave_failed"] = 0;
-    redis.series = r->samples;
-    return c.name_process("as", r->child);
+    redis.series = r.samples;
+    return c.name_process("as", r.child);
 }
 
 Result<double> q_redis_used_memory(const QueryCall& q) {

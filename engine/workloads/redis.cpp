@@ -288,53 +288,71 @@ std::vector<std::pair<std::string, double>> BgsaveResult::info() const {
 }
 
 Result<BgsaveResult> RedisServer::bgsave(Machine& m, const BgsaveLoad& load) {
+    Result<Bgsave> b = bgsave_begin(m, load);
+    if (!b) return b.status();
+    while (!b->done())
+        if (Status st = bgsave_sample(m, *b); !st) return st;
+    return bgsave_end(m, *b);
+}
+
+Result<RedisServer::Bgsave> RedisServer::bgsave_begin(Machine& m, const BgsaveLoad& load) {
     if (!(load.writes_per_s >= 0 && load.writes_per_s <= 1e7)) return fail(Errc::limit, "redis: writes_per_s must be 0 .. 10,000,000");
     if (!(load.zipf_s >= 0 && load.zipf_s < 1)) return fail(Errc::invalid_argument, "redis: zipf_s must be in [0, 1)");
     if (!(load.save_mb_per_s > 0 && load.save_mb_per_s <= 1e5)) return fail(Errc::limit, "redis: save_mb_per_s must be above 0");
     if (load.samples < 1 || load.samples > 1000) return fail(Errc::limit, "redis: samples must be 1 .. 1000");
     if (load.value_bytes > 1'000'000) return fail(Errc::limit, "redis: value_bytes must be at most 1,000,000");
-    const u32 new_bytes = load.value_bytes ? load.value_bytes : value_bytes_;
+    Bgsave b;
+    b.load = load;
+    b.new_bytes = load.value_bytes ? load.value_bytes : value_bytes_;
     Result<ForkResult> f = m.fork(pid_);
     if (!f) return fail(f.code(), "redis: BGSAVE: " + f.message());
-    BgsaveResult res;
-    res.child = f->child;
-    res.fork_ns = f->time_ns;
-    res.save_s = double(used_memory_) / (load.save_mb_per_s * 1e6);
-    const double total_writes = load.writes_per_s * res.save_s;
+    b.res.child = f->child;
+    b.res.fork_ns = f->time_ns;
+    b.res.save_s = double(used_memory_) / (load.save_mb_per_s * 1e6);
+    b.total_writes = load.writes_per_s * b.res.save_s;
     // The child's own start: its stack and the buffers it writes the file through.
-    if (const Mm* cm = m.address_space(res.child))
+    if (const Mm* cm = m.address_space(b.res.child))
         for (const Vma& v : cm->vmas)
-            if (v.kind == VmaKind::stack) (void)m.access(res.child, v.end - kPageSize, kPageSize, Access::write);
-    std::vector<u64> writes;
-    u64 done = 0;
-    for (int i = 1; i <= load.samples; ++i) {
-        const u64 target = u64(std::llround(total_writes * i / load.samples));
-        if (target > done)
-            if (Status st = set_keys(m, target - done, load.zipf_s, new_bytes, writes); !st) return st;
-        done = std::max(done, target);
-        if (Status st = flush(m, writes); !st) return fail(st.err, "redis: the server " + st.message);
-        const Process* child = m.process(res.child);
-        if (child && child->alive()) {
-            // The child has read its share of the dataset by now.
-            const u64 upto = arena_ + (arena_top_ - arena_) * u64(i) / u64(load.samples);
-            const u64 from = arena_ + (arena_top_ - arena_) * u64(i - 1) / u64(load.samples);
-            if (upto > from) (void)m.access(res.child, from, upto - from, Access::read);
-        }
-        BgsaveSample s;
-        s.t_s = res.save_s * i / load.samples;
-        s.writes = done;
-        if (child && child->alive()) {
-            if (Result<MemStats> ms = m.smaps_rollup(res.child); ms) s.child_private_dirty = ms->private_dirty;
-        } else {
-            res.child_killed = true;
-        }
-        if (Result<ProcStatus> ps = m.status(pid_); ps) s.parent_rss = ps->vm_rss;
-        s.used = m.meminfo().used;
-        res.cow_peak = std::max(res.cow_peak, s.child_private_dirty);
-        if (!res.child_killed) res.cow_last = s.child_private_dirty;
-        res.samples.push_back(s);
+            if (v.kind == VmaKind::stack) (void)m.access(b.res.child, v.end - kPageSize, kPageSize, Access::write);
+    return b;
+}
+
+// One sample: the parent's writes up to it, the child's reads, the figures.
+Status RedisServer::bgsave_sample(Machine& m, Bgsave& b) {
+    const int i = b.next++;
+    const BgsaveLoad& load = b.load;
+    BgsaveResult& res = b.res;
+    const u64 target = u64(std::llround(b.total_writes * i / load.samples));
+    if (target > b.done_writes)
+        if (Status st = set_keys(m, target - b.done_writes, load.zipf_s, b.new_bytes, b.writes); !st) return st;
+    b.done_writes = std::max(b.done_writes, target);
+    if (Status st = flush(m, b.writes); !st) return fail(st.err, "redis: the server " + st.message);
+    const Process* child = m.process(res.child);
+    if (child && child->alive()) {
+        // The child has read its share of the dataset by now.
+        const u64 upto = arena_ + (arena_top_ - arena_) * u64(i) / u64(load.samples);
+        const u64 from = arena_ + (arena_top_ - arena_) * u64(i - 1) / u64(load.samples);
+        if (upto > from) (void)m.access(res.child, from, upto - from, Access::read);
     }
-    res.writes = done;
+    BgsaveSample s;
+    s.t_s = res.save_s * i / load.samples;
+    s.writes = b.done_writes;
+    if (child && child->alive()) {
+        if (Result<MemStats> ms = m.smaps_rollup(res.child); ms) s.child_private_dirty = ms->private_dirty;
+    } else {
+        res.child_killed = true;
+    }
+    if (Result<ProcStatus> ps = m.status(pid_); ps) s.parent_rss = ps->vm_rss;
+    s.used = m.meminfo().used;
+    res.cow_peak = std::max(res.cow_peak, s.child_private_dirty);
+    if (!res.child_killed) res.cow_last = s.child_private_dirty;
+    res.samples.push_back(s);
+    return {};
+}
+
+BgsaveResult RedisServer::bgsave_end(Machine& m, Bgsave& b) {
+    BgsaveResult res = std::move(b.res);
+    res.writes = b.done_writes;
     if (const Process* child = m.process(res.child); child && child->alive()) (void)m.exit(res.child, 0);
     (void)m.wait(pid_, res.child);
     return res;

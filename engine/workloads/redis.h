@@ -78,6 +78,21 @@ public:
     static Result<RedisServer> load(Machine& m, Pid pid, const RedisDataset& data);
     // Forks a child that saves the dataset while the parent takes the write load.
     Result<BgsaveResult> bgsave(Machine& m, const BgsaveLoad& load);
+    // The same a sample at a time (a lesson runs it in slices): begin, then
+    // sample until done(), then end; the result is bgsave()'s.
+    struct Bgsave {
+        BgsaveLoad load;
+        u32 new_bytes = 0;
+        double total_writes = 0;
+        u64 done_writes = 0;
+        int next = 1;                 // the sample taken next, 1 .. load.samples
+        std::vector<u64> writes;      // written since the last flush
+        BgsaveResult res;
+        bool done() const { return next > load.samples; }
+    };
+    Result<Bgsave> bgsave_begin(Machine& m, const BgsaveLoad& load);
+    Status bgsave_sample(Machine& m, Bgsave& b);
+    BgsaveResult bgsave_end(Machine& m, Bgsave& b);
 
     u64 used_memory() const { return used_memory_; }    // INFO used_memory: bytes allocated
     u64 dataset_bytes() const { return dataset_bytes_; }  // keys and values

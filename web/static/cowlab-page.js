@@ -75,6 +75,7 @@
     setZoom: (px) => call('cowlab_set_zoom', ['number'], [Number(px)]),
     frameStats: () => call('cowlab_frame_stats_json'),
     controls: () => call('cowlab_controls_json'),
+    busy: () => need().ccall('cowlab_busy', 'number', [], []) === 1,
     openRecording: (content, name) => openRecording(content, name),
     closeRecording: () => call('cowlab_close_recording'),
     replay: () => call('cowlab_recording_json'),
