@@ -170,7 +170,76 @@ try {
   await measure(1280, 800, 6);
   await measure(1280, 800, 1);
   await measure(2560, 1600, 1);   // every one of the 1,048,576 frames on screen
+  await playLessons(browser, url);
 } finally {
   await browser.close();
   await server.stop();
+}
+
+// Every lesson at default and at max parameters, played twice: through the page's API, whose
+// calls return when a step has run (the heaviest step's engine time in wasm), then from the
+// keyboard as a learner plays it (Right arrow), the lab running each step in slices between
+// frames. Prints the longest gap between displayed frames and the lab's own longest frame,
+// which leaves out GL drawing and the swap (SwiftShader's, on the CPU here): the stall the
+// lab causes. Target: no stall over 50 ms.
+async function playLessons(browser, url) {
+  console.log('  playing every lesson (target: no stall over 50 ms; heaviest step natively: cowlab-bench-lessons)');
+  console.log('    lesson           params   heaviest step (wasm)   longest frame gap   lab\'s longest frame   engine heap');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  await page.goto(url);
+  await waitReady(page);
+  const lessons = await page.evaluate(() => cowlab.lessons());
+  for (const lesson of lessons) {
+    for (const set of ['default', 'max']) {
+      const figures = await page.evaluate(async ({ id, set }) => {
+        // Max: each parameter's upper end, found by asking for too much and reading the bound.
+        const params = {};
+        if (set === 'max') {
+          for (const name of Object.keys(cowlab.state().params)) {
+            const e = cowlab.setParam(name, 1e300).error || '';
+            const m = /, ([-0-9.e+]+)\]$/.exec(e);
+            if (m) params[name] = Number(m[1]);
+          }
+        }
+        const load = cowlab.loadLesson(id, params, 1);
+        if (load.error) return { error: load.error };
+        let heaviest = 0, at = 0;
+        for (let n = 0; n < 40 && !cowlab.state().at_end; n++) {
+          const t0 = performance.now();
+          const res = cowlab.next();
+          const dt = performance.now() - t0;
+          if (res.error) break;
+          if (dt > heaviest) { heaviest = dt; at = cowlab.state().step + 1; }
+        }
+        cowlab.loadLesson(id, params, 1);
+        return { heaviest, at, query: cowlab.shareUrl() };
+      }, { id: lesson.id, set });
+      if (figures.error) { console.log(`    ${lesson.id.padEnd(16)} ${set.padEnd(8)} ${figures.error}`); continue; }
+      // The keyboard: focus the canvas (a click on the lesson window's empty lower part), then Right.
+      await page.mouse.click(200, 780);
+      await page.evaluate(() => {
+        cowlab.frameStats();
+        window.__gaps = [];
+        window.__stopGaps = false;
+        let last = performance.now();
+        const tick = (now) => { window.__gaps.push(now - last); last = now; if (!window.__stopGaps) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+      });
+      for (let n = 0; n < 40; n++) {
+        await page.keyboard.press('ArrowRight');
+        await page.waitForTimeout(40);
+        const deadline = Date.now() + 120_000;
+        while (Date.now() < deadline && await page.evaluate(() => cowlab.busy())) await page.waitForTimeout(20);
+        if ((await page.evaluate(() => cowlab.state())).at_end) break;
+      }
+      const gaps = await page.evaluate(() => { window.__stopGaps = true; return window.__gaps; });
+      const stats = await page.evaluate(() => cowlab.frameStats());
+      const heap = await page.evaluate(() => cowlab.module && cowlab.module.HEAPU8 ? cowlab.module.HEAPU8.length : 0);
+      console.log(`    ${lesson.id.padEnd(16)} ${set.padEnd(8)} ${figures.heaviest.toFixed(0).padStart(7)} ms (step ${figures.at})` +
+        `   ${Math.max(...gaps).toFixed(0).padStart(9)} ms   ${stats.lab_max_ms.toFixed(0).padStart(13)} ms` +
+        `   ${(heap / 1048576).toFixed(0).padStart(8)} MiB`);
+    }
+  }
+  await context.close();
 }
