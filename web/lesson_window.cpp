@@ -175,7 +175,7 @@ void LessonWindow::draw_busy(App& app) {
     const Player::Progress pr = P.progress();
     if (pr.seconds < 0.2) return;
     const cow::Lesson& L = P.lesson();
-    std::string what = "Working";
+    std::string what = "Measuring the machine after the step";   // between steps: the figures and a snapshot
     if (pr.step >= 0 && pr.step < int(L.steps.size()))
         what = "Running step " + std::to_string(pr.step + 1) + ": " + L.steps[size_t(pr.step)].title;
     ImGui::TextWrapped("%s", what.c_str());

@@ -181,7 +181,7 @@ void Player::work(const Budget& budget) {
         }
         if (!r || *r) step_done();
         else return changed();   // the machine moved on: the lab draws it
-        if (budget.spent()) return changed();
+        if (budget.spent() && run_.next_step() < job_.target && error_.empty()) return changed();
     }
     job_.active = false;
     cur_ = job_.cur;
