@@ -17,7 +17,8 @@ void AddressWindow::draw(App& app) {
         ImGui::TextDisabled("Select a process in the Processes window.");
         return;
     }
-    if (smaps_version != app.player.version() || smaps_pid != pid) {
+    // While the player works, the smaps of before (walking a big process's page tables each slice is a stall).
+    if ((smaps_version != app.player.version() && !(app.player.busy() && smaps_version >= 0)) || smaps_pid != pid) {
         smaps = m.smaps(pid);
         smaps_version = app.player.version();
         smaps_pid = pid;

@@ -44,7 +44,11 @@ void MemoryWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
     const cow::Machine& m = P.run().machine();
-    if (app.page_map_version != P.version() || selected_shown != app.selected) {
+    // While the player works the map follows it five times a second, not every slice.
+    upload_age_s += ImGui::GetIO().DeltaTime;
+    const bool due = !P.busy() || upload_age_s >= 0.2;
+    if ((app.page_map_version != P.version() && due) || selected_shown != app.selected) {
+        upload_age_s = 0;
         app.page_map.upload(m);
         app.page_map.upload_selection(m, P.run().pid_of(app.selected));
         app.page_map_version = P.version();

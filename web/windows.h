@@ -43,6 +43,7 @@ struct ProcessesWindow {
 // memory_window.cpp: physical memory, one cell per frame, drawn by a shader.
 struct MemoryWindow {
     std::string selected_shown;   // the selection the page map's mask was made for
+    double upload_age_s = 0;      // since the page map was last uploaded
     // Who maps the hovered frame (a reverse walk of the page tables), for this version and frame.
     std::vector<std::string> mapper_lines;
     long mappers_version = -1;

@@ -238,6 +238,12 @@ public:
     Result<std::string> narrative(int step) const;
     Result<std::string> render(const std::string& text) const;
     StepMetrics metrics() const;
+    // The same in pieces, for a viewer that takes them a few at a time: the
+    // machine's figures, each named process's, each "show" expression's.
+    StepMetrics metrics_head() const;
+    ProcMetrics proc_metrics(size_t i) const;   // of named_processes()[i]
+    size_t shown_count() const;
+    std::pair<std::string, double> shown(size_t i) const;
     // What the engine refused during the last step (ENOMEM, SIGSEGV, OOM): part
     // of the story, not an error of the lesson.
     const std::vector<std::string>& outcomes() const { return s_.outcomes; }

@@ -214,27 +214,41 @@ Result<std::string> LessonRun::render(const std::string& t) const {
 }
 
 StepMetrics LessonRun::metrics() const {
+    StepMetrics sm = metrics_head();
+    for (size_t i = 0; i < s_.names.size(); ++i) sm.procs.push_back(proc_metrics(i));
+    for (size_t i = 0; i < shown_count(); ++i) sm.shown.push_back(shown(i));
+    return sm;
+}
+
+StepMetrics LessonRun::metrics_head() const {
     StepMetrics sm;
     sm.step = s_.next - 1;
     sm.time_ns = s_.m.now_ns();
     sm.meminfo = s_.m.meminfo();
-    for (const auto& [name, pid] : s_.names) {
-        ProcMetrics pm;
-        pm.name = name;
-        pm.pid = pid;
-        const Process* p = s_.m.process(pid);
-        pm.state = p ? to_string(p->state) : "?";
-        if (Result<MemStats> s = s_.m.smaps_rollup(pid); s) pm.mem = *s;
-        if (Result<ProcStatus> s = s_.m.status(pid); s) pm.status = *s;
-        if (p) pm.counters = p->counters;
-        sm.procs.push_back(pm);
-    }
-    if (sm.step >= 0)
-        for (const std::string& e : s_.lesson.steps[size_t(sm.step)].show) {
-            Result<double> v = eval(e);
-            sm.shown.push_back({e, v ? *v : std::nan("")});
-        }
     return sm;
+}
+
+ProcMetrics LessonRun::proc_metrics(size_t i) const {
+    const auto& [name, pid] = s_.names[i];
+    ProcMetrics pm;
+    pm.name = name;
+    pm.pid = pid;
+    const Process* p = s_.m.process(pid);
+    pm.state = p ? to_string(p->state) : "?";
+    if (Result<MemStats> st = s_.m.smaps_rollup(pid); st) pm.mem = *st;
+    if (Result<ProcStatus> st = s_.m.status(pid); st) pm.status = *st;
+    if (p) pm.counters = p->counters;
+    return pm;
+}
+
+size_t LessonRun::shown_count() const {
+    return s_.next >= 1 ? s_.lesson.steps[size_t(s_.next - 1)].show.size() : 0;
+}
+
+std::pair<std::string, double> LessonRun::shown(size_t i) const {
+    const std::string& e = s_.lesson.steps[size_t(s_.next - 1)].show[i];
+    Result<double> v = eval(e);
+    return {e, v ? *v : std::nan("")};
 }
 
 }  // namespace cow

@@ -81,7 +81,9 @@ Status Player::load_lesson(const Lesson& l, const std::map<std::string, double>&
     Result<LessonRun> r = LessonRun::start(l, params);
     if (!r) return r.status();
     job_ = {};
+    meas_ = {};
     snaps_.clear();
+    metrics_version_ = -1;
     lesson_ = l;
     params_ = r->params();
     run_ = std::move(r.value());
@@ -164,7 +166,15 @@ void Player::start_job(int step, bool run_it, Shown before, int keep_through) {
 
 void Player::work(const Budget& budget) {
     if (!job_.active) return;
-    while (run_.next_step() < job_.target && error_.empty()) {
+    for (;;) {
+        if (meas_.active) {
+            if (!measure(budget)) return changed();
+            meas_.active = false;
+            step_done(meas_.m);
+            meas_ = {};
+            if (budget.spent() && run_.next_step() < job_.target && error_.empty()) return changed();
+        }
+        if (run_.next_step() >= job_.target || !error_.empty()) break;
         if (!run_.in_step())
             if (Status st = run_.begin_step(); !st) {
                 error_ = st.message;
@@ -179,20 +189,33 @@ void Player::work(const Budget& budget) {
                       format_bytes(memory_limit_) + " of memory the lab may use here; choose smaller parameters";
             return;
         }
-        if (!r || *r) step_done();
+        if (!r || *r) meas_ = Measuring{true, run_.metrics_head(), 0, 0};
         else return changed();   // the machine moved on: the lab draws it
-        if (budget.spent() && run_.next_step() < job_.target && error_.empty()) return changed();
     }
     job_.active = false;
     cur_ = job_.cur;
     ran_ = job_.ran;
     job_.before = {};
     changed();
+    // The figures just taken after the last step are the run's as it is now.
+    if (!history_metrics_.empty() && run_.next_step() == int(history_metrics_.size()) && run_.next_step() > job_.from) {
+        metrics_cache_ = history_metrics_.back();
+        metrics_version_ = version_;
+    }
 }
 
-void Player::step_done() {
+bool Player::measure(const Budget& budget) {
+    const size_t procs = run_.named_processes().size(), shown = run_.shown_count();
+    while (meas_.procs < procs || meas_.shown < shown) {
+        if (meas_.procs < procs) meas_.m.procs.push_back(run_.proc_metrics(meas_.procs++));
+        else meas_.m.shown.push_back(run_.shown(meas_.shown++));
+        if (budget.spent() && (meas_.procs < procs || meas_.shown < shown)) return false;
+    }
+    return true;
+}
+
+void Player::step_done(const StepMetrics& m) {
     ++steps_run_;
-    const StepMetrics m = run_.metrics();
     StepPoint pt{m.step, m.time_ns, m.meminfo.used, m.meminfo.anon_pages, m.meminfo.page_tables, m.meminfo.committed_as, {}};
     for (const ProcMetrics& q : m.procs)
         pt.procs.push_back({q.name, q.pid, q.mem.rss, q.mem.pss(), q.mem.uss(), q.mem.shared(), q.mem.private_dirty,
@@ -236,6 +259,7 @@ void Player::drop_after(int keep_through) {
 
 void Player::cancel() {
     if (!job_.active) return;
+    meas_ = {};
     Shown b = std::move(job_.before);
     const int keep = job_.keep_through;
     job_ = {};
@@ -254,7 +278,7 @@ void Player::cancel() {
         restore(k);
         while (run_.next_step() < k && error_.empty()) {
             if (Status st = run_.step(); !st) error_ = st.message;
-            step_done();
+            step_done(run_.metrics());
         }
     }
     history_ = b.history;
@@ -436,7 +460,9 @@ json Player::state() const {
 std::string Player::state_json() const { return dump_json(state()); }
 
 const StepMetrics& Player::metrics() const {
-    if (metrics_version_ != version_) {
+    // While the work runs, the figures of before it (a table of many processes
+    // costs a walk of each one's page tables: not once per slice).
+    if (metrics_version_ != version_ && !(busy() && metrics_version_ >= 0)) {
         metrics_cache_ = run_.metrics();
         metrics_version_ = version_;
     }

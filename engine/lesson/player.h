@@ -176,7 +176,14 @@ private:
     void start_job(int step, bool run_it, Shown before, int keep_through = -1);
     void restore(int k);               // run_ := the best snapshot at or before k steps (or a fresh run)
     void drop_after(int keep_through); // forget what was run with other parameters
-    void step_done();                  // records the step that just ended
+    void step_done(const StepMetrics& m);   // records the step that just ended
+    // The figures after a step, taken a process at a time between slices.
+    struct Measuring {
+        bool active = false;
+        StepMetrics m;
+        size_t procs = 0, shown = 0;
+    };
+    bool measure(const Budget& budget);     // true once every figure is taken
     void keep_snapshot();
     SnapshotPtr snapshot_now() const;
     Shown shown_now();
@@ -201,6 +208,7 @@ private:
 
     bool sliced_ = false;
     Job job_;
+    Measuring meas_;
     std::map<int, SnapshotPtr> snaps_;    // by the number of steps run
     bool run_stale_ = false;              // run_ has run a step that read a changed parameter
     u64 snapshot_budget_ = 512ull << 20;

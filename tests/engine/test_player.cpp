@@ -253,6 +253,13 @@ TEST_CASE("sliced, the player works between frames, says how far it got, and Can
     CHECK(slices >= 3);
     CHECK(P.ran());
     CHECK(P.checkpoints()[0].answer == 10.0 * double(MiB));
+    {   // the figures taken a piece per slice are those taken at once
+        Player Q = player();
+        REQUIRE(Q.load("t", {{"n", 10}}).ok());
+        REQUIRE(Q.next().ok());
+        CHECK(P.history_json() == Q.history_json());
+        CHECK(P.metrics_json() == Q.metrics_json());
+    }
     REQUIRE(P.set_param("n", 4).ok());   // a change, cancelled: the old value and figures come back
     P.work(Budget::one_chunk());
     P.cancel();
