@@ -2,6 +2,7 @@
 #include "player.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -486,9 +487,11 @@ std::string Player::share_query() const {
     for (const LessonParam& p : lesson_.params) {
         auto it = params_.find(p.name);
         if (it == params_.end() || it->second == p.def) continue;
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%g", it->second);
-        q += "&" + p.name + "=" + buf;
+        // The shortest digits that read back as the same number, never an exponent
+        // ("1000000", not "1e+06", whose "+" a URL reads as a space).
+        char buf[400];
+        const auto r = std::to_chars(buf, buf + sizeof buf, it->second, std::chars_format::fixed);
+        q += "&" + p.name + "=" + std::string(buf, r.ec == std::errc{} ? r.ptr : buf);
     }
     return q;
 }

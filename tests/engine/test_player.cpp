@@ -127,6 +127,16 @@ TEST_CASE("set_param replays to the same step with the new value; a bad value ch
     CHECK(P.ran());
     CHECK(P.checkpoints()[0].answer == 3.0 * double(MiB));
     CHECK(P.share_query() == "?lesson=t&step=1&n=3");
+    {   // a share link keeps every digit and no exponent
+        const char* big = R"L({"id": "b", "title": "B", "summary": "S",
+          "parameters": [{"name": "keys", "label": "K", "min": 0.5, "max": 5e7, "default": 10, "step": 0.5}],
+          "steps": [{"title": "a", "text": "x", "ops": [{"op": "set", "name": "x", "value": "keys"}]}]})L";
+        Player B(LessonCatalogue{{"lessons/b.json", big}});
+        REQUIRE(B.load("b", {{"keys", 1000000}}).ok());
+        CHECK(B.share_query() == "?lesson=b&step=1&keys=1000000");
+        REQUIRE(B.set_param("keys", 12345678.5).ok());
+        CHECK(B.share_query() == "?lesson=b&step=1&keys=12345678.5");
+    }
     const long v = P.version();
     CHECK(P.set_param("n", 11).message == "n = 11 is outside [1, 10]");
     CHECK(P.set_param("m", 1).message == "lesson t has no parameter 'm'");
