@@ -149,6 +149,16 @@ struct RunState : ExprEnv {
     u64 step_start_used = 0, step_start_ns = 0;
     std::map<std::string, WorkloadSlot> workloads;   // by kind: "redis", "heaps"
 
+    // smaps_rollup and smaps of a process, each walked once between two
+    // operations: a step's figures and a sum over 32 workers read the same
+    // walk (the run forgets them whenever an operation runs).
+    Result<MemStats> rollup(Pid pid) const;
+    Result<std::vector<VmaStats>> vma_stats(Pid pid) const;
+    void forget_walks() {
+        rollups_.clear();
+        vma_stats_.clear();
+    }
+
     Pid pid_of(const std::string& name) const;
     // A region by name: one the lesson mapped, or a segment (text, bss, ...) of pid.
     Result<Region> region_named(const std::string& name, Pid pid) const;
@@ -164,6 +174,9 @@ struct RunState : ExprEnv {
         auto it = workloads.find(kind);
         return it == workloads.end() ? nullptr : static_cast<const T*>(it->second.p.get());
     }
+
+    mutable std::map<u32, MemStats> rollups_;
+    mutable std::map<u32, std::vector<VmaStats>> vma_stats_;
 
     // ExprEnv: parameters, remembered values, units; functions from queries.h.
     Result<double> lookup(const std::string& name) const override;

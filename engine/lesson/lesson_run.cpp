@@ -69,6 +69,11 @@ Status LessonRun::begin_step() {
 
 Result<bool> LessonRun::advance(const Budget& budget) {
     if (!in_step_) return fail(Errc::invalid_argument, s_.lesson.file + ": no step has begun");
+    // The operations change the machine: what was walked before them is forgotten after.
+    struct Forget {
+        RunState& s;
+        ~Forget() { s.forget_walks(); }
+    } forget{s_};
     const LessonStep& step = s_.lesson.steps[size_t(s_.next)];
     while (op_ < step.ops.size()) {
         Status st = run_op(s_, step.ops[op_], cursor_, budget);
@@ -155,6 +160,20 @@ int first_step_reading(const Lesson& lesson, const std::string& param) {
 
 // ---------------------------------------------------------------- the run's state
 
+Result<MemStats> RunState::rollup(Pid pid) const {
+    if (auto it = rollups_.find(pid.v); it != rollups_.end()) return it->second;
+    Result<MemStats> r = m.smaps_rollup(pid);
+    if (r) rollups_[pid.v] = *r;
+    return r;
+}
+
+Result<std::vector<VmaStats>> RunState::vma_stats(Pid pid) const {
+    if (auto it = vma_stats_.find(pid.v); it != vma_stats_.end()) return it->second;
+    Result<std::vector<VmaStats>> r = m.smaps(pid);
+    if (r) vma_stats_[pid.v] = *r;
+    return r;
+}
+
 Pid RunState::pid_of(const std::string& name) const {
     for (const auto& [n, p] : names)
         if (n == name) return p;
@@ -235,7 +254,7 @@ ProcMetrics LessonRun::proc_metrics(size_t i) const {
     pm.pid = pid;
     const Process* p = s_.m.process(pid);
     pm.state = p ? to_string(p->state) : "?";
-    if (Result<MemStats> st = s_.m.smaps_rollup(pid); st) pm.mem = *st;
+    if (Result<MemStats> st = s_.rollup(pid); st) pm.mem = *st;
     if (Result<ProcStatus> st = s_.m.status(pid); st) pm.status = *st;
     if (p) pm.counters = p->counters;
     return pm;

@@ -32,6 +32,7 @@ Status run_op(RunState& run, const LessonOp& op, OpCursor& cur, const Budget& bu
     const OpSpec* spec = find_op(op.op);
     if (!spec) return fail(Errc::invalid_argument, op.where + ": run_op: no operation '" + op.op + "' (the loader checks this)");
     cur.more = false;
+    run.forget_walks();   // its arguments see the machine as the operations before left it
     // "pid": "w*" applies the operation to every named process whose name starts with "w".
     if (auto p = op.args.find("pid"); p != op.args.end() && !p->second.empty() && p->second.back() == '*') {
         if (cur.targets.empty() && cur.inner.empty()) {   // first call: who the targets are

@@ -2,9 +2,9 @@
 #include "player.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "report.h"
 
@@ -490,8 +490,11 @@ std::string Player::share_query() const {
         // The shortest digits that read back as the same number, never an exponent
         // ("1000000", not "1e+06", whose "+" a URL reads as a space).
         char buf[400];
-        const auto r = std::to_chars(buf, buf + sizeof buf, it->second, std::chars_format::fixed);
-        q += "&" + p.name + "=" + std::string(buf, r.ec == std::errc{} ? r.ptr : buf);
+        for (int digits = 0; digits <= 40; ++digits) {
+            std::snprintf(buf, sizeof buf, "%.*f", digits, it->second);
+            if (std::strtod(buf, nullptr) == it->second) break;
+        }
+        q += "&" + p.name + "=" + buf;
     }
     return q;
 }

@@ -216,14 +216,14 @@ Result<double> smaps_figure(const QueryCall& q, u64 (*field)(const MemStats&)) {
     Result<Pid> p = q.proc(0);
     if (!p) return p.status();
     if (q.args.size() == 1) {
-        Result<MemStats> s = q.run->m.smaps_rollup(*p);
+        Result<MemStats> s = q.run->rollup(*p);
         if (!s) return s.status();
         return double(field(*s));
     }
     if (!q.args[1].is_name) return fail(Errc::invalid_argument, q.fn + "(): argument 2 must name a region");
     Result<Region> r = q.run->region_named(q.args[1].name, *p);
     if (!r) return r.status();
-    Result<std::vector<VmaStats>> v = q.run->m.smaps(*p);
+    Result<std::vector<VmaStats>> v = q.run->vma_stats(*p);
     if (!v) return v.status();
     MemStats sum;
     for (const VmaStats& vs : *v)
