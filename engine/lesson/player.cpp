@@ -223,8 +223,11 @@ void Player::step_done(const StepMetrics& m) {
                             q.counters.min_flt, q.counters.cow_copies});
     history_.push_back(pt);
     history_metrics_.push_back(m);
-    known_points_ = history_;
-    known_metrics_ = history_metrics_;
+    // What is known beyond this step stays: with the same parameters every run repeats it.
+    if (known_points_.size() < history_.size()) {
+        known_points_ = history_;
+        known_metrics_ = history_metrics_;
+    }
     keep_snapshot();
 }
 
@@ -284,8 +287,10 @@ void Player::cancel() {
     }
     history_ = b.history;
     history_metrics_ = b.history_metrics;
-    known_points_ = history_;
-    known_metrics_ = history_metrics_;
+    if (known_points_.size() < history_.size()) {   // (the longer of two prefixes of one sequence)
+        known_points_ = history_;
+        known_metrics_ = history_metrics_;
+    }
     changed();
 }
 

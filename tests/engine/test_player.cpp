@@ -191,9 +191,19 @@ TEST_CASE("back, go_to and reset restore a snapshot instead of replaying from th
     CHECK(P.snapshot_stats().restores >= 1);
     CHECK(P.metrics_json() == after_fork);
     CHECK(P.history().size() == 2);
+    REQUIRE(P.go_to(0).ok());                   // to the first step, not run: then run it again
+    REQUIRE(P.next().ok());
+    REQUIRE(P.go_to(1).ok());                   // the snapshot after two steps: its history is whole
+    CHECK(P.history().size() == 2);
+    CHECK(P.history_json() == [] {
+        Player Q = player();
+        REQUIRE(Q.load("t", {}).ok());
+        REQUIRE(Q.go_to(1).ok());
+        return Q.history_json();
+    }());
     REQUIRE(P.go_to(2).ok());                   // from that snapshot, no step runs
     REQUIRE(P.next().ok());                     // step 3 runs once more
-    CHECK(P.snapshot_stats().steps_run == 4);
+    CHECK(P.snapshot_stats().steps_run == 5);
     CHECK(P.snapshot_stats().count >= 3);
     Status inv = P.run().machine().check_invariants();
     CHECK_MESSAGE(inv.ok(), inv.message);
