@@ -125,20 +125,20 @@ JsonStatus JsonReader::count(const json& o, const char* key, std::uint64_t& out,
 }
 
 JsonStatus JsonReader::array(const json& o, const char* key, const json*& out, JsonField f) const {
-    JsonStatus st;
-    const json* v = find(o, key, f, st);
-    if (!v) return st;
-    if (!v->is_array()) return wrong(key, Problem::not_array, v);
-    if (f.non_empty && v->empty()) return wrong(key, Problem::empty);
-    out = v;
-    return {};
+    return container(o, key, out, f, &json::is_array, Problem::not_array);
 }
 
 JsonStatus JsonReader::object(const json& o, const char* key, const json*& out, JsonField f) const {
+    return container(o, key, out, f, &json::is_object, Problem::not_object);
+}
+
+// An array or an object: the value itself, checked for its kind and, if asked, not empty.
+JsonStatus JsonReader::container(const json& o, const char* key, const json*& out, JsonField f, bool (json::*is)() const noexcept,
+                                 Problem wrong_kind) const {
     JsonStatus st;
     const json* v = find(o, key, f, st);
     if (!v) return st;
-    if (!v->is_object()) return wrong(key, Problem::not_object, v);
+    if (!(v->*is)()) return wrong(key, wrong_kind, v);
     if (f.non_empty && v->empty()) return wrong(key, Problem::empty);
     out = v;
     return {};

@@ -86,6 +86,8 @@ private:
                                         not_array, not_object, empty, too_long, unknown };
     // The reason, in this reader's style; v: the value found (its type may be named), n: a limit.
     JsonStatus wrong(const std::string& key, Problem p, const nlohmann::json* v = nullptr, std::size_t n = 0) const;
+    JsonStatus container(const nlohmann::json& o, const char* key, const nlohmann::json*& out, JsonField f,
+                         bool (nlohmann::json::*is)() const noexcept, Problem wrong_kind) const;
     // The field, or null: absent (an error in st if it is required).
     const nlohmann::json* find(const nlohmann::json& o, const char* key, JsonField f, JsonStatus& st) const;
 
