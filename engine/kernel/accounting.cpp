@@ -155,6 +155,11 @@ Result<ProcStatus> Machine::status(Pid pid) const {
     return s;
 }
 
+u64 Machine::used_bytes() const {
+    const u64 reserved = cfg_.kernel_reserved_bytes / kPageSize;
+    return (frames_.total() - reserved - frames_.free_count()) * kPageSize;
+}
+
 MemInfo Machine::meminfo() const {
     MemInfo m;
     const u64 reserved = cfg_.kernel_reserved_bytes / kPageSize;

@@ -75,10 +75,19 @@ public:
     EventLog() = default;
     explicit EventLog(u32 capacity) : ring_(capacity ? capacity : 1) {}
 
-    void push(const Event& e) {
-        ring_[total_ % ring_.size()] = e;
+    // Written field by field: a whole Event built first and copied in costs a
+    // stalled store-to-load forward on each of the millions a COW storm makes.
+    void push(u64 time_ns, u64 addr, u64 arg, Pid pid, FrameId frame, EventKind kind) {
+        Event& e = ring_[next_];
+        e.time_ns = time_ns;
+        e.addr = addr;
+        e.arg = arg;
+        e.pid = pid;
+        e.frame = frame;
+        e.kind = kind;
+        if (++next_ == ring_.size()) next_ = 0;
         ++total_;
-        ++counts_[u32(e.kind)];
+        ++counts_[u32(kind)];
     }
     u64 total() const { return total_; }
     u64 count(EventKind k) const { return counts_[u32(k)]; }
@@ -91,6 +100,7 @@ public:
 
 private:
     std::vector<Event> ring_{1};
+    u64 next_ = 0;   // total_ % ring_.size(), kept without a division
     u64 total_ = 0;
     std::array<u64, kEventKindCount> counts_{};
 };

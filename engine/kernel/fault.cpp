@@ -62,6 +62,18 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
     if (u8(kind) > u8(Access::write)) return fail(Errc::invalid_argument, "access: unknown access kind");
     AccessResult r;
     const u64 t0 = now_ns_;
+    Status result = touch(pid, addr, len, kind, r);
+    count_access(pid, r);
+    r.time_ns = now_ns_ - t0;
+    if (!result) return result;
+    return r;
+}
+
+// An access after its checks: the VMAs of [addr, addr + len) one by one, each
+// touched by access_range. A segfault or an OOM kill ends it (the process is
+// then dead). hint: a VMA of this process found before, looked at first (a
+// fault never adds, removes or moves a VMA).
+Status Machine::touch(Pid pid, u64 addr, u64 len, Access kind, AccessResult& r, Vma** hint) {
     if (addr >= kUserTop || len > kUserTop - addr) {
         const u64 at = addr >= kUserTop ? addr : kUserTop;
         segfault(pid, at);
@@ -70,31 +82,32 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
     }
     u64 a = page_down(addr);
     const u64 end = page_up(addr + len);
-    Status result;
     while (a < end) {
         Mm& mm = mm_at(proc(pid).mm);
-        Vma* v = find_vma(mm, a);
+        Vma* v = hint && *hint && (*hint)->contains(a) ? *hint : find_vma(mm, a);
+        if (hint) *hint = v;
         const char* why = nullptr;
         if (!v) why = "no mapping at this address";
         else if (kind == Access::write && !(v->prot & prot::write)) why = "write to a mapping without PROT_WRITE";
         else if (kind == Access::read && v->prot == prot::none) why = "read of a PROT_NONE mapping";
         if (why) {
             segfault(pid, a);
-            result = fail(Errc::killed, std::string("SIGSEGV: ") + (kind == Access::write ? "write" : "read") +
-                                            " at " + hex(a) + ": " + why + "; process " + std::to_string(pid.v) +
-                                            " killed");
-            break;
+            return fail(Errc::killed, std::string("SIGSEGV: ") + (kind == Access::write ? "write" : "read") + " at " +
+                                          hex(a) + ": " + why + "; process " + std::to_string(pid.v) + " killed");
         }
         const u64 seg_end = std::min(end, v->end);
-        FaultOutcome o = access_range(pid, mm, *v, a, seg_end, kind, r);
-        if (o == FaultOutcome::killed) {
+        if (access_range(pid, mm, *v, a, seg_end, kind, r) == FaultOutcome::killed) {
             kill_process(pid, 9);
-            result = fail(Errc::killed, "out of memory: process " + std::to_string(pid.v) +
-                                            " was chosen by the OOM killer while faulting at " + hex(a));
-            break;
+            return fail(Errc::killed, "out of memory: process " + std::to_string(pid.v) +
+                                          " was chosen by the OOM killer while faulting at " + hex(a));
         }
         a = seg_end;
     }
+    return {};
+}
+
+// An access's faults and copies, added to the process's counters.
+void Machine::count_access(Pid pid, const AccessResult& r) {
     ProcCounters& c = proc(pid).counters;
     c.min_flt += r.minor_faults;
     c.maj_flt += r.major_faults;
@@ -107,51 +120,49 @@ Result<AccessResult> Machine::access(Pid pid, u64 addr, u64 len, Access kind) {
     c.thp_copies += r.thp_copies;
     c.file_faults += r.file_faults;
     c.file_copies += r.file_copies;
+}
+
+// The PTE mapping addr in a 4 KiB page table, or nullptr (no table, or a
+// huge PMD): access_pages's look-ahead.
+const u64* Machine::pte_entry(const Mm& mm, u64 addr) const {
+    const u64* pmd = pmd_entry(mm, addr);
+    if (!pmd || !pte::is_present(*pmd) || (*pmd & pte::huge)) return nullptr;
+    return &tables_[pte::table(*pmd)][pte_index(addr)];
+}
+
+// One access of a page at each address, in order: what access() of each would
+// do, checked once. Pages in random order miss the host's caches at each
+// level (the PTE, then the frame it maps): the PTE of the page kAhead ahead
+// is fetched, and the frame mapped by the PTE fetched kAhead / 2 pages ago,
+// while this one is touched. The look-ahead is a hint only: a fault that
+// changes a table on the way makes it fetch the wrong line, nothing more.
+Result<AccessResult> Machine::access_pages(Pid pid, const std::vector<u64>& addrs, Access kind) {
+    constexpr size_t kAhead = 16;   // a power of two: the ring of PTEs found ahead
+    AccessResult r;
+    if (addrs.empty()) return r;
+    if (Status st = check_pid(pid, "access"); !st) return st;
+    if (u8(kind) > u8(Access::write)) return fail(Errc::invalid_argument, "access: unknown access kind");
+    const u64 t0 = now_ns_;
+    const Mm& mm = mm_at(proc(pid).mm);
+    const u64* ahead[kAhead] = {};
+    const auto look = [&](size_t j) {
+        const u64* e = j < addrs.size() && addrs[j] < kUserTop ? pte_entry(mm, addrs[j]) : nullptr;
+        if (e) __builtin_prefetch(e);
+        ahead[j % kAhead] = e;
+    };
+    for (size_t j = 0; j < kAhead; ++j) look(j);
+    Status result;
+    Vma* vma = nullptr;
+    for (size_t i = 0; i < addrs.size() && result; ++i) {
+        if (const u64* e = ahead[(i + kAhead / 2) % kAhead]; e && pte::is_present(*e) && !(*e & pte::special))
+            frames_.prefetch(pte::pfn(*e));
+        look(i + kAhead);   // takes slot i % kAhead: page i's entry is no longer needed
+        result = touch(pid, page_down(addrs[i]), kPageSize, kind, r, &vma);
+    }
+    count_access(pid, r);
     r.time_ns = now_ns_ - t0;
     if (!result) return result;
     return r;
-}
-
-// A hint for access_pages: the PTE mapping addr (or, with frame, the frame
-// that PTE maps, once the PTE is in the host's cache) is about to be read.
-void Machine::prefetch_page(const Mm& mm, u64 addr, bool frame) const {
-    const u64* pmd = pmd_entry(mm, addr);
-    if (!pmd || !pte::is_present(*pmd) || (*pmd & pte::huge)) return;
-    const u64* e = &tables_[pte::table(*pmd)][pte_index(addr)];
-    if (!frame) __builtin_prefetch(e);
-    else if (pte::is_present(*e) && !(*e & pte::special)) frames_.prefetch(pte::pfn(*e));
-}
-
-// Pages in random order miss the host's caches at each level (the PTE, then
-// the frame it maps): the PTEs of the pages kPteAhead ahead and the frames of
-// those kFrameAhead ahead are fetched while this one is touched.
-Result<AccessResult> Machine::access_pages(Pid pid, const std::vector<u64>& addrs, Access kind) {
-    constexpr size_t kPteAhead = 16, kFrameAhead = 8;
-    AccessResult total;
-    for (size_t i = 0; i < addrs.size(); ++i) {
-        if (pid != kNoPid && pid.v < procs_.size() && proc(pid).alive()) {
-            const Mm& mm = mm_at(proc(pid).mm);
-            if (i + kPteAhead < addrs.size()) prefetch_page(mm, addrs[i + kPteAhead], false);
-            if (i + kFrameAhead < addrs.size()) prefetch_page(mm, addrs[i + kFrameAhead], true);
-        }
-        Result<AccessResult> one = access(pid, page_down(addrs[i]), kPageSize, kind);
-        if (!one) return one;
-        const AccessResult& r = *one;
-        total.pages += r.pages;
-        total.minor_faults += r.minor_faults;
-        total.major_faults += r.major_faults;
-        total.zero_page_maps += r.zero_page_maps;
-        total.zero_fills += r.zero_fills;
-        total.cow_copies += r.cow_copies;
-        total.cow_reuses += r.cow_reuses;
-        total.thp_faults += r.thp_faults;
-        total.thp_splits += r.thp_splits;
-        total.thp_copies += r.thp_copies;
-        total.file_faults += r.file_faults;
-        total.file_copies += r.file_copies;
-        total.time_ns += r.time_ns;
-    }
-    return total;
 }
 
 // Touches [a, end) inside one VMA: hits are handled inline, misses go to the
@@ -182,7 +193,14 @@ Machine::FaultOutcome Machine::access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u6
                 u64* pt = tables_[pte::table(*pmd)].data();
                 for (; a < chunk_end; a += kPageSize) {
                     u64& e = pt[pte_index(a)];
-                    if (!pte::is_present(e) || (write && !(e & pte::writable))) break;
+                    if (!pte::is_present(e) || (write && !(e & pte::writable))) {
+                        // The table is there: the fault handles this entry, and
+                        // the retry is made here unless the entry still faults.
+                        Fault f{pid, mm, vma, a, write, r, fault_allocator(pid)};
+                        const FaultOutcome o = fault_pte(f, &e);
+                        if (o != FaultOutcome::done) return o;
+                        if (!pte::is_present(e) || (write && !(e & pte::writable))) break;
+                    }
                     e |= pte::accessed;
                     if (write) {
                         e |= pte::dirty | pte::soft_dirty;
@@ -221,13 +239,18 @@ Machine::FaultOutcome Machine::fault_page(Pid pid, Mm& mm, Vma& vma, u64 a, Acce
     }
     u64* pte = pte_alloc(mm, a, f.alloc);
     if (!pte) return FaultOutcome::killed;
+    return fault_pte(f, pte);
+}
+
+// A fault on a 4 KiB entry: a missing page, or a write-protected one.
+Machine::FaultOutcome Machine::fault_pte(Fault& f, u64* pte) {
     const u64 e = *pte;
     advance(cfg_.cost.fault_trap_ns);
-    if (!pte::is_present(e)) return vma.is_anon() ? fault_anon(f, pte) : fault_file(f, pte);
+    if (!pte::is_present(e)) return f.vma.is_anon() ? fault_anon(f, pte) : fault_file(f, pte);
     if (!f.write || (e & pte::writable))
-        invariant_broken("Machine::fault_page", "fault on a satisfiable entry at " + hex(a));
-    ++r.minor_faults;
-    return vma.is_shared() ? fault_write_notify(f, pte) : fault_cow(f, pte);
+        invariant_broken("Machine::fault_pte", "fault on a satisfiable entry at " + hex(f.addr));
+    ++f.r.minor_faults;
+    return f.vma.is_shared() ? fault_write_notify(f, pte) : fault_cow(f, pte);
 }
 
 // ---------------------------------------------------------------- anonymous

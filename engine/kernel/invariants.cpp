@@ -241,6 +241,8 @@ Status Machine::check_totals(const Census& c) const {
     const u64 expect = c.mapped * (kPageSize << kPssShift);
     if (c.pss > expect || expect - c.pss > c.mappings * kPagesPerHuge)
         return broken("Pss sums to %llu (<<12) over address spaces, %llu frames are mapped", ull(c.pss), ull(c.mapped));
+    if (used_bytes() != meminfo().used)
+        return broken("used_bytes() says %llu, meminfo() %llu", ull(used_bytes()), ull(meminfo().used));
     u32 live = 0;
     for (Pid p{1}; p.v < procs_.size(); ++p.v) live += proc(p).alive();
     if (live != live_procs_) return broken("%u processes alive, counter says %u", live, live_procs_);

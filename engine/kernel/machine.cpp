@@ -20,7 +20,7 @@ Result<Machine> Machine::create(const MachineConfig& config) {
 // ---------------------------------------------------------------- events, time
 
 void Machine::emit(EventKind k, Pid pid, u64 addr, FrameId frame, u64 arg) {
-    events_.push(Event{now_ns_, addr, arg, pid, frame, k});
+    events_.push(now_ns_, addr, arg, pid, frame, k);
 }
 
 void Machine::advance(double ns) {

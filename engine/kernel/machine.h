@@ -123,6 +123,7 @@ public:
     Result<MemStats> smaps_rollup(Pid pid) const;
     Result<ProcStatus> status(Pid pid) const;
     MemInfo meminfo() const;
+    u64 used_bytes() const;   // meminfo().used, without its walk of every frame
     // What a read of this address would return (a content version), without faulting.
     Result<u32> peek(Pid pid, u64 addr) const;
     // The leaf entry mapping addr (a PTE, or the PMD of a huge page), 0 if none.
@@ -245,9 +246,12 @@ private:
         AccessResult& r;
         Allocator alloc;                 // the fault's: reclaims, then OOM-kills
     };
+    Status touch(Pid pid, u64 addr, u64 len, Access kind, AccessResult& r, Vma** hint = nullptr);
+    void count_access(Pid pid, const AccessResult& r);
     FaultOutcome access_range(Pid pid, Mm& mm, Vma& vma, u64 a, u64 end, Access kind, AccessResult& r);
-    void prefetch_page(const Mm& mm, u64 addr, bool frame) const;
+    const u64* pte_entry(const Mm& mm, u64 addr) const;
     FaultOutcome fault_page(Pid pid, Mm& mm, Vma& vma, u64 addr, Access kind, AccessResult& r);
+    FaultOutcome fault_pte(Fault& f, u64* pte);
     FaultOutcome fault_anon(Fault& f, u64* pte);
     FaultOutcome fault_huge_anon(Fault& f, u64* pmd);
     FaultOutcome fault_huge_wp(Fault& f, u64* pmd);

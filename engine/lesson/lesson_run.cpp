@@ -59,7 +59,7 @@ Status LessonRun::begin_step() {
     if (in_step_) return fail(Errc::invalid_argument, s_.lesson.file + ": a step is already being run");
     if (done()) return fail(Errc::invalid_argument, s_.lesson.file + ": the lesson has no more steps");
     s_.outcomes.clear();
-    s_.step_start_used = s_.m.meminfo().used;
+    s_.step_start_used = s_.m.used_bytes();
     s_.step_start_ns = s_.m.now_ns();
     in_step_ = true;
     op_ = 0;

@@ -96,7 +96,7 @@ std::vector<QuerySpec> last_op_queries() {
         figure("access_faults", access,
                [](const RunState& r) { return double(r.last_access.minor_faults + r.last_access.major_faults); }),
         figure("step_ns", step, [](const RunState& r) { return double(r.m.now_ns() - r.step_start_ns); }),
-        figure("used_delta", step, [](const RunState& r) { return double(r.m.meminfo().used) - double(r.step_start_used); }),
+        figure("used_delta", step, [](const RunState& r) { return double(r.m.used_bytes()) - double(r.step_start_used); }),
         figure("failures", step, [](const RunState& r) { return double(r.outcomes.size()); }),
         figure("cost_fork_base_ns", cost, [](const RunState& r) { return r.m.config().cost.fork_base_ns; }),
         figure("cost_pte_ns", cost, [](const RunState& r) { return r.m.config().cost.per_pte_ns; }),

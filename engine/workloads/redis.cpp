@@ -343,7 +343,7 @@ Status RedisServer::bgsave_sample(Machine& m, Bgsave& b) {
         res.child_killed = true;
     }
     if (Result<ProcStatus> ps = m.status(pid_); ps) s.parent_rss = ps->vm_rss;
-    s.used = m.meminfo().used;
+    s.used = m.used_bytes();
     res.cow_peak = std::max(res.cow_peak, s.child_private_dirty);
     if (!res.child_killed) res.cow_last = s.child_private_dirty;
     res.samples.push_back(s);
