@@ -22,6 +22,9 @@
 //                  through /proc/self/clear_refs, after the heap freed by the
 //                  previous run was given back with malloc_trim); "-" where
 //                  /proc is missing
+//   snapshot       the slowest copy of the run after a step (what the lab's
+//                  player does to keep a snapshot), CPU ms, and the run's
+//                  host bytes then (Machine::host_bytes)
 //
 // Figures, not a pass/fail timing: it fails (exit 1) only if a lesson fails
 // in a way that is not the engine's refusal (a refusal, ENOMEM or an OOM kill,
@@ -102,6 +105,8 @@ struct RunFigures {
     std::string set;
     int heaviest = -1;                 // 0-based step index
     double heaviest_ms = 0, heaviest_cpu_ms = 0, after_ms = 0, total_ms = 0;
+    double copy_ms = 0;                // the slowest copy of the run (a Player's snapshot), CPU
+    u64 copy_bytes = 0;                // the run's host bytes at that copy
     u64 peak_frames = 0;
     long rss_growth_kib = -1;
     std::string error;                 // not the engine's refusal: the benchmark fails
@@ -145,6 +150,15 @@ RunFigures run_set(const Lesson& lesson, const std::string& set, const std::map<
         }
         f.peak_frames = std::max(f.peak_frames, run.machine().frames().used_count());
         (void)m;
+        const double k0 = thread_cpu_ms();
+        {
+            const LessonRun copy = run;
+            const double kc = thread_cpu_ms() - k0;
+            if (kc > f.copy_ms) {
+                f.copy_ms = kc;
+                f.copy_bytes = copy.machine().host_bytes();
+            }
+        }
     }
     f.total_ms = thread_cpu_ms() - t0;
     const long hwm = status_kib("VmHWM");
@@ -165,8 +179,8 @@ std::string mib(double bytes) {
 }
 
 void print_header() {
-    std::printf("%-16s %-11s %-6s %9s %9s %-12s %9s %10s %10s %9s\n", "lesson", "parameters", "step", "wall ms",
-                "cpu ms", "target", "after cpu", "total cpu", "frames MiB", "host RSS");
+    std::printf("%-16s %-11s %-6s %9s %9s %-12s %9s %10s %10s %9s %14s\n", "lesson", "parameters", "step", "wall ms",
+                "cpu ms", "target", "after cpu", "total cpu", "frames MiB", "host RSS", "snapshot");
 }
 
 void print_row(const std::string& lesson, const RunFigures& f, bool is_max) {
@@ -177,8 +191,11 @@ void print_row(const std::string& lesson, const RunFigures& f, bool is_max) {
     char target[32] = "";
     if (is_max) std::snprintf(target, sizeof target, "<= %.0f %s", kTargetMs, f.heaviest_cpu_ms <= kTargetMs ? "ok" : "OVER");
     const std::string rss = f.rss_growth_kib < 0 ? "-" : mib(double(f.rss_growth_kib) * double(KiB)) + " MiB";
-    std::printf("%-16s %-11s %-6d %9.1f %9.1f %-12s %9.1f %10.1f %10s %9s\n", lesson.c_str(), f.set.c_str(),
-                f.heaviest + 1, f.heaviest_ms, f.heaviest_cpu_ms, target, f.after_ms, f.total_ms, mib(double(f.peak_frames * kPageSize)).c_str(), rss.c_str());
+    char snap[40];
+    std::snprintf(snap, sizeof snap, "%.1f ms %s MiB", f.copy_ms, mib(double(f.copy_bytes)).c_str());
+    std::printf("%-16s %-11s %-6d %9.1f %9.1f %-12s %9.1f %10.1f %10s %9s %14s\n", lesson.c_str(), f.set.c_str(),
+                f.heaviest + 1, f.heaviest_ms, f.heaviest_cpu_ms, target, f.after_ms, f.total_ms,
+                mib(double(f.peak_frames * kPageSize)).c_str(), rss.c_str(), snap);
 }
 
 Result<Lesson> load(const std::filesystem::path& path) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <vector>
 
+#include "chunked.h"
 #include "types.h"
 
 namespace cow {
@@ -73,12 +74,12 @@ struct Event {
 class EventLog {
 public:
     EventLog() = default;
-    explicit EventLog(u32 capacity) : ring_(capacity ? capacity : 1) {}
+    explicit EventLog(u32 capacity) : ring_(capacity ? capacity : 1, Event{}) {}
 
     // Written field by field: a whole Event built first and copied in costs a
     // stalled store-to-load forward on each of the millions a COW storm makes.
     void push(u64 time_ns, u64 addr, u64 arg, Pid pid, FrameId frame, EventKind kind) {
-        Event& e = ring_[next_];
+        Event& e = ring_.mut(next_);
         e.time_ns = time_ns;
         e.addr = addr;
         e.arg = arg;
@@ -93,13 +94,16 @@ public:
     u64 count(EventKind k) const { return counts_[u32(k)]; }
     u64 size() const { return total_ < ring_.size() ? total_ : ring_.size(); }
     u64 capacity() const { return ring_.size(); }
+    u64 host_bytes() const { return ring_.host_bytes(); }
+    template <class Fn>
+    void for_each_chunk(Fn&& fn) const { ring_.for_each_chunk(fn); }
     // i-th retained event, oldest first (0 <= i < size()).
     const Event& at(u64 i) const { return ring_[(total_ - size() + i) % ring_.size()]; }
     // Sequence number of at(0): events before it were overwritten.
     u64 first_seq() const { return total_ - size(); }
 
 private:
-    std::vector<Event> ring_{1};
+    ChunkedArray<Event, 10> ring_{1, Event{}};   // shared by copies of the machine until written
     u64 next_ = 0;   // total_ % ring_.size(), kept without a division
     u64 total_ = 0;
     std::array<u64, kEventKindCount> counts_{};

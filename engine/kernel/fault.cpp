@@ -499,8 +499,9 @@ Machine::FaultOutcome Machine::fault_cow(Fault& f, u64* pte) {
     const u64 e = *pte;
     const FrameId old = pte::pfn(e);
     if (e & pte::special) return fault_cow_zero(f, pte);
-    const FrameKind kind_old = frames_[old].kind();
-    if (kind_old == FrameKind::anon && cfg_.cow_reuse == CowReuse::exclusive && frames_[old].mapcount() == 1) {
+    const Frame& fr_old = frames()[old];   // read only: the frame's chunk stays shared with snapshots
+    const FrameKind kind_old = fr_old.kind();
+    if (kind_old == FrameKind::anon && cfg_.cow_reuse == CowReuse::exclusive && fr_old.mapcount() == 1) {
         // wp_can_reuse_anon_folio(): nobody else maps it: write in place.
         *pte = e | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed;
         ++f.r.cow_reuses;
@@ -510,7 +511,7 @@ Machine::FaultOutcome Machine::fault_cow(Fault& f, u64* pte) {
     // wp_page_copy(): copy into a new page, then drop the old mapping.
     const FrameId copy = alloc_frame(FrameKind::anon, f.alloc);
     if (copy == kNoFrame) return FaultOutcome::killed;
-    frames_.content(copy) = frames_.content(old);
+    frames_.content(copy) = frames().content(old);
     frames_.map(copy);
     *pte = pte::make(copy, (e & ~pte::pfn_mask) | pte::writable | pte::dirty | pte::soft_dirty | pte::accessed);
     const bool from_file = kind_old == FrameKind::file;

@@ -28,7 +28,7 @@ const char* to_string(FrameKind k) {
     return "?";
 }
 
-FrameTable::FrameTable(u64 frame_count) : frames_(frame_count), content_(frame_count, 0) {
+FrameTable::FrameTable(u64 frame_count) : frames_(frame_count, Frame{}), content_(frame_count, 0) {
     u64 nblocks = (frame_count + kPagesPerHuge - 1) / kPagesPerHuge;
     blocks_.resize(nblocks);
     pmd_maps_.assign(nblocks, 0);
@@ -80,9 +80,10 @@ FrameId FrameTable::alloc(FrameKind kind) {
         if (--blk.free == 0) list_remove(partial_, b);
         --free_;
         FrameId f(b * u32(kPagesPerHuge) + i);
-        frames_[f.v] = Frame{};
-        content_[f.v] = 0;
-        frames_[f.v].set_kind(kind);
+        Frame& fr = frames_.mut(f.v);
+        fr = Frame{};
+        fr.set_kind(kind);
+        content_.mut(f.v) = 0;
         return f;
     }
     broken("FrameTable::alloc", "partial block without a free frame", FrameId(b * u32(kPagesPerHuge)));
@@ -98,9 +99,10 @@ FrameId FrameTable::alloc_huge(FrameKind head_kind, FrameKind tail_kind) {
     free_ -= kPagesPerHuge;
     FrameId head(b * u32(kPagesPerHuge));
     for (u32 i = 0; i < kPagesPerHuge; ++i) {
-        frames_[head.v + i] = Frame{};
-        content_[head.v + i] = 0;
-        frames_[head.v + i].set_kind(i == 0 ? head_kind : tail_kind);
+        Frame& fr = frames_.mut(head.v + i);
+        fr = Frame{};
+        fr.set_kind(i == 0 ? head_kind : tail_kind);
+        content_.mut(head.v + i) = 0;
     }
     pmd_maps_[b] = 0;
     pte_maps_[b] = 0;
@@ -110,13 +112,13 @@ FrameId FrameTable::alloc_huge(FrameKind head_kind, FrameKind tail_kind) {
 void FrameTable::split_huge(FrameId head) {
     u32 b = head.v / u32(kPagesPerHuge);
     if (pmd_maps_[b] != 0) broken("FrameTable::split_huge", "huge page still PMD-mapped", head);
-    for (u32 i = 0; i < kPagesPerHuge; ++i) frames_[head.v + i].set_kind(FrameKind::anon);
+    for (u32 i = 0; i < kPagesPerHuge; ++i) frames_.mut(head.v + i).set_kind(FrameKind::anon);
     pte_maps_[b] = 0;
 }
 
 void FrameTable::free(FrameId f) {
     if (f.v >= frames_.size()) broken("FrameTable::free", "frame out of range", f);
-    Frame& fr = frames_[f.v];
+    Frame& fr = frames_.mut(f.v);
     if (fr.kind() == FrameKind::free) broken("FrameTable::free", "double free", f);
     if (fr.mapcount() != 0) broken("FrameTable::free", "freeing a mapped frame", f);
     fr = Frame{};
@@ -138,7 +140,7 @@ void FrameTable::free_huge(FrameId head) {
     if (pmd_maps_[b] != 0 || pte_maps_[b] != 0) broken("FrameTable::free_huge", "huge page still mapped", head);
     for (u32 i = 0; i < kPagesPerHuge; ++i) {
         if (frames_[head.v + i].mapcount() != 0) broken("FrameTable::free_huge", "subpage still mapped", head + i);
-        frames_[head.v + i] = Frame{};
+        frames_.mut(head.v + i) = Frame{};
     }
     Block& blk = blocks_[b];
     blk.free_bits.fill(~u64{0});
@@ -173,7 +175,7 @@ u64 FrameTable::host_bytes_for(u64 frame_count) {
 }
 
 u64 FrameTable::host_bytes() const {
-    return frames_.capacity() * sizeof(Frame) + content_.capacity() * sizeof(Content) + blocks_.capacity() * sizeof(Block) +
+    return frames_.host_bytes() + content_.host_bytes() + blocks_.capacity() * sizeof(Block) +
            (pmd_maps_.capacity() + pte_maps_.capacity()) * sizeof(u32) + (free_blocks_.capacity() + partial_.capacity()) * sizeof(u32);
 }
 

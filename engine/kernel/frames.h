@@ -31,6 +31,7 @@
 #include <array>
 #include <vector>
 
+#include "chunked.h"
 #include "types.h"
 
 namespace cow {
@@ -88,9 +89,10 @@ public:
     void free(FrameId f);
     void free_huge(FrameId head);
 
-    Frame& operator[](FrameId f) { return frames_[f.v]; }
+    // A frame to change (its chunk copied first if a copy of the table shares it), or to read.
+    Frame& operator[](FrameId f) { return frames_.mut(f.v); }
     const Frame& operator[](FrameId f) const { return frames_[f.v]; }
-    Content& content(FrameId f) { return content_[f.v]; }
+    Content& content(FrameId f) { return content_.mut(f.v); }
     Content content(FrameId f) const { return content_[f.v]; }
     // A hint: the frame's state and content are about to be read (a walk over
     // pages in random order misses the host's caches on every frame).
@@ -103,11 +105,11 @@ public:
     // Add / drop one PTE mapping of a frame (a subpage of a huge page also
     // counts toward its huge page's PTE mappings).
     void map(FrameId f) {
-        frames_[f.v].map();
+        frames_.mut(f.v).map();
         if (in_huge_page(f)) ++pte_maps_[f.v / kPagesPerHuge];
     }
     void unmap(FrameId f) {
-        frames_[f.v].unmap();
+        frames_.mut(f.v).unmap();
         if (in_huge_page(f)) --pte_maps_[f.v / kPagesPerHuge];
     }
     // PTE mappings of all subpages of the huge page whose head is in this block.
@@ -133,6 +135,12 @@ public:
 
     // Bytes of host memory this table uses (for the memory-per-page benchmark).
     u64 host_bytes() const;
+    // The chunks copies of this table share (fn(address, bytes)): see chunked.h.
+    template <class Fn>
+    void for_each_chunk(Fn&& fn) const {
+        frames_.for_each_chunk(fn);
+        content_.for_each_chunk(fn);
+    }
     static u64 host_bytes_for(u64 frame_count);   // of a new table of so many frames
 
 private:
@@ -145,8 +153,9 @@ private:
     void list_add(std::vector<u32>& list, u32 block);
     void set_used(FrameId f);
 
-    std::vector<Frame> frames_;
-    std::vector<Content> content_;   // apart from frames_, so that a frame costs 6 bytes, not 8
+    // Per frame, in chunks of 16,384 frames that copies of the table share until one writes.
+    ChunkedArray<Frame, 14> frames_;
+    ChunkedArray<Content, 14> content_;   // apart from frames_, so that a frame costs 6 bytes, not 8
     std::vector<Block> blocks_;
     std::vector<u32> pmd_maps_;      // per 2 MiB block
     std::vector<u32> pte_maps_;      // per 2 MiB block: PTE mappings of a huge page's subpages

@@ -1,5 +1,7 @@
 // machine.cpp: creating a machine; events and the clock; dropping a frame's
 // mapping; address-space slots; the state's host memory.
+#include <algorithm>
+
 #include "machine.h"
 
 namespace cow {
@@ -92,10 +94,30 @@ u64 Machine::host_bytes_at_create(const MachineConfig& config) {
 
 u64 Machine::host_bytes() const {
     u64 n = sizeof(Machine) + frames_.host_bytes() + tables_.host_bytes();
-    n += events_.capacity() * sizeof(Event);
+    n += events_.host_bytes();
     for (const Mm& mm : mms_) n += sizeof(Mm) + mm.vmas.capacity() * sizeof(Vma) + mm.deposited.size() * 48;
     for (const File& f : files_) n += sizeof(File) + f.cache.capacity() * sizeof(FrameId);
     n += procs_.size() * sizeof(Process);
+    return n;
+}
+
+u64 Machine::host_bytes_together(const std::vector<const Machine*>& machines) {
+    std::vector<std::pair<const void*, u64>> chunks;
+    u64 n = 0;
+    for (const Machine* m : machines) {
+        u64 chunked = 0;
+        const auto add = [&](const void* p, u64 bytes) {
+            chunks.emplace_back(p, bytes);
+            chunked += bytes;
+        };
+        m->frames_.for_each_chunk(add);
+        m->tables_.for_each_chunk(add);
+        m->events_.for_each_chunk(add);
+        n += m->host_bytes() - chunked;
+    }
+    std::sort(chunks.begin(), chunks.end());
+    for (size_t i = 0; i < chunks.size(); ++i)
+        if (i == 0 || chunks[i].first != chunks[i - 1].first) n += chunks[i].second;
     return n;
 }
 

@@ -131,6 +131,9 @@ public:
     // Every invariant of the machine; the message says which broke and where.
     Status check_invariants() const;
     u64 host_bytes() const;                        // host memory the state uses
+    // Host memory of several machines (copies of one another, snapshots of a
+    // run), the chunks they share (chunked.h) counted once.
+    static u64 host_bytes_together(const std::vector<const Machine*>& machines);
     static u64 host_bytes_at_create(const MachineConfig& config);   // ... as create() makes it
 
     const MachineConfig& config() const { return cfg_; }
@@ -197,6 +200,7 @@ private:
     // The walk. pmd_entry looks up (nullptr: a level is missing); pmd_alloc and
     // pte_alloc create the missing tables from the caller's allocator (nullptr:
     // no memory).
+    TableId pmd_table(const Mm& mm, u64 addr) const;
     u64* pmd_entry(Mm& mm, u64 addr);
     const u64* pmd_entry(const Mm& mm, u64 addr) const;
     u64* pmd_alloc(Mm& mm, u64 addr, const Allocator& alloc);

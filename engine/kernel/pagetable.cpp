@@ -10,11 +10,11 @@ TableId PageTables::create(FrameId frame) {
     if (!free_.empty()) {
         id = free_.back();
         free_.pop_back();
-        tables_[id].fill(0);
+        tables_.mut(id).fill(0);
         frames_[id] = frame;
     } else {
         id = TableId(tables_.size());
-        tables_.emplace_back();   // value-initialized: zeros
+        tables_.push_back(Table{});   // zeros
         frames_.push_back(frame);
     }
     return id;
@@ -34,19 +34,26 @@ TableId Machine::alloc_table(Mm& mm, bool counted, const Allocator& alloc) {
     return tables_.create(f);
 }
 
+// The PMD table for addr; kNoTable if the PGD or PUD table is missing.
+TableId Machine::pmd_table(const Mm& mm, u64 addr) const {
+    if (mm.pgd == kNoTable) return kNoTable;
+    const u64 g = tables_[mm.pgd][pgd_index(addr)];
+    if (!pte::is_present(g)) return kNoTable;
+    const u64 u = tables_[pte::table(g)][pud_index(addr)];
+    return pte::is_present(u) ? pte::table(u) : kNoTable;
+}
+
 // The PMD entry for addr; nullptr if the PGD, PUD or PMD table is missing.
+// The mutable one is in a table this machine may write (a table shared with a
+// copy of the machine is copied first).
 const u64* Machine::pmd_entry(const Mm& mm, u64 addr) const {
-    if (mm.pgd == kNoTable) return nullptr;
-    const u64* e = &tables_[mm.pgd][pgd_index(addr)];
-    for (int level = 0; level < 2; ++level) {
-        if (!pte::is_present(*e)) return nullptr;
-        e = &tables_[pte::table(*e)][level == 0 ? pud_index(addr) : pmd_index(addr)];
-    }
-    return e;
+    const TableId t = pmd_table(mm, addr);
+    return t == kNoTable ? nullptr : &tables_[t][pmd_index(addr)];
 }
 
 u64* Machine::pmd_entry(Mm& mm, u64 addr) {
-    return const_cast<u64*>(std::as_const(*this).pmd_entry(std::as_const(mm), addr));
+    const TableId t = pmd_table(mm, addr);
+    return t == kNoTable ? nullptr : &tables_[t][pmd_index(addr)];
 }
 
 // xv6's walk(pagetable, va, alloc): the PMD entry for addr, the missing PGD,

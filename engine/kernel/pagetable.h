@@ -32,9 +32,9 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <vector>
 
+#include "chunked.h"
 #include "types.h"
 
 namespace cow {
@@ -79,16 +79,17 @@ public:
 
     TableId create(FrameId frame);
     void destroy(TableId id);
-    Table& operator[](TableId id) { return tables_[id]; }
+    // A table to write (copied first if a copy of these tables shares it) or to read.
+    Table& operator[](TableId id) { return tables_.mut(id); }
     const Table& operator[](TableId id) const { return tables_[id]; }
     FrameId frame(TableId id) const { return frames_[id]; }
     u64 live() const { return tables_.size() - free_.size(); }
-    u64 host_bytes() const {
-        return tables_.size() * sizeof(Table) + (frames_.capacity() + free_.capacity()) * sizeof(u32);
-    }
+    u64 host_bytes() const { return tables_.host_bytes() + (frames_.capacity() + free_.capacity()) * sizeof(u32); }
+    template <class Fn>
+    void for_each_chunk(Fn&& fn) const { tables_.for_each_chunk(fn); }
 
 private:
-    std::deque<Table> tables_;
+    ChunkedArray<Table, 4> tables_;   // 16 tables (64 KiB) a chunk, shared by copies until written
     std::vector<FrameId> frames_;
     std::vector<TableId> free_;
 };

@@ -66,12 +66,20 @@ Status Player::check_memory(const Lesson& l, const std::map<std::string, double>
                                  " the lab may use here; choose less RAM");
 }
 
+// What the snapshots add to the run's host memory: a snapshot shares with the
+// run (and with the other snapshots) every chunk of its tables neither has
+// written since, and that memory is counted once.
+u64 Player::snapshots_bytes() const {
+    if (snaps_.empty()) return 0;
+    std::vector<const Machine*> ms{&run_.machine()};
+    for (const auto& [k, sp] : snaps_) ms.push_back(&sp->run.machine());
+    return Machine::host_bytes_together(ms) + snaps_.size() * sizeof(LessonRun) - run_.machine().host_bytes();
+}
+
 bool Player::over_memory() {
     if (!memory_limit_) return false;
     const u64 run = run_.machine().host_bytes();
-    u64 total = run;
-    for (const auto& [k, sp] : snaps_) total += sp->bytes;
-    if (total <= memory_limit_) return false;
+    if (run + snapshots_bytes() <= memory_limit_) return false;
     snaps_.clear();   // snapshots are a cache: they go first
     return run > memory_limit_;
 }
@@ -238,12 +246,7 @@ void Player::keep_snapshot() {
     if (bytes > snapshot_budget_) return;
     const int k = run_.next_step();
     snaps_[k] = std::make_shared<Snapshot>(Snapshot{run_, error_, bytes});
-    auto total = [&] {
-        u64 n = 0;
-        for (const auto& [key, sp] : snaps_) n += sp->bytes;
-        return n;
-    };
-    while (total() > snapshot_budget_) {
+    while (snapshots_bytes() > snapshot_budget_) {
         auto far = snaps_.end();
         for (auto it = snaps_.begin(); it != snaps_.end(); ++it)
             if (it->first != k && (far == snaps_.end() || std::abs(it->first - job_.cur) > std::abs(far->first - job_.cur)))
@@ -311,7 +314,7 @@ Player::Progress Player::progress() const {
 Player::SnapshotStats Player::snapshot_stats() const {
     SnapshotStats s;
     s.count = int(snaps_.size());
-    for (const auto& [k, sp] : snaps_) s.bytes += sp->bytes;
+    s.bytes = snapshots_bytes();
     s.restores = restores_;
     s.steps_run = steps_run_;
     return s;

@@ -89,7 +89,7 @@ public:
     void clear_notice() { notice_.clear(); }
     struct SnapshotStats {
         int count = 0;
-        u64 bytes = 0;
+        u64 bytes = 0;                 // host memory the snapshots add to the run's
         long restores = 0;             // replays that began from a snapshot
         long steps_run = 0;            // steps run since the player was made
     };
@@ -216,6 +216,7 @@ private:
     std::string notice_;
     Status check_memory(const Lesson& l, const std::map<std::string, double>& params) const;
     bool over_memory();   // evicts snapshots first; true if the run alone is too big
+    u64 snapshots_bytes() const;
     long restores_ = 0, steps_run_ = 0;
 };
 

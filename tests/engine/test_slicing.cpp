@@ -1,6 +1,7 @@
 // Steps run in slices (LessonRun::begin_step / advance) end in the same machine
 // as steps run whole: every lesson in lessons/ at default, min and max
-// parameters, resumed at every chunk boundary, compared after every step.
+// parameters, resumed at every chunk boundary, compared after every step. And a
+// copy of a run (a snapshot) is independent of the run it was copied from.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -137,4 +138,57 @@ TEST_CASE("a sliced write over many pages stops between chunks and reports how f
     CHECK(slices == 16 + 8 + 3);
     CHECK(r->machine().smaps_rollup(r->pid_of("c"))->private_dirty == 128 * MiB);
     CHECK_FALSE(r->advance(Budget::one_chunk()).ok());   // the step is over
+}
+
+namespace {
+
+// A run's state as a learner could read it, with no step named.
+std::string state_print(const LessonRun& run) {
+    const Machine& m = run.machine();
+    std::ostringstream out;
+    out << metrics_json(run.metrics()).dump() << " t " << m.now_ns() << " events " << m.events().total() << " used "
+        << m.meminfo().used;
+    for (u64 i = 0; i < m.events().size(); i += 97) out << " " << m.events().at(i).frame.v;
+    std::vector<u8> frames;
+    fill_frame_map(m, frames);
+    out << " frames " << std::hash<std::string>{}(std::string(frames.begin(), frames.end()));
+    return out.str();
+}
+
+// A copy of the run before each step (a snapshot, sharing the machine's
+// chunks): the step run on one leaves the other as it was, and run on the
+// other too ends the same. Every other step goes on from the copy.
+void snapshot_each_step(const Lesson& l, const std::map<std::string, double>& params, const std::string& what) {
+    Result<LessonRun> started = LessonRun::start(l, params);
+    REQUIRE_MESSAGE(started.ok(), started.message());
+    LessonRun run = std::move(*started);
+    while (!run.done()) {
+        const int i = run.next_step();
+        LessonRun copy = run;
+        const std::string before = state_print(copy);
+        const bool ok = run.step().ok();
+        REQUIRE_MESSAGE(state_print(copy) == before, (what + ": step " + std::to_string(i + 1) + " changed a copy made before it"));
+        Status inv = copy.machine().check_invariants();
+        REQUIRE_MESSAGE(inv.ok(), (what + ": the copy: " + inv.message));
+        CHECK(copy.step().ok() == ok);
+        inv = copy.machine().check_invariants();
+        REQUIRE_MESSAGE(inv.ok(), (what + ": " + inv.message));
+        REQUIRE_MESSAGE(fingerprint(copy, i) == fingerprint(run, i),
+                        (what + ": step " + std::to_string(i + 1) + " differs when run on a copy"));
+        if (i % 2) run = std::move(copy);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a copy of a run is a snapshot: a step run on either leaves the other as it was") {
+    const std::filesystem::path dir = std::filesystem::path(COWLAB_SOURCE_DIR) / "lessons";
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() != ".json") continue;
+        const Lesson l = read_lesson(entry.path());
+        snapshot_each_step(l, {}, l.file + " at defaults");
+        std::map<std::string, double> p;
+        for (const LessonParam& lp : l.params) p[lp.name] = lp.max;
+        snapshot_each_step(l, p, l.file + " at max");
+    }
 }
