@@ -84,6 +84,27 @@ struct ForkResult {
     u64 pages_copied = 0;          // eager fork only
 };
 
+// A fork made a part at a time (the lab runs a fork of a 16 GiB process
+// between frames): fork_begin makes the child's empty address space,
+// fork_step copies VMAs and page tables until so many entries are copied and
+// its last call makes the child a process (done; r is the fork's result).
+// Between steps the machine is whole, the address space being built used by
+// no process; nothing but reads may happen to the machine meanwhile. A fork
+// made so ends exactly as fork() does.
+struct ForkJob {
+    Pid parent = kNoPid;
+    bool eager = false;
+    bool done = false;
+    ForkResult r;                  // r.child: the pid the child will have
+    u64 pages_done = 0, pages_total = 0;   // progress: pages of the VMAs whose tables are copied
+    // Where the copy is.
+    MmId mm;
+    size_t vma = 0;                // index in the parent's VMAs
+    bool in_vma = false;           // that VMA is in the child, its tables copied up to addr
+    u64 addr = 0;
+    u64 nvmas = 0, t0 = 0, pages_before_vma = 0;
+};
+
 struct WaitResult {
     Pid pid = kNoPid;
     int status = 0;
@@ -98,6 +119,8 @@ public:
     Result<Pid> spawn(const Image& image, Pid parent = kNoPid);
     Result<ForkResult> fork(Pid parent);
     Result<ForkResult> fork_eager(Pid parent);   // "fork without COW": copy every private page now
+    Result<ForkJob> fork_begin(Pid parent, bool eager);   // the same, a part at a time: see ForkJob
+    Status fork_step(ForkJob& job, u64 max_entries);
     Result<ForkResult> vfork(Pid parent);
     Result<ForkResult> posix_spawn(Pid parent, const Image& image);
     Status exec(Pid pid, const Image& image);
@@ -194,7 +217,7 @@ private:
     Mm& mm_at(MmId id) { return mms_[id.v]; }
     const Mm& mm_at(MmId id) const { return mms_[id.v]; }
 
-    Result<ForkResult> fork_impl(Pid parent, bool eager);
+    Result<ForkResult> fork_whole(Pid parent, bool eager);
 
     // pagetable.cpp
     // The walk. pmd_entry looks up (nullptr: a level is missing); pmd_alloc and
@@ -210,7 +233,8 @@ private:
     void free_tables(Mm& mm);
     void split_pmd(Mm& mm, u64 addr, Pid pid);
     void unmap_leaf(Mm& mm, u64 entry, bool huge);
-    u64 copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st);
+    u64 copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st, u64& a,
+                   u64 max_entries);
     // One VMA being copied at fork: copy_page_range()'s state.
     struct ForkCopy {
         Mm& dst;

@@ -220,11 +220,15 @@ void Machine::free_tables(Mm& mm) {
 // copy_page_range() for one VMA: the child's tables get the parent's entries,
 // private writable ones write-protected in both (COW); shared ones clean in the
 // child. Eager: private anonymous pages are copied into new frames instead.
-// Returns the present entries copied; st is set on failure (no memory).
-u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st) {
+// From a on, a 2 MiB range at a time, stopping (a where it stopped) once
+// max_entries entries are copied, after at least one range. Returns the
+// present entries copied; st is set on failure (no memory).
+u64 Machine::copy_range(Mm& dst, Mm& src, const Vma& vma, bool eager, ForkResult& r, Pid child, Status& st, u64& a,
+                        u64 max_entries) {
     ForkCopy c{dst, vma, eager, r, fork_allocator(child), st};
     u64 copied = 0;
-    for (u64 a = vma.start; a < vma.end;) {
+    for (const u64 from = a; a < vma.end;) {
+        if (copied >= max_entries && a != from) break;
         const u64 chunk_end = std::min(vma.end, huge_down(a) + kHugeSize);
         u64* sp = pmd_entry(src, a);
         if (!sp || !pte::is_present(*sp)) {

@@ -72,13 +72,21 @@ Result<Pid> Machine::spawn(const Image& image, Pid parent) {
     return pid;
 }
 
-Result<ForkResult> Machine::fork(Pid parent) { return fork_impl(parent, false); }
-Result<ForkResult> Machine::fork_eager(Pid parent) { return fork_impl(parent, true); }
+Result<ForkResult> Machine::fork(Pid parent) { return fork_whole(parent, false); }
+Result<ForkResult> Machine::fork_eager(Pid parent) { return fork_whole(parent, true); }
 
-// dup_mmap(): the child gets a copy of every VMA but MADV_DONTFORK ones,
-// charged to Committed_AS; the page tables of VMAs with anonymous pages are
-// copied (copy_page_range), the others fault in again in the child.
-Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
+Result<ForkResult> Machine::fork_whole(Pid parent, bool eager) {
+    Result<ForkJob> job = fork_begin(parent, eager);
+    if (!job) return job.status();
+    while (!job->done)
+        if (Status st = fork_step(*job, ~u64{0}); !st) return st;
+    return job->r;
+}
+
+// dup_mmap(), begun: the child's address space, empty. The process limit is
+// checked here; the VMAs, their commit charge and their page tables follow in
+// fork_step.
+Result<ForkJob> Machine::fork_begin(Pid parent, bool eager) {
     const char* op = eager ? "fork without COW" : "fork";
     if (Status st = check_pid(parent, op); !st) return st;
     if (live_procs_ >= MachineConfig::kMaxProcesses) {
@@ -86,61 +94,104 @@ Result<ForkResult> Machine::fork_impl(Pid parent, bool eager) {
         return fail(Errc::limit, std::string(op) + ": the model's limit of " +
                                      std::to_string(MachineConfig::kMaxProcesses) + " processes is reached");
     }
-    const u64 t0 = now_ns_;
-    const Pid child = Pid(procs_.size());
-    MmId cmm = new_mm();
-    Mm& cm = mm_at(cmm);
-    Mm& pm = mm_at(proc(parent).mm);
+    ForkJob j;
+    j.parent = parent;
+    j.eager = eager;
+    j.t0 = now_ns_;
+    j.r.child = Pid(procs_.size());
+    j.mm = new_mm();
+    mm_at(j.mm).users = 0;   // no process uses it until the fork ends
+    Mm& cm = mm_at(j.mm);
+    const Mm& pm = mm_at(proc(parent).mm);
     cm.brk_start = pm.brk_start;
     cm.brk = pm.brk;
     cm.mmap_base = pm.mmap_base;
-    ForkResult r;
-    r.child = child;
+    for (const Vma& v : pm.vmas)
+        if (!(v.flags & vmf::dontfork) && !(v.flags & vmf::wipeonfork) && (v.flags & vmf::anon_vma)) j.pages_total += v.pages();
+    return j;
+}
+
+// dup_mmap(), going on: the child gets a copy of every VMA but MADV_DONTFORK
+// ones, charged to Committed_AS; the page tables of VMAs with anonymous pages
+// are copied (copy_page_range), the others fault in again in the child. Stops
+// after max_entries entries (at a 2 MiB boundary); the last step makes the
+// child a process. A failure releases what the fork had made.
+Status Machine::fork_step(ForkJob& j, u64 max_entries) {
+    if (j.done) return fail(Errc::invalid_argument, "fork: this fork is over");
+    const char* op = j.eager ? "fork without COW" : "fork";
+    Mm& cm = mm_at(j.mm);
+    Mm& pm = mm_at(proc(j.parent).mm);
+    ForkResult& r = j.r;
+    const u64 stop_at = r.ptes_copied + std::min(max_entries, ~u64{0} - r.ptes_copied);
     Status st;
-    u64 nvmas = 0;
-    for (const Vma& v : pm.vmas) {
-        if (v.flags & vmf::dontfork) continue;
-        Vma c = v;
-        if (v.flags & vmf::account) {
-            st = charge(cm, v.pages(), &pm);
-            if (!st) {
-                c.flags &= u16(~vmf::account);
-                st.message = std::string(op) + ": " + st.message;
+    while (j.vma < pm.vmas.size() && st) {
+        const Vma& v = pm.vmas[j.vma];
+        const bool copy_tables = !(v.flags & vmf::wipeonfork) && (v.flags & vmf::anon_vma);
+        if (v.flags & vmf::dontfork) {
+            ++j.vma;
+            continue;
+        }
+        if (!j.in_vma) {   // the VMA itself, once
+            Vma c = v;
+            if (v.flags & vmf::account) {
+                st = charge(cm, v.pages(), &pm);
+                if (!st) {
+                    c.flags &= u16(~vmf::account);
+                    st.message = std::string(op) + ": " + st.message;
+                }
             }
-        }
-        if (v.flags & vmf::wipeonfork) c.flags &= u16(~vmf::anon_vma);
-        if (c.file != kNoFile) files_[c.file.v].users++;
-        cm.vmas.push_back(c);
-        ++nvmas;
-        if (!st) break;
-        if (!(v.flags & vmf::wipeonfork) && (v.flags & vmf::anon_vma)) {
-            r.ptes_copied += copy_range(cm, pm, v, eager, r, child, st);
+            if (v.flags & vmf::wipeonfork) c.flags &= u16(~vmf::anon_vma);
+            if (c.file != kNoFile) files_[c.file.v].users++;
+            cm.vmas.push_back(c);
+            ++j.nvmas;
             if (!st) break;
+            j.in_vma = true;
+            j.addr = v.start;
         }
+        if (copy_tables) {
+            r.ptes_copied += copy_range(cm, pm, v, j.eager, r, r.child, st, j.addr, stop_at - std::min(stop_at, r.ptes_copied));
+            if (!st) break;
+            if (j.addr < v.end) {   // the budget is spent inside this VMA
+                j.pages_done = std::min(j.pages_total, j.pages_before_vma + ((j.addr - v.start) >> kPageShift));
+                return {};
+            }
+            j.pages_before_vma += v.pages();
+            j.pages_done = j.pages_before_vma;
+        }
+        j.in_vma = false;
+        ++j.vma;
+        if (r.ptes_copied >= stop_at && j.vma < pm.vmas.size()) return {};
     }
     if (!st) {
-        release_mm(cmm);
-        emit(EventKind::fork_failed, parent);
+        cm.users = 1;
+        release_mm(j.mm);
+        emit(EventKind::fork_failed, j.parent);
+        j.done = true;
         return st;
     }
     if (cm.pgd != kNoTable) ++r.pt_pages;            // pgd_alloc(): not in VmPTE, but a page
     const CostModel& k = cfg_.cost;
     // A huge PMD (copy_huge_pmd: the entry and the page table deposited beside it) has its own cost.
-    advance(k.fork_base_ns + double(nvmas) * k.per_vma_ns + double(r.pt_pages - r.huge_pmds) * k.per_pt_page_ns +
+    advance(k.fork_base_ns + double(j.nvmas) * k.per_vma_ns + double(r.pt_pages - r.huge_pmds) * k.per_pt_page_ns +
             double(r.ptes_copied - r.huge_pmds) * k.per_pte_ns + double(r.huge_pmds) * k.per_huge_pmd_ns);
+    const Pid child = r.child;
+    if (child.v != procs_.size()) invariant_broken("Machine::fork_step", "a process was made while a fork was under way");
+    cm.users = 1;
     Process& p = procs_.emplace_back();
-    const Process& pp = proc(parent);
+    const Process& pp = proc(j.parent);
     p.pid = child;
-    p.parent = parent;
+    p.parent = j.parent;
     p.name = pp.name;
-    p.mm = cmm;
+    p.mm = j.mm;
     p.oom_score_adj = pp.oom_score_adj;
     p.start_ns = now_ns_;
-    proc(parent).children.push_back(child);
+    proc(j.parent).children.push_back(child);
     ++live_procs_;
-    r.time_ns = now_ns_ - t0;
-    emit(eager ? EventKind::fork_eager : EventKind::fork, parent, 0, kNoFrame, child.v);
-    return r;
+    r.time_ns = now_ns_ - j.t0;
+    emit(j.eager ? EventKind::fork_eager : EventKind::fork, j.parent, 0, kNoFrame, child.v);
+    j.done = true;
+    j.pages_done = j.pages_total;
+    return {};
 }
 
 // vfork(): the child runs in the parent's address space (CLONE_VM); the parent

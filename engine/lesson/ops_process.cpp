@@ -29,6 +29,10 @@ Status forked(OpCall& c, Pid parent, const Result<ForkResult>& r) {
     return c.name_process("as", r->child);
 }
 
+// A chunk of a fork: so many page-table entries copied (a 16 GiB process has
+// 4,194,304 of them).
+constexpr u64 kForkChunkEntries = 32768;
+
 Status op_fork(OpCall& c) {
     if (c.has("count")) {   // count: N forks N children named as1 .. asN
         if (!c.cur.state.has_value()) {   // evaluated once: resumed, the count stays what it was
@@ -36,22 +40,39 @@ Status op_fork(OpCall& c) {
             if (!n) return n.status();
             if (*n < 0 || *n > 10000 || *n != std::floor(*n)) return c.error("count: must be a whole number 0 .. 10000");
             c.cur.state = u64(*n);
+            c.cur.inner.resize(1);
         }
         const u64 total = std::any_cast<u64>(c.cur.state);
-        for (u64 i = c.cur.pos; i < total;) {   // one child per chunk
+        for (u64 i = c.cur.pos; i < total;) {   // each child a fork of its own, itself in chunks
             LessonOp one = c.op;
             one.args.erase("count");
             one.args["as"] = c.text("as") + std::to_string(i + 1);
-            if (Status st = c.run_again(one); !st) return st;
+            if (Status st = run_op(c.run, one, c.cur.inner[0], c.budget); !st) return st;
+            if (c.cur.inner[0].more) {
+                c.pause(i, total);
+                c.cur.more = true;
+                return {};
+            }
+            c.cur.inner[0] = {};
             if (++i < total && c.pause(i, total)) return {};
         }
         return {};
     }
     Result<Pid> pid = c.proc("pid");
     if (!pid) return pid.status();
-    Result<bool> eager = c.flag("eager", false);
-    if (!eager) return eager.status();
-    return forked(c, *pid, *eager ? c.run.m.fork_eager(*pid) : c.run.m.fork(*pid));
+    if (!c.cur.state.has_value()) {
+        Result<bool> eager = c.flag("eager", false);
+        if (!eager) return eager.status();
+        Result<ForkJob> job = c.run.m.fork_begin(*pid, *eager);
+        if (!job) return forked(c, *pid, job.status());
+        c.cur.state = std::move(*job);
+    }
+    ForkJob& job = std::any_cast<ForkJob&>(c.cur.state);
+    for (;;) {
+        if (Status st = c.run.m.fork_step(job, kForkChunkEntries); !st) return forked(c, *pid, st);
+        if (job.done) return forked(c, *pid, job.r);
+        if (c.pause(job.pages_done, std::max<u64>(1, job.pages_total))) return {};
+    }
 }
 
 Status op_vfork(OpCall& c) {

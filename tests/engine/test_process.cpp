@@ -244,3 +244,73 @@ TEST_CASE("operations on missing, dead or suspended processes are refused with a
     CHECK(r.message().find("heap") != std::string::npos);
     lab.check();
 }
+
+namespace {
+// A fork made a part at a time: the machine's invariants hold between parts,
+// the child is no process until the last one, and the result is fork()'s.
+ForkResult fork_in_parts(Lab& lab, Pid p, bool eager, int& parts) {
+    Result<ForkJob> job = lab.m.fork_begin(p, eager);
+    REQUIRE_MESSAGE(job.ok(), job.message());
+    const size_t procs = lab.m.pids().size();
+    parts = 0;
+    u64 last = 0;
+    while (!job->done) {
+        REQUIRE(lab.m.fork_step(*job, 1000).ok());
+        ++parts;
+        lab.check();
+        CHECK(job->pages_done >= last);
+        last = job->pages_done;
+        if (!job->done) CHECK(lab.m.pids().size() == procs);
+    }
+    CHECK(job->pages_done == job->pages_total);
+    CHECK_FALSE(lab.m.fork_step(*job, 1000).ok());   // over
+    return job->r;
+}
+}  // namespace
+
+TEST_CASE("a fork made a part at a time ends as fork() does, and the machine is whole between parts") {
+    for (bool eager : {false, true}) {
+        Lab whole(small_config(1 * GiB)), parted(small_config(1 * GiB));
+        for (Lab* lab : {&whole, &parted}) {
+            Pid p = lab->spawn();
+            u64 buf = lab->mmap(p, 24 * MiB);
+            lab->write(p, buf, 24 * MiB);
+            u64 other = lab->mmap(p, 6 * MiB, "other");
+            lab->write(p, other + 2 * MiB, 1 * MiB);
+        }
+        Pid p = whole.m.pids()[0];
+        const ForkResult a = whole.ok(eager ? whole.m.fork_eager(p) : whole.m.fork(p));
+        int parts = 0;
+        const ForkResult b = fork_in_parts(parted, p, eager, parts);
+        CHECK(parts >= 6);   // 6,400 entries, 1,000 at a time (at 2 MiB boundaries)
+        CHECK(a.child == b.child);
+        CHECK(a.ptes_copied == b.ptes_copied);
+        CHECK(a.pt_pages == b.pt_pages);
+        CHECK(a.pages_copied == b.pages_copied);
+        CHECK(a.time_ns == b.time_ns);
+        CHECK(whole.m.now_ns() == parted.m.now_ns());
+        CHECK(whole.m.meminfo().used == parted.m.meminfo().used);
+        CHECK(whole.rollup(a.child).pss() == parted.rollup(b.child).pss());
+        CHECK(whole.rollup(p).pss() == parted.rollup(p).pss());
+        CHECK(whole.m.events().total() == parted.m.events().total());
+    }
+}
+
+TEST_CASE("a fork made in parts that runs out of memory releases what it had made") {
+    MachineConfig cfg = small_config(64 * MiB);
+    Lab lab(cfg);
+    Pid p = lab.spawn();
+    u64 buf = lab.mmap(p, 40 * MiB);
+    lab.write(p, buf, 40 * MiB);
+    const u64 used = lab.m.meminfo().used;
+    Result<ForkJob> job = lab.m.fork_begin(p, true);   // 40 MiB more do not fit
+    REQUIRE(job.ok());
+    Status st;
+    while (!job->done && st) st = lab.m.fork_step(*job, 512);
+    CHECK(st.code() == Errc::no_memory);
+    CHECK(job->done);
+    lab.check();
+    CHECK(lab.m.meminfo().used == used);
+    CHECK(lab.m.pids().size() == 1);
+    CHECK(lab.m.events().count(EventKind::fork_failed) == 1);
+}
