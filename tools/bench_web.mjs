@@ -99,6 +99,8 @@ function printBreakdown(runs) {
 }
 
 const rootArg = process.argv.indexOf('--root');
+const onlyArg = process.argv.indexOf('--only');   // --only ID: play that lesson, nothing else
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : null;
 const root = path.resolve(rootArg > 0 ? process.argv[rootArg + 1] : path.join(REPO, 'build', 'wasm', 'web'));
 
 let gz = 0;
@@ -121,6 +123,15 @@ const server = startServer(root);
 const url = await server.url;
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
 try {
+  if (only) await playLessons(browser, url);
+  else await everything();
+} finally {
+  await browser.close();
+  await server.stop();
+}
+
+// Sizes printed above; then cold load, the page map's frame time, and every lesson played.
+async function everything() {
   const RUNS = 5;
   const loads = [];     // navigation to cowlab.ready resolving in the page (the first frame)
   const harness = [];   // navigation to the test's first look after cowlab.ready (polling, CDP)
@@ -171,9 +182,6 @@ try {
   await measure(1280, 800, 1);
   await measure(2560, 1600, 1);   // every one of the 1,048,576 frames on screen
   await playLessons(browser, url);
-} finally {
-  await browser.close();
-  await server.stop();
 }
 
 // Every lesson at default and at max parameters, played twice: through the page's API, whose
@@ -184,13 +192,14 @@ try {
 // lab causes. Target: no stall over 50 ms.
 async function playLessons(browser, url) {
   console.log('  playing every lesson (target: no stall over 50 ms; heaviest step natively: cowlab-bench-lessons)');
-  console.log('    lesson           params   heaviest step (wasm)   longest frame gap   lab\'s longest frame   engine heap');
+  console.log('    lesson           params   heaviest step (wasm)   longest frame gap   lab\'s longest frame   engine heap   (that frame: its parts, ms)');
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
   await page.goto(url);
   await waitReady(page);
   const lessons = await page.evaluate(() => cowlab.lessons());
   for (const lesson of lessons) {
+    if (only && lesson.id !== only) continue;
     for (const set of ['default', 'max']) {
       const figures = await page.evaluate(async ({ id, set }) => {
         // Max: each parameter's upper end, found by asking for too much and reading the bound.
@@ -238,7 +247,9 @@ async function playLessons(browser, url) {
       const heap = await page.evaluate(() => cowlab.module && cowlab.module.HEAPU8 ? cowlab.module.HEAPU8.length : 0);
       console.log(`    ${lesson.id.padEnd(16)} ${set.padEnd(8)} ${figures.heaviest.toFixed(0).padStart(7)} ms (step ${figures.at})` +
         `   ${Math.max(...gaps).toFixed(0).padStart(9)} ms   ${stats.lab_max_ms.toFixed(0).padStart(13)} ms` +
-        `   ${(heap / 1048576).toFixed(0).padStart(8)} MiB`);
+        `   ${(heap / 1048576).toFixed(0).padStart(8)} MiB` +
+        `   (${stats.lab_max_parts.update.toFixed(0)} update, ${stats.lab_max_parts.work.toFixed(0)} of it work;` +
+        ` ${stats.lab_max_parts.windows.toFixed(0)} windows)`);
     }
   }
   await context.close();

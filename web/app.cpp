@@ -155,7 +155,12 @@ void App::update(double dt) {
 // Then the page hears of whatever changed the lesson (a click, Play, the API).
 void App::update_lesson(double dt) {
     // The player's work runs in slices of a few milliseconds, the lab drawing between them.
-    if (player.busy()) player.work(cow::Budget::until(cow::Budget::Clock::now() + std::chrono::milliseconds(kWorkSliceMs)));
+    work_ms = 0;
+    if (player.busy()) {
+        const auto t0 = cow::Budget::Clock::now();
+        player.work(cow::Budget::until(t0 + std::chrono::milliseconds(kWorkSliceMs)));
+        work_ms = std::chrono::duration<double, std::milli>(cow::Budget::Clock::now() - t0).count();
+    }
     if (!player.notice().empty()) {
         notices.push_back(player.notice());
         player.clear_notice();

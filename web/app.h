@@ -54,11 +54,21 @@ struct App {
     // ... of it, the lab's own: all but GL drawing and the buffer swap (which
     // SwiftShader does on the CPU in headless Chromium): the stall the lab causes.
     double lab_ms_max = 0;
+    // ... and where the longest of those went: App::update (the engine's work
+    // slice among it, work_ms) and the windows (App::draw and ImGui::Render,
+    // the actions of clicks and keys among it).
+    double lab_max_update_ms = 0, lab_max_work_ms = 0, lab_max_draw_ms = 0;
+    double work_ms = 0;                 // this frame's work slice
     long frame_ms_count = 0;
-    void note_frame_time(double ms, double lab_ms) {
+    void note_frame_time(double ms, double lab_ms, double update_ms, double draw_ms) {
         frame_ms_total += ms;
         frame_ms_max = std::max(frame_ms_max, ms);
-        lab_ms_max = std::max(lab_ms_max, lab_ms);
+        if (lab_ms > lab_ms_max) {
+            lab_ms_max = lab_ms;
+            lab_max_update_ms = update_ms;
+            lab_max_work_ms = work_ms;
+            lab_max_draw_ms = draw_ms;
+        }
         ++frame_ms_count;
     }
 

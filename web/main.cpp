@@ -93,7 +93,9 @@ void frame() {
     ImGuiIO& io = ImGui::GetIO();
     if (!(io.DeltaTime > 0)) io.DeltaTime = 1.0f / 60.0f;   // ImGui asserts on a zero step
     ImGui::NewFrame();
+    const auto updating = std::chrono::steady_clock::now();
     cowlab::app().update(double(io.DeltaTime));
+    const auto updated = std::chrono::steady_clock::now();
     cowlab::app().draw();
     ImGui::Render();
     const auto drawing = std::chrono::steady_clock::now();   // from here on: GL's
@@ -113,7 +115,8 @@ void frame() {
     if (first) cowlab::platform::mark("cowlab:frame-1-done");
     const auto ended = std::chrono::steady_clock::now();
     using ms = std::chrono::duration<double, std::milli>;
-    cowlab::app().note_frame_time(ms(ended - started).count(), ms(drawing - started).count());
+    cowlab::app().note_frame_time(ms(ended - started).count(), ms(drawing - started).count(),
+                                  ms(updated - updating).count(), ms(drawing - updated).count());
     if (g_frame_limit >= 0 && cowlab::app().frames_drawn >= g_frame_limit) g_quit = true;
 }
 

@@ -105,6 +105,19 @@ struct ForkJob {
     u64 nvmas = 0, t0 = 0, pages_before_vma = 0;
 };
 
+// An exit made a part at a time, as a fork is (ForkJob): exit_step unmaps so
+// many pages of the address space at a time; its last call is the exit. Ends
+// exactly as exit() does; between steps the process is alive, part unmapped.
+struct ExitJob {
+    Pid pid = kNoPid;
+    int code = 0;
+    bool done = false;
+    u64 pages_done = 0, pages_total = 0;   // progress: pages unmapped of the process's RSS
+    bool zapping = true;           // false: the rest is the teardown's
+    size_t vma = 0;                // where the unmap is
+    u64 addr = 0;
+};
+
 struct WaitResult {
     Pid pid = kNoPid;
     int status = 0;
@@ -121,6 +134,8 @@ public:
     Result<ForkResult> fork_eager(Pid parent);   // "fork without COW": copy every private page now
     Result<ForkJob> fork_begin(Pid parent, bool eager);   // the same, a part at a time: see ForkJob
     Status fork_step(ForkJob& job, u64 max_entries);
+    Result<ExitJob> exit_begin(Pid pid, int code);   // exit, a part at a time: see ExitJob
+    Status exit_step(ExitJob& job, u64 max_pages);
     Result<ForkResult> vfork(Pid parent);
     Result<ForkResult> posix_spawn(Pid parent, const Image& image);
     Status exec(Pid pid, const Image& image);

@@ -322,9 +322,51 @@ void Machine::kill_process(Pid pid, int signal) {
 }
 
 Status Machine::exit(Pid pid, int code) {
+    Result<ExitJob> job = exit_begin(pid, code);
+    if (!job) return job.status();
+    return exit_step(*job, ~u64{0});
+}
+
+Result<ExitJob> Machine::exit_begin(Pid pid, int code) {
     if (Status st = check_pid(pid, "exit"); !st) return st;
     if (code < 0 || code > 255) return fail(Errc::invalid_argument, "exit: status " + std::to_string(code) + " is outside 0..255");
-    teardown(pid, code << 8);
+    ExitJob j;
+    j.pid = pid;
+    j.code = code;
+    const Process& p = proc(pid);
+    if (p.vfork_parent == kNoPid && mm_at(p.mm).users == 1) j.pages_total = mm_at(p.mm).rss();
+    else j.zapping = false;   // the address space stays (a vfork parent's): nothing to unmap first
+    return j;
+}
+
+// exit_mmap()'s unmap first, so many pages a step, in the order release_mm
+// unmaps them: VMA by VMA, up to one whose object its release would free (the
+// last mapping of a shared memory object), where the zapping stops and the
+// teardown goes on at once. Then teardown, which finds those pages unmapped.
+Status Machine::exit_step(ExitJob& j, u64 max_entries) {
+    if (j.done) return fail(Errc::invalid_argument, "exit: this exit is over");
+    if (Status st = check_pid(j.pid, "exit"); !st) return st;
+    Mm& mm = mm_at(proc(j.pid).mm);
+    while (j.zapping && j.vma < mm.vmas.size()) {
+        const Vma& v = mm.vmas[j.vma];
+        if (j.addr < v.start) j.addr = v.start;
+        const u64 rss0 = mm.rss();
+        u64 work = 0, ranges = 0;   // pages unmapped and 2 MiB ranges looked at
+        while (j.addr < v.end && work < max_entries) {
+            const u64 to = std::min(v.end, huge_down(j.addr) + kHugeSize);
+            zap_range(mm, j.addr, to, kNoPid);
+            j.addr = to;
+            work = rss0 - mm.rss() + ++ranges;
+        }
+        j.pages_done += rss0 - mm.rss();
+        if (j.addr < v.end) return {};   // this step's pages are unmapped
+        const bool frees_object = v.file != kNoFile && files_[v.file.v].shmem && files_[v.file.v].users == 1;
+        ++j.vma;
+        if (frees_object) j.zapping = false;
+    }
+    teardown(j.pid, j.code << 8);
+    j.done = true;
+    j.pages_done = j.pages_total;
     return {};
 }
 

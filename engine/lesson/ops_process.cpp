@@ -98,11 +98,21 @@ Status op_exec(OpCall& c) {
 }
 
 Status op_exit(OpCall& c) {
-    Result<Pid> pid = c.proc("pid");
-    if (!pid) return pid.status();
-    Result<double> code = c.num("code", 0, false);
-    if (!code) return code.status();
-    return c.outcome(c.run.m.exit(*pid, int(*code)));
+    if (!c.cur.state.has_value()) {
+        Result<Pid> pid = c.proc("pid");
+        if (!pid) return pid.status();
+        Result<double> code = c.num("code", 0, false);
+        if (!code) return code.status();
+        Result<ExitJob> job = c.run.m.exit_begin(*pid, int(*code));
+        if (!job) return c.outcome(job.status());
+        c.cur.state = std::move(*job);
+    }
+    ExitJob& job = std::any_cast<ExitJob&>(c.cur.state);
+    for (;;) {   // a chunk: as many pages unmapped as a fork's chunk copies entries
+        if (Status st = c.run.m.exit_step(job, kForkChunkEntries); !st) return c.outcome(st);
+        if (job.done) return {};
+        if (c.pause(job.pages_done, std::max<u64>(1, job.pages_total))) return {};
+    }
 }
 
 Status op_wait(OpCall& c) {

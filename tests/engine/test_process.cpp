@@ -314,3 +314,43 @@ TEST_CASE("a fork made in parts that runs out of memory releases what it had mad
     CHECK(lab.m.pids().size() == 1);
     CHECK(lab.m.events().count(EventKind::fork_failed) == 1);
 }
+
+TEST_CASE("an exit made a part at a time ends as exit() does, events in the same order") {
+    std::vector<std::string> logs[2];
+    for (int parted = 0; parted < 2; ++parted) {
+        Lab lab(small_config(1 * GiB));
+        Pid p = lab.spawn();
+        u64 a = lab.mmap(p, 24 * MiB);
+        lab.write(p, a, 24 * MiB);
+        u64 s = lab.mmap_shared(p, 4 * MiB);   // its last user: the exit frees its pages
+        lab.write(p, s, 4 * MiB);
+        u64 b = lab.mmap(p, 8 * MiB, "b");
+        lab.write(p, b, 8 * MiB);
+        Pid c = lab.fork(p);
+        lab.write(c, a, 2 * MiB);
+        const u64 first = lab.m.events().total();
+        if (!parted) {
+            lab.exit(c);
+        } else {
+            Result<ExitJob> job = lab.m.exit_begin(c, 0);
+            REQUIRE(job.ok());
+            int parts = 0;
+            while (!job->done) {
+                REQUIRE(lab.m.exit_step(*job, 1000).ok());
+                ++parts;
+                lab.check();
+                if (!job->done) CHECK(lab.m.process(c)->alive());
+            }
+            CHECK(parts >= 3);
+            CHECK_FALSE(lab.m.exit_step(*job, 1000).ok());
+        }
+        lab.check();
+        CHECK(lab.m.process(c)->state == ProcState::zombie);
+        for (u64 i = first; i < lab.m.events().total(); ++i) {
+            const Event& e = lab.m.events().at(i - lab.m.events().first_seq());
+            logs[parted].push_back(std::string(to_string(e.kind)) + " " + std::to_string(e.frame.v) + " " + std::to_string(e.time_ns));
+        }
+    }
+    CHECK(logs[0].size() > 100);
+    CHECK(logs[0] == logs[1]);
+}
