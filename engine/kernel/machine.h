@@ -105,6 +105,15 @@ struct ForkJob {
     u64 nvmas = 0, t0 = 0, pages_before_vma = 0;
 };
 
+// An address space unmapped a part at a time before exit or exec releases it.
+struct UnmapJob {
+    Pid pid = kNoPid;
+    u64 pages_done = 0, pages_total = 0;   // progress: pages unmapped of the process's RSS
+    bool zapping = true;           // false: the rest is the release's
+    size_t vma = 0;                // where the unmap is
+    u64 addr = 0;
+};
+
 // An exit made a part at a time, as a fork is (ForkJob): exit_step unmaps so
 // many pages of the address space at a time; its last call is the exit. Ends
 // exactly as exit() does; between steps the process is alive, part unmapped.
@@ -112,10 +121,17 @@ struct ExitJob {
     Pid pid = kNoPid;
     int code = 0;
     bool done = false;
-    u64 pages_done = 0, pages_total = 0;   // progress: pages unmapped of the process's RSS
-    bool zapping = true;           // false: the rest is the teardown's
-    size_t vma = 0;                // where the unmap is
-    u64 addr = 0;
+    UnmapJob unmap;
+};
+
+// An exec so: exec_begin loads the new image (where exec can fail), exec_step
+// unmaps the old address space a part at a time; its last call is the exec.
+struct ExecJob {
+    Pid pid = kNoPid;
+    Image image;
+    MmId mm;                       // the new address space, used by no process until the end
+    bool done = false;
+    UnmapJob unmap;
 };
 
 struct WaitResult {
@@ -136,6 +152,8 @@ public:
     Status fork_step(ForkJob& job, u64 max_entries);
     Result<ExitJob> exit_begin(Pid pid, int code);   // exit, a part at a time: see ExitJob
     Status exit_step(ExitJob& job, u64 max_pages);
+    Result<ExecJob> exec_begin(Pid pid, const Image& image);   // exec, a part at a time: see ExecJob
+    Status exec_step(ExecJob& job, u64 max_pages);
     Result<ForkResult> vfork(Pid parent);
     Result<ForkResult> posix_spawn(Pid parent, const Image& image);
     Status exec(Pid pid, const Image& image);
@@ -229,6 +247,8 @@ private:
     Content file_page_content(const File& f, u64 index) const;
     MmId new_mm();
     void release_mm(MmId mm);
+    UnmapJob unmap_begin(Pid pid) const;
+    bool unmap_step(UnmapJob& job, u64 max_entries);
     Mm& mm_at(MmId id) { return mms_[id.v]; }
     const Mm& mm_at(MmId id) const { return mms_[id.v]; }
 

@@ -241,12 +241,38 @@ Result<ForkResult> Machine::posix_spawn(Pid parent, const Image& image) {
 }
 
 Status Machine::exec(Pid pid, const Image& image) {
+    Result<ExecJob> job = exec_begin(pid, image);
+    if (!job) return job.status();
+    return exec_step(*job, ~u64{0});
+}
+
+// The new image is loaded first (exec fails there, the old address space
+// intact); the old one is then unmapped a part at a time and released.
+Result<ExecJob> Machine::exec_begin(Pid pid, const Image& image) {
     if (Status st = check_pid(pid, "exec"); !st) return st;
     MmId nmm = new_mm();
     if (Status st = load_image(mm_at(nmm), image); !st) {
         release_mm(nmm);
         return fail(st.err, "exec: " + st.message);
     }
+    mm_at(nmm).users = 0;   // no process uses it until the exec ends
+    ExecJob j;
+    j.pid = pid;
+    j.image = image;
+    j.mm = nmm;
+    j.unmap = unmap_begin(pid);
+    return j;
+}
+
+Status Machine::exec_step(ExecJob& j, u64 max_pages) {
+    if (j.done) return fail(Errc::invalid_argument, "exec: this exec is over");
+    if (Status st = check_pid(j.pid, "exec"); !st) return st;
+    if (!unmap_step(j.unmap, max_pages)) return {};
+    j.done = true;
+    const Image& image = j.image;
+    const Pid pid = j.pid;
+    const MmId nmm = j.mm;
+    mm_at(nmm).users = 1;
     Process& p = proc(pid);
     MmId old = p.mm;
     p.mm = nmm;
@@ -333,19 +359,34 @@ Result<ExitJob> Machine::exit_begin(Pid pid, int code) {
     ExitJob j;
     j.pid = pid;
     j.code = code;
-    const Process& p = proc(pid);
-    if (p.vfork_parent == kNoPid && mm_at(p.mm).users == 1) j.pages_total = mm_at(p.mm).rss();
-    else j.zapping = false;   // the address space stays (a vfork parent's): nothing to unmap first
+    j.unmap = unmap_begin(pid);
     return j;
 }
 
-// exit_mmap()'s unmap first, so many pages a step, in the order release_mm
-// unmaps them: VMA by VMA, up to one whose object its release would free (the
-// last mapping of a shared memory object), where the zapping stops and the
-// teardown goes on at once. Then teardown, which finds those pages unmapped.
-Status Machine::exit_step(ExitJob& j, u64 max_entries) {
+Status Machine::exit_step(ExitJob& j, u64 max_pages) {
     if (j.done) return fail(Errc::invalid_argument, "exit: this exit is over");
     if (Status st = check_pid(j.pid, "exit"); !st) return st;
+    if (!unmap_step(j.unmap, max_pages)) return {};
+    teardown(j.pid, j.code << 8);
+    j.done = true;
+    return {};
+}
+
+UnmapJob Machine::unmap_begin(Pid pid) const {
+    UnmapJob u;
+    u.pid = pid;
+    const Process& p = proc(pid);
+    if (p.vfork_parent == kNoPid && mm_at(p.mm).users == 1) u.pages_total = mm_at(p.mm).rss();
+    else u.zapping = false;   // the address space stays (a vfork parent's): nothing to unmap first
+    return u;
+}
+
+// exit_mmap()'s unmap, so many pages a step, in the order release_mm unmaps
+// them: VMA by VMA, up to one whose object its release would free (the last
+// mapping of a shared memory object), where the unmapping stops and the
+// release does the rest. true: the release may go on (it finds those pages
+// unmapped).
+bool Machine::unmap_step(UnmapJob& j, u64 max_entries) {
     Mm& mm = mm_at(proc(j.pid).mm);
     while (j.zapping && j.vma < mm.vmas.size()) {
         const Vma& v = mm.vmas[j.vma];
@@ -359,15 +400,14 @@ Status Machine::exit_step(ExitJob& j, u64 max_entries) {
             work = rss0 - mm.rss() + ++ranges;
         }
         j.pages_done += rss0 - mm.rss();
-        if (j.addr < v.end) return {};   // this step's pages are unmapped
+        if (j.addr < v.end) return false;   // this step's pages are unmapped
         const bool frees_object = v.file != kNoFile && files_[v.file.v].shmem && files_[v.file.v].users == 1;
         ++j.vma;
         if (frees_object) j.zapping = false;
     }
-    teardown(j.pid, j.code << 8);
-    j.done = true;
+    j.zapping = false;
     j.pages_done = j.pages_total;
-    return {};
+    return true;
 }
 
 Result<WaitResult> Machine::wait(Pid parent, Pid child) {

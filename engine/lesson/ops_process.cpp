@@ -90,11 +90,21 @@ Status op_posix_spawn(OpCall& c) {
 }
 
 Status op_exec(OpCall& c) {
-    Result<Pid> pid = c.proc("pid");
-    if (!pid) return pid.status();
-    Result<Image> im = c.image();
-    if (!im) return im.status();
-    return c.outcome(c.run.m.exec(*pid, *im));
+    if (!c.cur.state.has_value()) {
+        Result<Pid> pid = c.proc("pid");
+        if (!pid) return pid.status();
+        Result<Image> im = c.image();
+        if (!im) return im.status();
+        Result<ExecJob> job = c.run.m.exec_begin(*pid, *im);
+        if (!job) return c.outcome(job.status());
+        c.cur.state = std::move(*job);
+    }
+    ExecJob& job = std::any_cast<ExecJob&>(c.cur.state);
+    for (;;) {   // a chunk: as many pages unmapped as a fork's chunk copies entries
+        if (Status st = c.run.m.exec_step(job, kForkChunkEntries); !st) return c.outcome(st);
+        if (job.done) return {};
+        if (c.pause(job.unmap.pages_done, std::max<u64>(1, job.unmap.pages_total))) return {};
+    }
 }
 
 Status op_exit(OpCall& c) {
@@ -111,7 +121,7 @@ Status op_exit(OpCall& c) {
     for (;;) {   // a chunk: as many pages unmapped as a fork's chunk copies entries
         if (Status st = c.run.m.exit_step(job, kForkChunkEntries); !st) return c.outcome(st);
         if (job.done) return {};
-        if (c.pause(job.pages_done, std::max<u64>(1, job.pages_total))) return {};
+        if (c.pause(job.unmap.pages_done, std::max<u64>(1, job.unmap.pages_total))) return {};
     }
 }
 

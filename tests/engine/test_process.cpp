@@ -354,3 +354,38 @@ TEST_CASE("an exit made a part at a time ends as exit() does, events in the same
     CHECK(logs[0].size() > 100);
     CHECK(logs[0] == logs[1]);
 }
+
+TEST_CASE("an exec made a part at a time ends as exec() does, events in the same order") {
+    std::vector<std::string> logs[2];
+    for (int parted = 0; parted < 2; ++parted) {
+        Lab lab(small_config(1 * GiB));
+        Pid p = lab.spawn();
+        u64 a = lab.mmap(p, 24 * MiB);
+        lab.write(p, a, 24 * MiB);
+        Pid c = lab.fork(p);
+        lab.write(c, a, 4 * MiB);
+        const u64 first = lab.m.events().total();
+        if (!parted) {
+            lab.ok(lab.m.exec(c, bare_image("ls")));
+        } else {
+            Result<ExecJob> job = lab.m.exec_begin(c, bare_image("ls"));
+            REQUIRE(job.ok());
+            int parts = 0;
+            while (!job->done) {
+                REQUIRE(lab.m.exec_step(*job, 1000).ok());
+                ++parts;
+                lab.check();
+            }
+            CHECK(parts >= 3);
+        }
+        lab.check();
+        CHECK(lab.m.process(c)->name == "ls");
+        CHECK(lab.rollup(c).rss < 1 * MiB);
+        for (u64 i = first; i < lab.m.events().total(); ++i) {
+            const Event& e = lab.m.events().at(i - lab.m.events().first_seq());
+            logs[parted].push_back(std::string(to_string(e.kind)) + " " + std::to_string(e.frame.v) + " " + std::to_string(e.time_ns));
+        }
+    }
+    CHECK(logs[0].size() > 100);
+    CHECK(logs[0] == logs[1]);
+}
