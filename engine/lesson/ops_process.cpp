@@ -89,6 +89,17 @@ Status op_posix_spawn(OpCall& c) {
     return forked(c, *pid, c.run.m.posix_spawn(*pid, *im));
 }
 
+// An exec or exit job run on, a chunk at a time (as many pages unmapped as a
+// fork's chunk copies entries), until it is done or the budget is spent.
+template <class Job, class Step>
+Status unmap_in_parts(OpCall& c, Job& job, Step step) {
+    for (;;) {
+        if (Status st = step(job); !st) return c.outcome(st);
+        if (job.done) return {};
+        if (c.pause(job.unmap.pages_done, std::max<u64>(1, job.unmap.pages_total))) return {};
+    }
+}
+
 Status op_exec(OpCall& c) {
     if (!c.cur.state.has_value()) {
         Result<Pid> pid = c.proc("pid");
@@ -99,12 +110,8 @@ Status op_exec(OpCall& c) {
         if (!job) return c.outcome(job.status());
         c.cur.state = std::move(*job);
     }
-    ExecJob& job = std::any_cast<ExecJob&>(c.cur.state);
-    for (;;) {   // a chunk: as many pages unmapped as a fork's chunk copies entries
-        if (Status st = c.run.m.exec_step(job, kForkChunkEntries); !st) return c.outcome(st);
-        if (job.done) return {};
-        if (c.pause(job.unmap.pages_done, std::max<u64>(1, job.unmap.pages_total))) return {};
-    }
+    return unmap_in_parts(c, std::any_cast<ExecJob&>(c.cur.state),
+                          [&](ExecJob& j) { return c.run.m.exec_step(j, kForkChunkEntries); });
 }
 
 Status op_exit(OpCall& c) {
@@ -117,12 +124,8 @@ Status op_exit(OpCall& c) {
         if (!job) return c.outcome(job.status());
         c.cur.state = std::move(*job);
     }
-    ExitJob& job = std::any_cast<ExitJob&>(c.cur.state);
-    for (;;) {   // a chunk: as many pages unmapped as a fork's chunk copies entries
-        if (Status st = c.run.m.exit_step(job, kForkChunkEntries); !st) return c.outcome(st);
-        if (job.done) return {};
-        if (c.pause(job.unmap.pages_done, std::max<u64>(1, job.unmap.pages_total))) return {};
-    }
+    return unmap_in_parts(c, std::any_cast<ExitJob&>(c.cur.state),
+                          [&](ExitJob& j) { return c.run.m.exit_step(j, kForkChunkEntries); });
 }
 
 Status op_wait(OpCall& c) {

@@ -315,6 +315,18 @@ TEST_CASE("a fork made in parts that runs out of memory releases what it had mad
     CHECK(lab.m.events().count(EventKind::fork_failed) == 1);
 }
 
+namespace {
+// The events since sequence number first: kind, frame and time of each.
+std::vector<std::string> events_since(const Lab& lab, u64 first) {
+    std::vector<std::string> log;
+    for (u64 i = first; i < lab.m.events().total(); ++i) {
+        const Event& e = lab.m.events().at(i - lab.m.events().first_seq());
+        log.push_back(std::string(to_string(e.kind)) + " " + std::to_string(e.frame.v) + " " + std::to_string(e.time_ns));
+    }
+    return log;
+}
+}  // namespace
+
 TEST_CASE("an exit made a part at a time ends as exit() does, events in the same order") {
     std::vector<std::string> logs[2];
     for (int parted = 0; parted < 2; ++parted) {
@@ -346,10 +358,7 @@ TEST_CASE("an exit made a part at a time ends as exit() does, events in the same
         }
         lab.check();
         CHECK(lab.m.process(c)->state == ProcState::zombie);
-        for (u64 i = first; i < lab.m.events().total(); ++i) {
-            const Event& e = lab.m.events().at(i - lab.m.events().first_seq());
-            logs[parted].push_back(std::string(to_string(e.kind)) + " " + std::to_string(e.frame.v) + " " + std::to_string(e.time_ns));
-        }
+        logs[parted] = events_since(lab, first);
     }
     CHECK(logs[0].size() > 100);
     CHECK(logs[0] == logs[1]);
@@ -381,10 +390,7 @@ TEST_CASE("an exec made a part at a time ends as exec() does, events in the same
         lab.check();
         CHECK(lab.m.process(c)->name == "ls");
         CHECK(lab.rollup(c).rss < 1 * MiB);
-        for (u64 i = first; i < lab.m.events().total(); ++i) {
-            const Event& e = lab.m.events().at(i - lab.m.events().first_seq());
-            logs[parted].push_back(std::string(to_string(e.kind)) + " " + std::to_string(e.frame.v) + " " + std::to_string(e.time_ns));
-        }
+        logs[parted] = events_since(lab, first);
     }
     CHECK(logs[0].size() > 100);
     CHECK(logs[0] == logs[1]);
