@@ -93,6 +93,14 @@ void PageMap::upload_codes(const std::vector<cow::u8>& codes) {
     if (&codes != &codes_) codes_ = codes;
     has_selection_ = false;
     total_ = long(codes_.size());
+    // 1,024 frames a row, more when the rows would pass GL's largest texture (a
+    // 49 GiB machine has 12,845,056 frames: 12,544 rows of 1,024, beyond 8,192).
+    GLint max_size = 0;
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
+    tex_width_ = 1024;
+    while (max_size > 0 && tex_width_ < max_size &&
+           (codes_.size() + size_t(tex_width_) - 1) / size_t(tex_width_) > size_t(max_size))
+        tex_width_ *= 2;
     tex_height_ = int((codes_.size() + size_t(tex_width_) - 1) / size_t(tex_width_));
     codes_.resize(size_t(tex_width_) * size_t(tex_height_), 0);
     upload_r8(texture_, codes_.data());

@@ -175,8 +175,40 @@ async function missingWasmPage(browser, url) {
   }
 }
 
+// A machine of 12,845,056 frames (fork-cost at 16 GiB: 49 GiB of RAM, more rows of 1,024 frames
+// than a texture may have): the physical map shows its 16 GiB in use, not an empty map.
+async function bigMachinePage(browser, url, args) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  try {
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${url}?lesson=fork-cost&size_gib=16&step=2`);
+    await waitReady(page);
+    await check('the physical map of a 49 GiB machine shows its used frames (big-machine-map.png)', async () => {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline && await page.evaluate(() => cowlab.busy())) await page.waitForTimeout(50);
+      const info = await page.evaluate(() => cowlab.info());
+      assert(info.total_frames > 8192 * 1024, `the machine has ${info.total_frames} frames`);
+      await page.evaluate(() => cowlab.showView('memory'));
+      await waitFrames(page, 5);
+      const png = await page.screenshot({ clip: { x: 550, y: 420, width: 700, height: 350 } });
+      fs.mkdirSync(args.artifacts, { recursive: true });
+      fs.writeFileSync(path.join(args.artifacts, 'big-machine-map.png'), png);
+      const { width, height, channels, pixels } = decodePng(png);
+      let bluish = 0;   // the palette's "private" cells: blue well above red
+      for (let i = 0; i < width * height * channels; i += channels) if (pixels[i + 2] > 150 && pixels[i + 2] > pixels[i] + 60) bluish++;
+      const share = bluish / (width * height);
+      assert(share > 0.2, `${(share * 100).toFixed(1)}% of the map's pixels are private frames' colour`);
+    });
+    await check('no errors on the big machine\'s page', () => noProblems(problems));
+  } finally {
+    await context.close();
+  }
+}
+
 await runBrowserTest('tests/browser/smoke.mjs', async (browser, url, args) => {
   await labPage(browser, url, args);
+  await bigMachinePage(browser, url, args);
   await hiDpiPage(browser, url);
   await noWebGL2Page(browser, url);
   await missingWasmPage(browser, url);
