@@ -17,6 +17,9 @@ const char* request_gl_context() {
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_ES);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 0);
+    SDL_GL_SetAttribute(SDL_GL_DEPTH_SIZE, 0);   // ImGui and the page map draw in 2D
+    // The page has made this context already (cowlab-page.js, hasWebGL2: alpha, depth, stencil
+    // and antialias all off, as SDL asks here) and the browser hands that one back.
     return "#version 300 es";
 }
 

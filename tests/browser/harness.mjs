@@ -2,6 +2,7 @@
 // playwright-core, one `ok - ...` / `not ok - ...` line per check, PNG decoding.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -66,6 +67,7 @@ export function parseArgs(argv, script = 'tests/browser/smoke.mjs') {
   }
   args.root = path.resolve(args.root);
   args.artifacts = path.resolve(args.artifacts);
+  fs.mkdirSync(args.artifacts, { recursive: true });   // every test writes its screenshots there
   return args;
 }
 

@@ -206,13 +206,13 @@
     return tail.includes(text) ? tail : `${text}\n\n${tail}`;
   }
 
+  // The lab's own context, made here on its canvas with the attributes the lab asks SDL for
+  // (platform_web.cpp, request_gl_context): the lab's getContext later returns this one, so the
+  // check costs no second context.
+  const GL_ATTRIBUTES = { alpha: false, depth: false, stencil: false, antialias: false };
   function hasWebGL2() {
     try {
-      const gl = document.createElement('canvas').getContext('webgl2');
-      if (!gl) return false;
-      const lose = gl.getExtension('WEBGL_lose_context');
-      if (lose) lose.loseContext(); // give the probe's context back right away
-      return true;
+      return !!canvas.getContext('webgl2', GL_ATTRIBUTES);
     } catch (e) {
       return false;
     }
@@ -220,14 +220,25 @@
 
   function kilobytes(n) { return Math.round(n / 1024).toLocaleString('en'); }
 
-  // The wasm's download starts with the page (alongside cowlab.js's, not after it) and is
-  // compiled as its bytes arrive (instantiateStreaming); the bytes are counted for the progress
-  // line on the way. Emscripten reports no progress for the wasm itself.
-  let wasmDownload = null; // {url, response: Promise<Response>}
-  function startWasmDownload(url) {
-    const response = fetch(url, { credentials: 'same-origin' });
-    response.catch(() => {}); // reported when the lab instantiates it
-    wasmDownload = { url, response };
+  // The wasm's download starts with the page's script and it is compiled as its
+  // bytes arrive (compileStreaming), while cowlab.js downloads and runs: the lab instantiates the
+  // compiled module when the runtime asks for it. The bytes are counted for the progress line on
+  // the way; emscripten reports no progress for the wasm itself.
+  let wasmCompile = null; // {url, module: Promise<WebAssembly.Module>}
+  function startWasmCompile(url) {
+    const module = fetch(url, { credentials: 'same-origin' }).then((response) => {
+      if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+      if (response.body && typeof TransformStream === 'function' && WebAssembly.compileStreaming) {
+        return WebAssembly.compileStreaming(countingProgress(response));
+      }
+      return response.arrayBuffer().then((bytes) => {
+        mark('wasm-fetched');
+        setStatus('Starting cowlab…');
+        return WebAssembly.compile(bytes);
+      });
+    });
+    module.catch(() => {}); // reported when the lab instantiates it
+    wasmCompile = { url, module };
   }
 
   function countingProgress(response) {
@@ -253,17 +264,12 @@
   }
 
   async function instantiate(url, imports) {
-    const response = await (wasmDownload && wasmDownload.url === url
-      ? wasmDownload.response : fetch(url, { credentials: 'same-origin' }));
-    wasmDownload = null;
-    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-    if (response.body && typeof TransformStream === 'function' && WebAssembly.instantiateStreaming) {
-      return WebAssembly.instantiateStreaming(countingProgress(response), imports);
-    }
-    const bytes = await response.arrayBuffer();
-    mark('wasm-fetched');
-    setStatus('Starting cowlab…');
-    return WebAssembly.instantiate(bytes, imports);
+    if (!wasmCompile || wasmCompile.url !== url) startWasmCompile(url);
+    const module = await wasmCompile.module;
+    wasmCompile = null;
+    mark('wasm-compiled');
+    const instance = await WebAssembly.instantiate(module, imports);
+    return { instance, module };
   }
 
   // Called after the factory resolves: the app is running once it has rendered a frame.
@@ -361,7 +367,7 @@
   }
 
   mark('webgl-checked');
-  startWasmDownload(new URL('cowlab.wasm', document.baseURI).href);
+  startWasmCompile(new URL('cowlab.wasm', document.baseURI).href);
   const script = document.createElement('script');
   script.src = 'cowlab.js';
   script.async = true;
