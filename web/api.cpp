@@ -30,9 +30,13 @@ cowlab::Player& player() {
     cowlab::app().player.finish();
     return cowlab::app().player;
 }
+// An action's status once its work is done (sliced, a refusal arrives with the work).
 const char* acted(const cow::Status& st) {
     cowlab::app().player.finish();
-    return status_json(st);
+    const cow::Status refused = cowlab::app().player.take_refusal();
+    if (refused.ok()) return status_json(st);
+    cowlab::app().player.clear_notice();   // status_json shows it
+    return status_json(st.ok() ? refused : st);
 }
 
 }  // namespace

@@ -17,9 +17,12 @@ App& app() {
     return instance;
 }
 
-// The lab's player works between frames, within what the platform's memory allows.
+// The lab's player works between frames, within what the platform's memory allows, and
+// refuses an operation over more than 2^26 pages (256 GiB of 4 KiB pages, far past every
+// built-in lesson's maximum: a hostile or careless lesson's 64 TiB read is said so at once).
 App::App() {
     player.set_sliced(true);
+    player.set_work_limit(cow::u64{1} << 26);
     player.set_memory_limit(platform::engine_memory_limit());
     if (platform::engine_memory_limit()) player.set_snapshot_budget(platform::engine_memory_limit() / 4);
 }
@@ -164,6 +167,7 @@ void App::update_lesson(double dt) {
     if (!player.notice().empty()) {
         notices.push_back(player.notice());
         player.clear_notice();
+        (void)player.take_refusal();   // said in the notice
     }
     if (playing && !player.busy()) {
         play_clock += dt;

@@ -26,6 +26,7 @@ const char* errc_name(Errc e) {
         case Errc::killed: return "killed";
         case Errc::not_permitted: return "not_permitted";
         case Errc::malformed: return "malformed";
+        case Errc::over_budget: return "over_budget";
     }
     return "?";
 }

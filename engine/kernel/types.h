@@ -71,6 +71,8 @@ enum class Errc : u8 {
     killed,             // the process was killed while doing this (OOM, SIGSEGV)
     not_permitted,      // EACCES / EPERM (live mode: another user's process)
     malformed,          // input that does not parse (live mode: /proc content)
+    over_budget,        // parameters asking more than can be run (work past the host's budget, a
+                        // dataset larger than the machine): refused before any of it runs
 };
 
 const char* errc_name(Errc e);

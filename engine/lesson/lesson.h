@@ -148,6 +148,11 @@ struct RunState : ExprEnv {
     std::vector<std::string> outcomes;
     u64 step_start_used = 0, step_start_ns = 0;
     std::map<std::string, WorkloadSlot> workloads;   // by kind: "redis", "heaps"
+    // The pages (or objects) one operation may visit, 0: any. A long operation
+    // counts its work before it does any (OpCall::admit) and past this is
+    // refused whole with Errc::over_budget: the lab's player puts back what it
+    // showed and says why, instead of running for minutes.
+    u64 op_work_limit = 0;
 
     // smaps_rollup and smaps of a process, each walked once between two
     // operations: a step's figures and a sum over 32 workers read the same
@@ -242,6 +247,7 @@ public:
     // a caller that knows no step run so far has read it (the Player, from
     // steps_reading()).
     void rebind_param(const std::string& name, double value) { s_.params[name] = value; }
+    void set_work_limit(u64 units) { s_.op_work_limit = units; }   // RunState::op_work_limit
     Pid pid_of(const std::string& name) const { return s_.pid_of(name); }
     const std::vector<std::pair<std::string, Pid>>& named_processes() const { return s_.names; }
     const RunState& state() const { return s_; }

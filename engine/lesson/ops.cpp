@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "units.h"
+
 namespace cow {
 
 const std::vector<OpSpec>& op_table() {
@@ -70,6 +72,13 @@ Status run_op(RunState& run, const LessonOp& op) {
 
 Status OpCall::error(const std::string& why) const {
     return fail(Errc::invalid_argument, op.where + " (" + op.op + "): " + why);
+}
+
+Status OpCall::admit(u64 units, const std::string& what) const {
+    if (!run.op_work_limit || units <= run.op_work_limit) return {};
+    return fail(Errc::over_budget, op.where + " (" + op.op + "): " + format_count(units) + " " + what +
+                                       ", more than the " + format_count(run.op_work_limit) +
+                                       " one operation may take here; choose smaller parameters");
 }
 
 Status OpCall::outcome(const Status& st) {

@@ -79,6 +79,9 @@ struct OpCall {
     }
 
     Status error(const std::string& why) const;           // the lesson's mistake: stops it
+    // Before its first chunk, a long operation says how much it will visit
+    // ("pages to write"): past run.op_work_limit, an over_budget error.
+    Status admit(u64 units, const std::string& what) const;
     Status outcome(const Status& st);                      // the engine's refusal: recorded
     bool has(const std::string& key) const { return op.args.count(key) != 0; }
     const std::string& text(const std::string& key) const; // a required argument as written

@@ -33,6 +33,7 @@ Status op_heap_create(OpCall& c) {
     spec.objects = u64(*n);
     spec.object_bytes = u32(*b);
     spec.tracked = *t;
+    if (Status st = c.admit(spec.objects, "objects to create"); !st) return st;
     Result<ManagedHeap> h = ManagedHeap::create(c.run.m, *pid, spec);
     if (!h) return c.outcome(h.status());
     c.run.regions[c.text("as")] = Region{h->base(*pid), page_up(h->bytes())};

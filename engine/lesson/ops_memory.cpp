@@ -222,6 +222,8 @@ Status access(OpCall& c, Access kind) {
     if (!c.cur.state.has_value()) {
         AccessPlan p;
         if (Status st = plan_access(c, kind, p); !st) return st;
+        const u64 pages = p.pick == AccessPlan::Pick::range ? p.npages : p.count();
+        if (Status st = c.admit(pages, kind == Access::write ? "pages to write" : "pages to read"); !st) return st;
         c.cur.state = std::move(p);
     }
     AccessPlan& p = std::any_cast<AccessPlan&>(c.cur.state);

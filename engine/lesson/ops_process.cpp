@@ -33,12 +33,21 @@ Status forked(OpCall& c, Pid parent, const Result<ForkResult>& r) {
 // 4,194,304 of them).
 constexpr u64 kForkChunkEntries = 32768;
 
+// The page-table entries a fork of pid walks: every slot of its tables.
+u64 table_entries(const Machine& m, Pid pid) {
+    const Mm* mm = m.address_space(pid);
+    return mm ? mm->pt_pages * 512 : 0;
+}
+
 Status op_fork(OpCall& c) {
     if (c.has("count")) {   // count: N forks N children named as1 .. asN
         if (!c.cur.state.has_value()) {   // evaluated once: resumed, the count stays what it was
             Result<double> n = c.num("count", 1, true);
             if (!n) return n.status();
             if (*n < 0 || *n > 10000 || *n != std::floor(*n)) return c.error("count: must be a whole number 0 .. 10000");
+            Result<Pid> parent = c.proc("pid");
+            if (!parent) return parent.status();
+            if (Status st = c.admit(u64(*n) * table_entries(c.run.m, *parent), "page-table entries to copy"); !st) return st;
             c.cur.state = u64(*n);
             c.cur.inner.resize(1);
         }
@@ -61,6 +70,7 @@ Status op_fork(OpCall& c) {
     Result<Pid> pid = c.proc("pid");
     if (!pid) return pid.status();
     if (!c.cur.state.has_value()) {
+        if (Status st = c.admit(table_entries(c.run.m, *pid), "page-table entries to copy"); !st) return st;
         Result<bool> eager = c.flag("eager", false);
         if (!eager) return eager.status();
         Result<ForkJob> job = c.run.m.fork_begin(*pid, *eager);

@@ -4,6 +4,7 @@
 #include "ops.h"
 #include "queries.h"
 #include "redis.h"
+#include "units.h"
 
 namespace cow {
 
@@ -24,7 +25,15 @@ Status op_redis_load(OpCall& c) {
     if (!vb) return vb.status();
     if (*keys < 1 || *keys > 5e7 || *vb < 1 || *vb > 1e6)
         return c.error("keys must be 1 .. 50,000,000 and value_bytes 1 .. 1,000,000");
-    Result<RedisServer> r = RedisServer::load(c.run.m, *pid, {u64(*keys), u32(*vb)});
+    const RedisDataset data{u64(*keys), u32(*vb)};
+    if (Status st = c.admit(data.keys, "keys to load"); !st) return st;
+    // A dataset larger than the machine is said so before loading, not found by the OOM killer.
+    const u64 need = RedisServer::bytes_for(data), ram = c.run.m.config().ram_bytes;
+    if (need > ram)
+        return fail(Errc::over_budget, c.op.where + " (redis_load): " + format_count(data.keys) + " keys of " +
+                                           format_bytes(data.value_bytes) + " need " + format_bytes(need) +
+                                           " of simulated RAM; this machine has " + format_bytes(ram) + ": the dataset does not fit");
+    Result<RedisServer> r = RedisServer::load(c.run.m, *pid, data);
     if (!r) return c.outcome(r.status());
     c.run.workload<RedisWorkload>("redis").servers[c.text("pid")] = std::move(r.value());
     return {};

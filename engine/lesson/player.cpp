@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "report.h"
+#include "units.h"
 
 namespace cow {
 
@@ -96,6 +98,7 @@ Status Player::load_lesson(const Lesson& l, const std::map<std::string, double>&
     lesson_ = l;
     params_ = r->params();
     run_ = std::move(r.value());
+    run_.set_work_limit(work_limit_);
     run_stale_ = false;
     error_.clear();
     history_.clear();
@@ -127,8 +130,7 @@ Status Player::replay(int step, bool run_it) {
     Shown before = shown_now();
     prepare(step + (run_it ? 1 : 0));
     guesses_.clear();
-    start_job(step, run_it, std::move(before));
-    return {};
+    return start_job(step, run_it, std::move(before));
 }
 
 // Makes run_ a run of at most k steps that running on reaches k from.
@@ -149,6 +151,7 @@ void Player::restore(int k) {
     } else {
         Result<LessonRun> r = LessonRun::start(lesson_, params_);   // params_ were checked when set
         run_ = r ? std::move(r.value()) : LessonRun{};
+        run_.set_work_limit(work_limit_);
         error_ = r ? "" : r.message();
     }
     for (const auto& [name, v] : params_) run_.rebind_param(name, v);
@@ -158,7 +161,8 @@ void Player::restore(int k) {
     history_metrics_.assign(known_metrics_.begin(), known_metrics_.begin() + long(std::min(n, known_metrics_.size())));
 }
 
-void Player::start_job(int step, bool run_it, Shown before, int keep_through) {
+Status Player::start_job(int step, bool run_it, Shown before, int keep_through) {
+    refused_ = {};
     job_.active = true;
     job_.from = run_.next_step();
     job_.target = step + (run_it ? 1 : 0);
@@ -170,7 +174,9 @@ void Player::start_job(int step, bool run_it, Shown before, int keep_through) {
     cur_ = step;
     ran_ = false;
     changed();
-    if (!sliced_) finish();
+    if (sliced_) return {};
+    finish();
+    return std::exchange(refused_, Status{});
 }
 
 void Player::work(const Budget& budget) {
@@ -190,6 +196,16 @@ void Player::work(const Budget& budget) {
                 break;
             }
         Result<bool> r = run_.advance(budget);
+        if (!r && r.code() == Errc::over_budget) {   // refused before it ran: put back what was shown
+            refused_ = r.status();
+            const std::string changed_param = param_changes(job_.before.params);
+            cancel();
+            // For the learner: what was not applied, and why (the message without its place in the file).
+            const std::string& m = refused_.message;
+            const size_t at = m.find("): ");
+            notice_ = changed_param.empty() ? m : changed_param + " was not applied: " + (at == std::string::npos ? m : m.substr(at + 3));
+            return;
+        }
         if (!r) error_ = r.message();
         if (over_memory()) {
             const int at = run_.next_step() + (run_.in_step() ? 1 : 0);
@@ -297,6 +313,18 @@ void Player::cancel() {
     changed();
 }
 
+// The parameters that differ from `before`, as the lab shows them: "value size = 4 KiB".
+std::string Player::param_changes(const std::map<std::string, double>& before) const {
+    std::string out;
+    for (const LessonParam& p : lesson_.params) {
+        auto now = params_.find(p.name), was = before.find(p.name);
+        if (now == params_.end() || was == before.end() || now->second == was->second) continue;
+        out += (out.empty() ? "" : ", ") + p.label + " = " +
+               (p.unit == "B" ? format_bytes(u64(now->second)) : format_value(now->second * unit_factor(p.unit), p.unit));
+    }
+    return out;
+}
+
 Player::Progress Player::progress() const {
     Progress p;
     if (!job_.active) return p;
@@ -334,14 +362,12 @@ Status Player::next() {
     if (job_.active) finish();
     if (!ran_) {
         Shown before = shown_now();
-        start_job(cur_, true, std::move(before));
-        return {};
+        return start_job(cur_, true, std::move(before));
     }
     if (cur_ + 1 >= int(lesson_.steps.size())) return fail(Errc::invalid_argument, "this is the last step");
     Shown before = shown_now();
     guesses_.clear();
-    start_job(cur_ + 1, lesson_.steps[size_t(cur_ + 1)].checkpoints.empty(), std::move(before));
-    return {};
+    return start_job(cur_ + 1, lesson_.steps[size_t(cur_ + 1)].checkpoints.empty(), std::move(before));
 }
 
 Status Player::back() {
@@ -375,8 +401,7 @@ Status Player::set_param(const std::string& name, double value) {
     if (!run_stale_) run_.rebind_param(name, value);
     prepare(cur_ + (ran_ ? 1 : 0));
     guesses_.clear();
-    start_job(cur_, ran_, std::move(before), keep);
-    return {};
+    return start_job(cur_, ran_, std::move(before), keep);
 }
 
 Status Player::answer(int checkpoint, double guess) {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <chrono>
@@ -85,6 +86,18 @@ public:
     // refused with a message; a run that grows past it is stopped and put
     // back as it was, and notice() says why.
     void set_memory_limit(u64 bytes) { memory_limit_ = bytes; }
+    // The work one operation may do: pages or objects it visits (0: any, the
+    // default). Parameters that ask more, or a dataset larger than the
+    // machine, are refused before the operation runs (Errc::over_budget):
+    // what was shown is put back and notice() says why; unsliced, the action
+    // returns that error too.
+    void set_work_limit(u64 units) {
+        work_limit_ = units;
+        run_.set_work_limit(units);
+    }
+    // The refusal of the work that ended last, once (ok: none): how a sliced
+    // action's caller that waited for it (the page's API) learns of it.
+    Status take_refusal() { return std::exchange(refused_, Status{}); }
     const std::string& notice() const { return notice_; }
     void clear_notice() { notice_.clear(); }
     struct SnapshotStats {
@@ -173,7 +186,7 @@ private:
     Status replay(int step, bool run_it);
     Status load_lesson(const Lesson& l, const std::map<std::string, double>& params, int step);
     void prepare(int k);
-    void start_job(int step, bool run_it, Shown before, int keep_through = -1);
+    Status start_job(int step, bool run_it, Shown before, int keep_through = -1);
     void restore(int k);               // run_ := the best snapshot at or before k steps (or a fresh run)
     void drop_after(int keep_through); // forget what was run with other parameters
     void step_done(const StepMetrics& m);   // records the step that just ended
@@ -188,6 +201,7 @@ private:
     SnapshotPtr snapshot_now() const;
     Shown shown_now();
     void changed() { ++version_; }
+    std::string param_changes(const std::map<std::string, double>& before) const;
 
     LessonCatalogue lessons_;
     bool loaded_ = false;
@@ -213,6 +227,8 @@ private:
     bool run_stale_ = false;              // run_ has run a step that read a changed parameter
     u64 snapshot_budget_ = 512ull << 20;
     u64 memory_limit_ = 0;
+    u64 work_limit_ = 0;
+    Status refused_;                   // why the last piece of work was put back (over_budget)
     std::string notice_;
     Status check_memory(const Lesson& l, const std::map<std::string, double>& params) const;
     bool over_memory();   // evicts snapshots first; true if the run alone is too big

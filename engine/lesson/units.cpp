@@ -56,6 +56,15 @@ std::string format_value(double v, const std::string& unit) {
     return buf;
 }
 
+std::string format_count(u64 n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
 double unit_factor(const std::string& unit) {
     const Unit* u = find_unit(unit);
     return u && u->display ? u->factor : 1;

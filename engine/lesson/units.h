@@ -36,6 +36,8 @@ bool valid_display_unit(const std::string& name);
 // A value in the quantity's own units, shown in `unit`: format_value(4096, "KiB") == "4 KiB".
 // No unit (or an unknown one): the number itself, "%.3g" unless whole.
 std::string format_value(double v, const std::string& unit);
+// A count with its thousands grouped: format_count(17179869184) == "17,179,869,184".
+std::string format_count(u64 n);
 // How many of the quantity's own units one `unit` is (1 for no or an unknown unit).
 double unit_factor(const std::string& unit);
 // The unit as shown: "µs" for "us", else the name itself.

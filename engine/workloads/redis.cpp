@@ -24,6 +24,24 @@ u32 sds_header(u32 len) { return len < 256 ? 3 : len < 65536 ? 5 : 9; }
 
 }  // namespace
 
+namespace {
+
+u64 allocated(u64 bytes) {   // what alloc() takes for so many bytes
+    for (u32 size : kClasses)
+        if (bytes <= size) return size;
+    return page_up(bytes);
+}
+
+}  // namespace
+
+u64 RedisServer::bytes_for(const RedisDataset& data) {
+    u64 buckets = 4;
+    while (buckets < data.keys) buckets <<= 1;
+    const u64 vb = data.value_bytes;
+    const u64 value = vb <= 44 ? allocated(16 + 3 + vb + 1) : allocated(16) + allocated(sds_header(u32(vb)) + vb + 1);
+    return data.keys * (allocated(24) + allocated(3 + kKeyLen + 1) + value) + allocated(buckets * 8);
+}
+
 u8 RedisServer::class_of(u32 bytes) const {
     for (u8 i = 0; i < classes_.size(); ++i)
         if (bytes <= classes_[i].size) return i;

@@ -76,6 +76,9 @@ class RedisServer {
 public:
     // Maps the server's arena and loads the dataset into process `pid`.
     static Result<RedisServer> load(Machine& m, Pid pid, const RedisDataset& data);
+    // The bytes load() allocates for a dataset, rounded to jemalloc's size
+    // classes, its hash table included: known before anything is mapped.
+    static u64 bytes_for(const RedisDataset& data);
     // Forks a child that saves the dataset while the parent takes the write load.
     Result<BgsaveResult> bgsave(Machine& m, const BgsaveLoad& load);
     // The same a sample at a time (a lesson runs it in slices): begin, then

@@ -206,7 +206,38 @@ async function bigMachinePage(browser, url, args) {
   }
 }
 
+// Parameters that ask more than can be run are refused before anything runs, with the reason:
+// redis-bgsave's 500,000 values of 4 KiB on its default 2 GiB machine.
+async function refusedPage(browser, url, args) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  try {
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${url}?lesson=redis-bgsave`);
+    await waitReady(page);
+    await check('a dataset larger than the machine is refused at once, saying why, and the value is put back ' +
+      '(refused-dataset.png)', async () => {
+      const before = await page.evaluate(() => cowlab.state());
+      const t0 = Date.now();
+      const r = await page.evaluate(() => cowlab.setParam('value_bytes', 4096));
+      const ms = Date.now() - t0;
+      assert(r.error && /500,000 keys of 4 KiB need .* of simulated RAM; this machine has 2 GiB: the dataset does not fit/.test(r.error),
+        `setParam answered ${JSON.stringify(r)}`);
+      assert(ms < 5000, `the refusal took ${ms} ms`);
+      const after = await page.evaluate(() => cowlab.state());
+      assert(after.params.value_bytes === before.params.value_bytes,
+        `value_bytes is ${after.params.value_bytes}, was ${before.params.value_bytes}`);
+      await waitFrames(page, 3);
+      fs.writeFileSync(path.join(args.artifacts, 'refused-dataset.png'), await page.screenshot());
+    });
+    await check('no errors on the refusing page', () => noProblems(problems));
+  } finally {
+    await context.close();
+  }
+}
+
 await runBrowserTest('tests/browser/smoke.mjs', async (browser, url, args) => {
+  await refusedPage(browser, url, args);
   await labPage(browser, url, args);
   await bigMachinePage(browser, url, args);
   await hiDpiPage(browser, url);

@@ -3,6 +3,7 @@
 #include "lab.h"
 #include "player.h"
 #include "report.h"
+#include "redis.h"
 
 using namespace test;
 
@@ -305,4 +306,70 @@ TEST_CASE("a memory limit refuses a machine too big for it and stops a run that 
     CHECK(!R.ran());
     CHECK(R.current() == 0);
     CHECK(R.run().machine().check_invariants().ok());
+}
+
+TEST_CASE("a work limit refuses parameters that ask too much before running them, and puts back what was shown") {
+    for (bool sliced : {false, true}) {
+        CAPTURE(sliced);
+        Player P = player();
+        P.set_sliced(sliced);
+        P.set_work_limit(1000);   // pages one operation may visit
+        REQUIRE(P.load("t", {}).ok());
+        REQUIRE(P.answer(0, 2).ok());
+        REQUIRE(P.next().ok());
+        P.finish();
+        REQUIRE(P.ran());
+        const u64 rss = P.run().machine().meminfo().used;
+        // n = 10: a write of 2,560 pages, refused before any is written.
+        const Status st = P.set_param("n", 10);
+        P.finish();
+        const std::string why = "steps[0].ops[2] (write): 2,560 pages to write, more than the 1,000 one operation may take here";
+        if (sliced) {   // the action only starts the work: the refusal comes with it
+            CHECK(st.ok());
+            CHECK(P.take_refusal().message.find(why) != std::string::npos);
+        } else {
+            CHECK(st.message.find(why) != std::string::npos);
+        }
+        CHECK(P.take_refusal().ok());   // said once
+        CHECK(P.notice() == "N = 10 was not applied: 2,560 pages to write, more than the 1,000 one operation may take here; "
+                            "choose smaller parameters");
+        CHECK(P.params().at("n") == 2);
+        CHECK(P.ran());
+        CHECK(P.current() == 0);
+        CHECK(P.lesson_error().empty());
+        CHECK(P.run().machine().meminfo().used == rss);
+        CHECK(P.checkpoints()[0].has_guess);
+        CHECK(P.run().machine().check_invariants().ok());
+        // Within the limit, the next change runs.
+        P.clear_notice();
+        REQUIRE(P.set_param("n", 3).ok());
+        P.finish();
+        CHECK(P.notice().empty());
+        CHECK(P.params().at("n") == 3);
+        CHECK(P.run().machine().meminfo().used > rss);
+    }
+}
+
+TEST_CASE("a dataset larger than the machine is said so before it is loaded") {
+    const char* lesson = R"L({
+      "id": "r", "title": "R", "summary": "S",
+      "machine": {"ram": "1024 * MiB"},
+      "parameters": [{"name": "vb", "label": "value size", "unit": "B", "min": 16, "max": 4096, "default": 100}],
+      "steps": [{"title": "load", "text": "loaded", "ops": [
+          {"op": "spawn", "as": "redis"},
+          {"op": "redis_load", "pid": "redis", "keys": "1000000", "value_bytes": "vb"}]}]})L";
+    Player P(LessonCatalogue{{"lessons/r.json", lesson}});
+    REQUIRE(P.load("r", {}).ok());   // 1,000,000 keys of 100 B fit in 1 GiB
+    CHECK(P.ran());
+    REQUIRE(P.run().outcomes().empty());
+    const u64 used = P.run().machine().meminfo().used;
+    const Status st = P.set_param("vb", 4096);
+    CHECK(st.code() == Errc::over_budget);
+    const u64 need = RedisServer::bytes_for({1000000, 4096});
+    CHECK(st.message.find("steps[0].ops[1] (redis_load): 1,000,000 keys of 4 KiB need " + format_bytes(need) +
+                          " of simulated RAM; this machine has 1 GiB: the dataset does not fit") != std::string::npos);
+    CHECK(P.params().at("vb") == 100);
+    CHECK(P.ran());
+    CHECK(P.run().machine().meminfo().used == used);
+    CHECK(P.run().outcomes().empty());   // not found by the OOM killer
 }

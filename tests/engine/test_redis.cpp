@@ -41,6 +41,19 @@ TEST_CASE("loading N keys allocates N times a key's size classes plus the bucket
     }
 }
 
+TEST_CASE("what a dataset will allocate is known before it is loaded, and is what loading it allocates") {
+    for (u32 vb : {1u, 44u, 45u, 100u, 4096u, 20000u})
+        for (u64 keys : {1ull, 1000ull, 30000ull}) {
+            if (keys * vb > 32 * MiB) continue;   // the lab machine's RAM is smaller
+            CAPTURE(vb);
+            CAPTURE(keys);
+            Lab lab;
+            const Pid p = lab.spawn();
+            RedisServer r = lab.ok(RedisServer::load(lab.m, p, {keys, vb}));
+            CHECK(RedisServer::bytes_for({keys, vb}) == r.used_memory());
+        }
+}
+
 TEST_CASE("a bad dataset or load is an error, not an abort") {
     Lab lab;
     const Pid p = lab.spawn();

@@ -54,3 +54,12 @@ TEST_CASE("a measured value is shown in its own unit; a difference of bytes in p
     CHECK(format_difference(-3, "") == "-3");
     CHECK(format_difference(1.5, "us") == "+1.5 µs");
 }
+
+TEST_CASE("a count is shown with its thousands grouped") {
+    CHECK(format_count(0) == "0");
+    CHECK(format_count(999) == "999");
+    CHECK(format_count(1000) == "1,000");
+    CHECK(format_count(67108864) == "67,108,864");
+    CHECK(format_count(17179869184ull) == "17,179,869,184");
+    CHECK(format_count(~0ull) == "18,446,744,073,709,551,615");
+}
