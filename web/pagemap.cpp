@@ -84,12 +84,33 @@ bool PageMap::init(std::string* error) {
     return true;
 }
 
+// Only the frames that changed since the last upload are coded again and sent (a
+// 49 GiB machine's 12,845,056 frames took tens of ms a refresh while a step worked).
 void PageMap::upload(const cow::Machine& m) {
-    cow::fill_frame_map(m, codes_);
-    upload_codes(codes_);
+    const bool followed = from_machine_ && long(m.frames().total()) == total_;
+    const std::vector<std::pair<cow::u64, cow::u64>>& changed = follower_.refresh(m);
+    const std::vector<cow::u8>& codes = follower_.codes();
+    if (!followed) {
+        upload_codes(codes);
+        from_machine_ = true;
+        return;
+    }
+    has_selection_ = false;
+    glBindTexture(GL_TEXTURE_2D, texture_);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    const cow::u64 w = cow::u64(tex_width_);
+    for (auto [first, last] : changed) {
+        std::copy(codes.begin() + long(first), codes.begin() + long(last), codes_.begin() + long(first));
+        const cow::u64 row0 = first / w, row1 = (last + w - 1) / w;   // whole rows: codes_ is padded to them
+        codes_.resize(size_t(row1 * w), 0);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, GLint(row0), tex_width_, GLsizei(row1 - row0), GL_RED, GL_UNSIGNED_BYTE,
+                        codes_.data() + row0 * w);
+        codes_.resize(size_t(total_));
+    }
 }
 
 void PageMap::upload_codes(const std::vector<cow::u8>& codes) {
+    from_machine_ = false;   // a picture of something else: the next machine is sent whole
     if (&codes != &codes_) codes_ = codes;
     has_selection_ = false;
     total_ = long(codes_.size());

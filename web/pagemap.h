@@ -52,6 +52,8 @@ private:
     int tex_width_ = 1024, tex_height_ = 0;
     std::vector<cow::u8> codes_;
     long total_ = 0;
+    cow::FrameMapFollower follower_;   // what upload() sends: the frames that changed
+    bool from_machine_ = false;        // the texture holds the follower's codes
     // Set by draw(), read by the callback while ImGui renders.
     int view_cols_ = 1;
     float view_w_ = 0, view_h_ = 0;

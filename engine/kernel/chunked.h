@@ -71,6 +71,12 @@ public:
         }
     }
 
+    // Chunk c as an identity: two arrays whose chunk c is one object hold the
+    // same elements there, since a shared chunk is never written (a reader
+    // that keeps a copy learns which chunks changed since: framemap.h).
+    size_t chunk_count() const { return slots_.size(); }
+    const void* chunk_id(size_t c) const { return slots_[c].chunk; }
+
     // Host memory: every chunk (shared ones too), and the chunks one by one
     // (fn(chunk address, bytes)), so that copies are counted once.
     u64 host_bytes() const { return slots_.size() * (sizeof(Chunk) + sizeof(Slot) + sizeof(std::shared_ptr<Chunk>)); }

@@ -1,6 +1,8 @@
 // framemap.cpp: one byte per frame, for the page map; the palette's names.
 #include "framemap.h"
 
+#include <algorithm>
+
 namespace cow {
 
 namespace {
@@ -37,6 +39,30 @@ FrameCode frame_code(const FrameTable& frames, FrameId f) {
         }
     }
     return FrameCode::free;
+}
+
+const std::vector<std::pair<u64, u64>>& FrameMapFollower::refresh(const Machine& m) {
+    const FrameTable& frames = m.frames();
+    const ChunkedArray<Frame, 14>& now = frames.states();
+    const std::vector<u32>& pmd = frames.pmd_maps();
+    constexpr u64 kChunk = ChunkedArray<Frame, 14>::kChunk, kBlocks = kChunk / kPagesPerHuge;
+    static_assert(kChunk % kPagesPerHuge == 0, "a chunk holds whole 2 MiB blocks");
+    const bool same_machine = held_.size() == now.size() && pmd_maps_.size() == pmd.size();
+    changed_.clear();
+    codes_.resize(frames.total());
+    for (size_t c = 0; c < now.chunk_count(); ++c) {
+        const u64 first = c * kChunk, last = std::min<u64>(frames.total(), first + kChunk);
+        if (same_machine && held_.chunk_id(c) == now.chunk_id(c)) {
+            const size_t b0 = size_t(first / kPagesPerHuge), b1 = std::min(pmd.size(), size_t(b0 + kBlocks));
+            if (std::equal(pmd.begin() + long(b0), pmd.begin() + long(b1), pmd_maps_.begin() + long(b0))) continue;
+        }
+        for (FrameId f{u32(first)}; f.v < last; ++f.v) codes_[f.v] = u8(frame_code(frames, f));
+        if (!changed_.empty() && changed_.back().second == first) changed_.back().second = last;
+        else changed_.emplace_back(first, last);
+    }
+    held_ = now;
+    pmd_maps_ = pmd;
+    return changed_;
 }
 
 void fill_frame_map(const Machine& m, std::vector<u8>& out) {

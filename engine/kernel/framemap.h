@@ -11,6 +11,7 @@
 //   2 shared by 2   5 page cache, unmapped   8 huge page, shared
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "machine.h"
@@ -57,6 +58,27 @@ inline constexpr FrameStyle kFramePalette[kFrameCodeCount] = {
 constexpr const FrameStyle& frame_style(FrameCode c) { return kFramePalette[int(c)]; }
 
 FrameCode frame_code(const FrameTable& frames, FrameId f);
+
+// A machine's frame map kept up to date as it changes: refresh() recomputes
+// only the chunks of 16,384 frames whose state changed since the last one (a
+// chunk the copy kept here still shares is unchanged: chunked.h), so following
+// a 49 GiB machine while a step works costs what the step changed.
+//
+//   FrameMapFollower f;
+//   for (auto [a, b] : f.refresh(m)) upload(f.codes(), a, b);   // frames [a, b) changed
+class FrameMapFollower {
+public:
+    // The ranges of frames whose codes may have changed (all of them the first
+    // time, or when the machine is another one), in order.
+    const std::vector<std::pair<u64, u64>>& refresh(const Machine& m);
+    const std::vector<u8>& codes() const { return codes_; }
+
+private:
+    ChunkedArray<Frame, 14> held_;   // the states as the last refresh saw them
+    std::vector<u32> pmd_maps_;
+    std::vector<u8> codes_;
+    std::vector<std::pair<u64, u64>> changed_;
+};
 
 // Fills out[0 .. frames.total()) with one FrameCode per frame.
 void fill_frame_map(const Machine& m, std::vector<u8>& out);

@@ -142,6 +142,10 @@ public:
         content_.for_each_chunk(fn);
     }
     static u64 host_bytes_for(u64 frame_count);   // of a new table of so many frames
+    // The per-frame state as stored, and the PMD mapcounts per 2 MiB block:
+    // for readers that follow the table as it changes (framemap.h).
+    const ChunkedArray<Frame, 14>& states() const { return frames_; }
+    const std::vector<u32>& pmd_maps() const { return pmd_maps_; }
 
 private:
     struct Block {

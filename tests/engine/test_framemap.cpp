@@ -233,3 +233,44 @@ TEST_CASE("every frame code has a name of its own") {
     }
     CHECK(names.size() == size_t(kFrameCodeCount));
 }
+
+TEST_CASE("a follower of the map recodes only the chunks that changed, and ends as the whole map") {
+    for (bool thp : {false, true}) {
+        CAPTURE(thp);
+        Lab lab(thp ? thp_config() : small_config());
+        FrameMapFollower follow;
+        std::vector<u8> whole;
+        // Refreshes, checks the follower's map against the whole map, and says how many frames it recoded.
+        auto refresh = [&] {
+            u64 recoded = 0;
+            for (auto [a, b] : follow.refresh(lab.m)) {
+                REQUIRE(a < b);
+                recoded += b - a;
+            }
+            fill_frame_map(lab.m, whole);
+            REQUIRE(follow.codes() == whole);
+            return recoded;
+        };
+        CHECK(refresh() == lab.m.frames().total());   // the first time: every frame
+        CHECK(refresh() == 0);                        // nothing changed
+        const Pid p = lab.spawn();
+        const u64 buf = lab.mmap(p, 8 * MiB);
+        lab.write(p, buf, 8 * MiB);
+        CHECK(refresh() > 0);
+        CHECK(refresh() == 0);
+        // After a fork, every frame both map reads shared (huge: its PMD mapcount, kept apart, is compared too).
+        const Pid c = lab.fork(p);
+        const u64 after_fork = refresh();
+        CHECK(after_fork > 0);
+        CHECK(follow.codes()[frame_at(lab, c, buf).v] == u8(thp ? FrameCode::huge_shared : FrameCode::shared2));
+        // One page written: a chunk or two (the copy, a page table), not the machine.
+        lab.write(c, buf, kPageSize);
+        const u64 one = refresh();
+        CHECK(one > 0);
+        CHECK(one <= 3 * ChunkedArray<Frame, 14>::kChunk);
+        lab.check();
+        // Another machine of the same size: every frame again.
+        lab = Lab(thp ? thp_config() : small_config());
+        CHECK(refresh() == lab.m.frames().total());
+    }
+}
