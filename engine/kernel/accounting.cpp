@@ -60,8 +60,12 @@ void accumulate(MemStats& s, FrameKind kind, u64 size, u64 pss, bool dirty, bool
 
 void Machine::account_range(const Mm& mm, const Vma& vma, MemStats& s) const {
     s.size += vma.end - vma.start;
-    for (u64 a = vma.start; a < vma.end;) {
-        const u64 chunk_end = std::min(vma.end, huge_down(a) + kHugeSize);
+    account_pages(mm, vma.start, vma.end, s);
+}
+
+void Machine::account_pages(const Mm& mm, u64 from, u64 to, MemStats& s) const {
+    for (u64 a = from; a < to;) {
+        const u64 chunk_end = std::min(to, huge_down(a) + kHugeSize);
         const u64* pmd = pmd_entry(mm, a);
         if (!pmd || !pte::is_present(*pmd)) {
             a = chunk_end;
@@ -128,12 +132,43 @@ Result<std::vector<VmaStats>> Machine::smaps(Pid pid) const {
 }
 
 Result<MemStats> Machine::smaps_rollup(Pid pid) const {
+    Result<RollupJob> j = rollup_begin(pid);
+    if (!j) return j.status();
+    rollup_step(*j, ~u64{0});
+    return j->s;
+}
+
+Result<RollupJob> Machine::rollup_begin(Pid pid) const {
     if (Status st = check_pid(pid, "smaps_rollup", false); !st) return st;
-    MemStats s;
+    RollupJob j;
+    j.pid = pid;
     const Mm* mm = address_space(pid);
-    if (!mm) return s;
-    for (const Vma& v : mm->vmas) account_range(*mm, v, s);
-    return s;
+    j.done = !mm || mm->vmas.empty();   // a zombie has no address space
+    if (!j.done) j.addr = mm->vmas[0].start;
+    return j;
+}
+
+void Machine::rollup_step(RollupJob& j, u64 max_pages) const {
+    if (j.done) return;
+    const Mm* mm = address_space(j.pid);
+    if (!mm) {
+        j.done = true;
+        return;
+    }
+    // Whole 2 MiB ranges, so that a huge page is counted in one piece.
+    const u64 span = std::max<u64>(kHugeSize, max_pages > (~u64{0} >> kPageShift) ? ~u64{0} : huge_up(max_pages << kPageShift));
+    u64 left = span;
+    while (j.vma < mm->vmas.size() && left > 0) {
+        const Vma& v = mm->vmas[j.vma];
+        if (j.addr == v.start) j.s.size += v.end - v.start;
+        const u64 stop = v.end - j.addr <= left ? v.end : std::min(v.end, huge_down(j.addr + left));
+        const u64 to = stop > j.addr ? stop : std::min(v.end, huge_down(j.addr) + kHugeSize);
+        account_pages(*mm, j.addr, to, j.s);
+        left -= std::min(left, to - j.addr);
+        j.addr = to;
+        if (j.addr >= v.end && ++j.vma < mm->vmas.size()) j.addr = mm->vmas[j.vma].start;
+    }
+    j.done = j.vma >= mm->vmas.size();
 }
 
 Result<ProcStatus> Machine::status(Pid pid) const {
@@ -167,6 +202,10 @@ MemInfo Machine::meminfo() const {
     m.free = frames_.free_count() * kPageSize;
     m.used = m.total - m.free;
     for (FrameId f; f.v < frames_.total(); ++f.v) {
+        if (f.v % kPagesPerHuge == 0 && frames_.block_free(f.v / u32(kPagesPerHuge))) {   // free: nothing to count
+            f.v += u32(kPagesPerHuge) - 1;
+            continue;
+        }
         const Frame& fr = frames_[f];
         switch (fr.kind()) {
             case FrameKind::anon:

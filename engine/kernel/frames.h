@@ -146,6 +146,8 @@ public:
     // for readers that follow the table as it changes (framemap.h).
     const ChunkedArray<Frame, 14>& states() const { return frames_; }
     const std::vector<u32>& pmd_maps() const { return pmd_maps_; }
+    // Whether every frame of 2 MiB block b (frames b * 512 ..) is free: walks skip it.
+    bool block_free(u32 b) const { return b < blocks_.size() && blocks_[b].free == kPagesPerHuge; }
 
 private:
     struct Block {

@@ -105,6 +105,17 @@ struct ForkJob {
     u64 nvmas = 0, t0 = 0, pages_before_vma = 0;
 };
 
+// smaps_rollup a part at a time: the lab's figures after a step walk each
+// process's page tables (a 16 GiB process: 4,194,304 entries). Nothing may
+// change the machine between the parts.
+struct RollupJob {
+    Pid pid = kNoPid;
+    MemStats s;
+    bool done = false;
+    size_t vma = 0;                // where the walk is
+    u64 addr = 0;
+};
+
 // An address space unmapped a part at a time before exit or exec releases it.
 struct UnmapJob {
     Pid pid = kNoPid;
@@ -176,7 +187,9 @@ public:
     std::vector<Pid> pids() const;                 // every process not yet reaped
     const Mm* address_space(Pid pid) const;
     Result<std::vector<VmaStats>> smaps(Pid pid) const;
-    Result<MemStats> smaps_rollup(Pid pid) const;
+    Result<MemStats> smaps_rollup(Pid pid) const;   // rollup_begin, then rollup_step to the end
+    Result<RollupJob> rollup_begin(Pid pid) const;
+    void rollup_step(RollupJob& job, u64 max_pages) const;   // about max_pages of the walk (whole 2 MiB ranges)
     Result<ProcStatus> status(Pid pid) const;
     MemInfo meminfo() const;
     u64 used_bytes() const;   // meminfo().used, without its walk of every frame
@@ -331,7 +344,8 @@ private:
     void kill_process(Pid pid, int signal);
 
     // accounting.cpp
-    void account_range(const Mm& mm, const Vma& vma, MemStats& s) const;
+    void account_range(const Mm& mm, const Vma& vma, MemStats& s) const;   // the VMA's size and its pages
+    void account_pages(const Mm& mm, u64 from, u64 to, MemStats& s) const;   // pages in [from, to) of one VMA
 
     // invariants.cpp: check_invariants, family by family
     struct Census;

@@ -261,6 +261,9 @@ public:
     // machine's figures, each named process's, each "show" expression's.
     StepMetrics metrics_head() const;
     ProcMetrics proc_metrics(size_t i) const;   // of named_processes()[i]
+    // A process's smaps_rollup walked elsewhere (a part at a time: Machine::rollup_step)
+    // for this state of the machine: rollup() and proc_metrics() read it instead of walking.
+    void remember_rollup(Pid pid, const MemStats& s) const { s_.rollups_[pid.v] = s; }
     size_t shown_count() const;
     std::pair<std::string, double> shown(size_t i) const;
     // What the engine refused during the last step (ENOMEM, SIGSEGV, OOM): part

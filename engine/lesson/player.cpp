@@ -229,11 +229,28 @@ void Player::work(const Budget& budget) {
     }
 }
 
+// The pages of a process's walk between two looks at the budget.
+constexpr u64 kMeasurePages = 65536;
+
 bool Player::measure(const Budget& budget) {
     const size_t procs = run_.named_processes().size(), shown = run_.shown_count();
     while (meas_.procs < procs || meas_.shown < shown) {
-        if (meas_.procs < procs) meas_.m.procs.push_back(run_.proc_metrics(meas_.procs++));
-        else meas_.m.shown.push_back(run_.shown(meas_.shown++));
+        if (meas_.procs < procs) {
+            const Pid pid = run_.named_processes()[meas_.procs].second;
+            if (!meas_.rollup) {
+                Result<RollupJob> j = run_.machine().rollup_begin(pid);
+                meas_.rollup = j ? std::move(*j) : RollupJob{.pid = kNoPid, .done = true};   // proc_metrics says why
+            }
+            while (!meas_.rollup->done) {
+                run_.machine().rollup_step(*meas_.rollup, kMeasurePages);
+                if (!meas_.rollup->done && budget.spent()) return false;
+            }
+            if (meas_.rollup->pid != kNoPid) run_.remember_rollup(pid, meas_.rollup->s);
+            meas_.rollup.reset();
+            meas_.m.procs.push_back(run_.proc_metrics(meas_.procs++));
+        } else {
+            meas_.m.shown.push_back(run_.shown(meas_.shown++));
+        }
         if (budget.spent() && (meas_.procs < procs || meas_.shown < shown)) return false;
     }
     return true;

@@ -26,6 +26,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -195,6 +196,7 @@ private:
         bool active = false;
         StepMetrics m;
         size_t procs = 0, shown = 0;
+        std::optional<RollupJob> rollup;   // of process `procs`, walked a part at a time
     };
     bool measure(const Budget& budget);     // true once every figure is taken
     void keep_snapshot();

@@ -19,6 +19,12 @@ inline MachineConfig small_config(u64 ram = 256 * MiB) {
     return c;
 }
 
+inline MachineConfig thp_config() {   // transparent huge pages always
+    MachineConfig c = small_config();
+    c.thp = ThpMode::always;
+    return c;
+}
+
 // A bare image: no libraries, nothing touched at start, so tests count exactly.
 inline Image bare_image(const std::string& name = "prog", u64 bss = 0) {
     Image im;

@@ -1,4 +1,6 @@
 // Accounting: smaps fields, Pss fixed point, USS, VmPTE, meminfo.
+#include <cstring>
+
 #include "lab.h"
 
 using namespace test;
@@ -115,4 +117,34 @@ TEST_CASE("smaps lists VMAs with kernel-style permissions and names") {
     CHECK(stack);
     CHECK(anon);
     CHECK(libc);
+}
+
+TEST_CASE("smaps_rollup taken a part at a time adds up to the rollup taken at once") {
+    for (bool thp : {false, true}) {
+        CAPTURE(thp);
+        Lab lab(thp ? thp_config() : small_config());
+        const Pid a = lab.spawn();
+        const u64 big = lab.mmap(a, 9 * MiB + 3 * kPageSize);   // huge pages and a tail of 4 KiB ones
+        lab.write(a, big, 9 * MiB + 3 * kPageSize);
+        const u64 small = lab.mmap(a, 5 * kPageSize);
+        lab.write(a, small + kPageSize, 2 * kPageSize);
+        const Pid b = lab.fork(a);
+        lab.write(b, big + 3 * kPageSize, kPageSize);   // splits one huge page (THP), copies one page
+        const MemStats whole = lab.ok(lab.m.smaps_rollup(b));
+        for (u64 part : {1ull, 100ull, 511ull, 512ull, 1000ull, 1ull << 20}) {
+            CAPTURE(part);
+            RollupJob j = lab.ok(lab.m.rollup_begin(b));
+            int parts = 0;
+            while (!j.done) {
+                lab.m.rollup_step(j, part);
+                ++parts;
+            }
+            CHECK(std::memcmp(&j.s, &whole, sizeof whole) == 0);
+            if (part <= 512) CHECK(parts >= 5);   // 9 MiB in 2 MiB ranges: it did stop on the way
+        }
+        // A zombie's rollup is empty and done at once.
+        lab.ok(lab.m.exit(b, 0));
+        CHECK(lab.ok(lab.m.rollup_begin(b)).done);
+        lab.check();
+    }
 }

@@ -43,12 +43,6 @@ void check_range(const Lab& lab, Pid p, u64 addr, u64 len, FrameCode code) {
     }
 }
 
-MachineConfig thp_config() {
-    MachineConfig c = small_config();
-    c.thp = ThpMode::always;
-    return c;
-}
-
 }  // namespace
 
 TEST_CASE("a fresh machine's map is free frames, the kernel's reserved frames and the zero page") {
