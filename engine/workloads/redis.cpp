@@ -217,16 +217,16 @@ Result<RedisServer> RedisServer::load(Machine& m, Pid pid, const RedisDataset& d
     if (!table) return table.status();
     r.table_ = *table;
     writes.clear();   // buckets are written as keys land in them
-    r.entries_.resize(data.keys);
-    r.values_.resize(data.keys);
+    r.entries_.resize(data.keys, 0);
+    r.values_.resize(data.keys, Value{});
     for (u64 k = 0; k < data.keys; ++k) {
         Result<u64> e = r.alloc(24, writes);
         Result<u64> key = e ? r.alloc(3 + kKeyLen + 1, writes) : e;
         if (!key) return key.status();
         Result<Value> v = r.new_value(data.value_bytes, writes);
         if (!v) return v.status();
-        r.entries_[k] = *e;
-        r.values_[k] = *v;
+        r.entries_.mut(k) = *e;
+        r.values_.mut(k) = *v;
         u64 h = k * 0x9E3779B97F4A7C15ull;
         writes.push_back(page_down(r.table_ + ((h >> 20) & (buckets - 1)) * 8));
         if (writes.size() >= 65536)
@@ -289,7 +289,7 @@ Status RedisServer::set_keys(Machine& m, u64 count, double zipf_s, u32 new_bytes
             free(*argv_key, class_of(kArgvKey));
             writes.push_back(page_down(entries_[k] + 8));   // dictEntry.v = the new value
             free_value(values_[k]);
-            values_[k] = *nv;
+            values_.mut(k) = *nv;
         }
         count -= n;
     }

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "machine.h"
+#include "chunked.h"
 
 namespace cow {
 
@@ -135,8 +136,9 @@ private:
     u64 meta_ = 0, meta_len_ = 0;                      // slab metadata
     u64 table_ = 0;                                    // dict buckets
     std::vector<SizeClass> classes_;
-    std::vector<u64> entries_;                         // per key: its dictEntry
-    std::vector<Value> values_;                        // per key: its value
+    // Per key, in chunks that a copy of the server (the lab's snapshot) shares until one writes.
+    ChunkedArray<u64, 14> entries_;                    // its dictEntry
+    ChunkedArray<Value, 14> values_;                   // its value
     std::vector<u64> meta_writes_;                     // metadata pages written by frees
     u32 value_bytes_ = 0;
     u64 used_memory_ = 0, dataset_bytes_ = 0;
