@@ -177,13 +177,23 @@ async function missingWasmPage(browser, url) {
 
 // A machine of 12,845,056 frames (fork-cost at 16 GiB: 49 GiB of RAM, more rows of 1,024 frames
 // than a texture may have): the physical map shows its 16 GiB in use, not an empty map.
-async function bigMachinePage(browser, url, args) {
+// The lab opened at `query` in a 1280x800 page of its own: fn(page), then no errors on it.
+async function withLabAt(browser, url, query, what, fn) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   try {
     const page = await context.newPage();
     const problems = watchProblems(page);
-    await page.goto(`${url}?lesson=fork-cost&size_gib=16&step=2`);
+    await page.goto(`${url}${query}`);
     await waitReady(page);
+    await fn(page);
+    await check(`no errors on ${what}`, () => noProblems(problems));
+  } finally {
+    await context.close();
+  }
+}
+
+async function bigMachinePage(browser, url, args) {
+  await withLabAt(browser, url, '?lesson=fork-cost&size_gib=16&step=2', 'the big machine\'s page', async (page) => {
     await check('the physical map of a 49 GiB machine shows its used frames (big-machine-map.png)', async () => {
       const deadline = Date.now() + 120_000;
       while (Date.now() < deadline && await page.evaluate(() => cowlab.busy())) await page.waitForTimeout(50);
@@ -200,21 +210,13 @@ async function bigMachinePage(browser, url, args) {
       const share = bluish / (width * height);
       assert(share > 0.2, `${(share * 100).toFixed(1)}% of the map's pixels are private frames' colour`);
     });
-    await check('no errors on the big machine\'s page', () => noProblems(problems));
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 // Parameters that ask more than can be run are refused before anything runs, with the reason:
 // redis-bgsave's 500,000 values of 4 KiB on its default 2 GiB machine.
 async function refusedPage(browser, url, args) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-  try {
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-    await page.goto(`${url}?lesson=redis-bgsave`);
-    await waitReady(page);
+  await withLabAt(browser, url, '?lesson=redis-bgsave', 'the refusing page', async (page) => {
     await check('a dataset larger than the machine is refused at once, saying why, and the value is put back ' +
       '(refused-dataset.png)', async () => {
       const before = await page.evaluate(() => cowlab.state());
@@ -230,10 +232,7 @@ async function refusedPage(browser, url, args) {
       await waitFrames(page, 3);
       fs.writeFileSync(path.join(args.artifacts, 'refused-dataset.png'), await page.screenshot());
     });
-    await check('no errors on the refusing page', () => noProblems(problems));
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 await runBrowserTest('tests/browser/smoke.mjs', async (browser, url, args) => {
