@@ -18,9 +18,10 @@ const char* keep(std::string s) {
     return g_returned.c_str();
 }
 
-const char* status_json(const cow::Status& st) {
+// An action's status for the page; an error is shown in the lab too (`shown`: what it says there).
+const char* status_json(const cow::Status& st, const std::string& shown = "") {
     if (st) return keep(R"({"ok":true})");
-    cowlab::app().notices.push_back(st.message);
+    cowlab::app().notices.push_back(shown.empty() ? st.message : shown);
     return keep(nlohmann::json{{"error", st.message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -34,9 +35,10 @@ cowlab::Player& player() {
 const char* acted(const cow::Status& st) {
     cowlab::app().player.finish();
     const cow::Status refused = cowlab::app().player.take_refusal();
-    if (refused.ok()) return status_json(st);
-    cowlab::app().player.clear_notice();   // status_json shows it
-    return status_json(st.ok() ? refused : st);
+    if (refused.ok() || !st.ok()) return status_json(st);
+    const std::string shown = cowlab::app().player.notice();   // the learner's words for it
+    cowlab::app().player.clear_notice();
+    return status_json(refused, shown);
 }
 
 }  // namespace
