@@ -335,15 +335,24 @@ Result<RedisServer::Bgsave> RedisServer::bgsave_begin(Machine& m, const BgsaveLo
     return b;
 }
 
-// One sample: the parent's writes up to it, the child's reads, the figures.
+// A part of a sample: at most kSetsPerPart of the parent's SETs up to it; the
+// last part writes the sample's pages, the child reads, and the figures are
+// taken. (A part's SETs copy the chunks of the key tables they touch, fresh
+// memory the first time: parts keep that to a slice of a lab's frame. The
+// pages are written once per sample, as before parts, so the figures are the same.)
 Status RedisServer::bgsave_sample(Machine& m, Bgsave& b) {
-    const int i = b.next++;
+    constexpr u64 kSetsPerPart = 512;
+    const int i = b.next;
     const BgsaveLoad& load = b.load;
     BgsaveResult& res = b.res;
     const u64 target = u64(std::llround(b.total_writes * i / load.samples));
-    if (target > b.done_writes)
-        if (Status st = set_keys(m, target - b.done_writes, load.zipf_s, b.new_bytes, b.writes); !st) return st;
-    b.done_writes = std::max(b.done_writes, target);
+    if (target > b.done_writes) {
+        const u64 n = std::min(target - b.done_writes, kSetsPerPart);
+        if (Status st = set_keys(m, n, load.zipf_s, b.new_bytes, b.writes); !st) return st;
+        b.done_writes += n;
+        if (b.done_writes < target) return {};
+    }
+    ++b.next;
     if (Status st = flush(m, b.writes); !st) return fail(st.err, "redis: the server " + st.message);
     const Process* child = m.process(res.child);
     if (child && child->alive()) {

@@ -95,7 +95,7 @@ public:
         bool done() const { return next > load.samples; }
     };
     Result<Bgsave> bgsave_begin(Machine& m, const BgsaveLoad& load);
-    Status bgsave_sample(Machine& m, Bgsave& b);
+    Status bgsave_sample(Machine& m, Bgsave& b);   // a part of the next sample (at most 512 SETs)
     BgsaveResult bgsave_end(Machine& m, Bgsave& b);
 
     u64 used_memory() const { return used_memory_; }    // INFO used_memory: bytes allocated
@@ -137,8 +137,8 @@ private:
     u64 table_ = 0;                                    // dict buckets
     std::vector<SizeClass> classes_;
     // Per key, in chunks that a copy of the server (the lab's snapshot) shares until one writes.
-    ChunkedArray<u64, 14> entries_;                    // its dictEntry
-    ChunkedArray<Value, 14> values_;                   // its value
+    ChunkedArray<u64, 8> entries_;                     // its dictEntry
+    ChunkedArray<Value, 8> values_;                    // its value
     std::vector<u64> meta_writes_;                     // metadata pages written by frees
     u32 value_bytes_ = 0;
     u64 used_memory_ = 0, dataset_bytes_ = 0;
