@@ -18,6 +18,7 @@
 //     process.h     processes and the images they run
 //     events.h      the event list and its bounded ring
 //     accounting.h  smaps / status / meminfo figures, defined as /proc defines them
+//     mapping.h     several processes' entries over a range, side by side, in rows
 //     machine.h     the machine: operations in, events and query results out
 //                   (which .cpp holds which concept: its opening block)
 //     framemap.h    one byte per frame for the page map, and the frame palette
@@ -46,6 +47,7 @@
 #include "framemap.h"
 #include "frames.h"
 #include "machine.h"
+#include "mapping.h"
 #include "pagetable.h"
 #include "process.h"
 #include "rng.h"

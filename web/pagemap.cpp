@@ -133,14 +133,7 @@ void PageMap::upload_selection(const cow::Machine& m, cow::Pid pid) {
     has_selection_ = mm != nullptr;
     if (!has_selection_ || tex_height_ == 0) return;
     mask_.assign(size_t(tex_width_) * size_t(tex_height_), 0);
-    for (const cow::Vma& v : mm->vmas)
-        for (cow::u64 a = v.start; a < v.end; a += cow::kPageSize) {
-            const cow::u64 e = m.translate(pid, a);
-            if (!cow::pte::is_present(e) || (e & cow::pte::special)) continue;
-            cow::FrameId f = cow::pte::pfn(e);
-            if (e & cow::pte::huge) f = f + cow::u32(cow::pte_index(a));
-            if (f.v < mask_.size()) mask_[f.v] = 255;
-        }
+    m.mark_frames(pid, mask_, 255);
     upload_r8(selection_, mask_.data());
 }
 

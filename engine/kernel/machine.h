@@ -20,6 +20,7 @@
 //   fault.cpp       accesses and the fault handler, one function per kind of fault
 //   oom.cpp         frames for the kernel's paths, reclaim, the OOM killer, commit accounting
 //   accounting.cpp  the queries: smaps, status, meminfo, translate, peek
+//   mapping.cpp     the mapping view's query: several processes' entries side by side
 //   invariants.cpp  check_invariants, one function per family of invariants
 //   machine.cpp     create; events and the clock; dropping a mapping; address-space slots
 //
@@ -35,6 +36,7 @@
 #include "config.h"
 #include "events.h"
 #include "frames.h"
+#include "mapping.h"
 #include "pagetable.h"
 #include "process.h"
 #include "rng.h"
@@ -197,6 +199,12 @@ public:
     Result<u32> peek(Pid pid, u64 addr) const;
     // The leaf entry mapping addr (a PTE, or the PMD of a huge page), 0 if none.
     u64 translate(Pid pid, u64 addr) const;
+    // Several processes' entries over a range, side by side (mapping.cpp, mapping.h).
+    Result<Mapping> mapping(const MappingRequest& request) const;
+    Result<MappingScan> mapping_begin(const MappingRequest& request) const;
+    void mapping_step(MappingScan& scan, u64 max_pages) const;   // about max_pages (whole 2 MiB ranges)
+    // mark[f] = value for every frame the process maps (the zero page left out; frames past mark's end too).
+    void mark_frames(Pid pid, std::vector<u8>& mark, u8 value) const;
     // Every invariant of the machine; the message says which broke and where.
     Status check_invariants() const;
     u64 host_bytes() const;                        // host memory the state uses
