@@ -181,6 +181,11 @@ int check_lessons(const std::vector<std::string>& files) {
                 problems += f + ": " + t.message() + "\n";
                 ok = false;
             }
+            if (const auto& spec = run->lesson().steps[size_t(i)].mapping; spec)
+                if (auto v = run->mapping_view(*spec); !v) {
+                    problems += f + ": steps[" + std::to_string(i) + "]." + v.message() + "\n";
+                    ok = false;
+                }
             checkpoints += int(run->lesson().steps[size_t(i)].checkpoints.size());
             checkpoints_json(*run, i, &ok, &problems);
         }

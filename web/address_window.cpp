@@ -63,6 +63,7 @@ void AddressWindow::draw(App& app) {
     for (const cow::VmaStats& v : *smaps) total += (v.end - v.start) / cow::kPageSize;
     const cow::u64 step = std::max<cow::u64>(1, (total + cow::u64(max_cells) - 1) / cow::u64(max_cells));
     int i = 0;
+    ImVec2 focus_at(-1, -1);   // the cell of the page picked in another view
     for (const cow::VmaStats& v : *smaps) {
         for (cow::u64 a = v.start; a < v.end && i < max_cells; a += step * cow::kPageSize, ++i) {
             const cow::u64 e = m.translate(pid, a);
@@ -75,8 +76,10 @@ void AddressWindow::draw(App& app) {
             const ImU32 c = ImGui::ColorConvertFloat4ToU32(frame_colour(code));
             const float x = origin.x + float(i % cols) * cell, y = origin.y + float(i / cols) * cell;
             dl->AddRectFilled(ImVec2(x, y), ImVec2(x + cell - 1, y + cell - 1), c);
+            if (app.focus.pid == pid && app.focus.addr >= a && app.focus.addr < a + step * cow::kPageSize) focus_at = ImVec2(x, y);
         }
     }
+    if (focus_at.x >= 0) dl->AddRect(ImVec2(focus_at.x - 3, focus_at.y - 3), ImVec2(focus_at.x + cell + 2, focus_at.y + cell + 2), IM_COL32_WHITE, 0, 0, 2.0f);
     ImGui::Dummy(ImVec2(avail_w, float((i + cols - 1) / cols) * cell));
     if (step > 1) ImGui::TextDisabled("one cell per %llu pages", static_cast<unsigned long long>(step));
 }

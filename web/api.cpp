@@ -188,7 +188,50 @@ const char* cowlab_set_zoom(double px) {
     return status_json({});
 }
 
-// view: "memory", "address", "metrics" or "events": the tab shown beside the lesson.
+// What the mapping view shows (its query finished first): the processes, the
+// range, and its rows, each with every process's entries and the frames they map.
+const char* cowlab_mapping_json() {
+    player();
+    return keep(cowlab::app().mapping_window.json(cowlab::app()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// {"processes": ["parent", "child"], "from": address, "to": address}: what the
+// mapping view shows; a field left out keeps what it shows now.
+const char* cowlab_set_mapping(const char* text) {
+    cowlab::App& a = cowlab::app();
+    player();
+    nlohmann::json j = nlohmann::json::parse(text ? text : "", nullptr, false);
+    if (!j.is_object()) return status_json(cow::fail(cow::Errc::invalid_argument, "setMapping: give an object {processes, from, to}"));
+    (void)a.mapping_window.json(a);   // the defaults of this step are chosen first
+    std::vector<std::string> names = a.mapping_window.names;
+    if (j.contains("processes")) {
+        const nlohmann::json& p = j["processes"];
+        if (!p.is_array() || p.empty() || p.size() > cow::kMaxMappingPids)
+            return status_json(cow::fail(cow::Errc::invalid_argument, "setMapping: processes must be 1 to 8 names"));
+        names.clear();
+        for (const nlohmann::json& n : p) {
+            if (!n.is_string() || a.player.run().pid_of(n.get<std::string>()) == cow::kNoPid)
+                return status_json(cow::fail(cow::Errc::invalid_argument, "setMapping: no process named " + n.dump()));
+            names.push_back(n.get<std::string>());
+        }
+    }
+    auto whole = a.mapping_window.zoom;
+    if (j.contains("from") || j.contains("to")) {
+        if (!j.value("from", nlohmann::json()).is_number_unsigned() || !j.value("to", nlohmann::json()).is_number_unsigned())
+            return status_json(cow::fail(cow::Errc::invalid_argument, "setMapping: from and to must both be addresses (whole numbers)"));
+        const cow::u64 from = j["from"].get<cow::u64>(), to = j["to"].get<cow::u64>();
+        if ((from | to) & (cow::kPageSize - 1) || from >= to || to > cow::kUserTop)
+            return status_json(cow::fail(cow::Errc::bad_address, "setMapping: from and to must be page aligned, from below to, in user space"));
+        if (whole.empty()) whole.push_back({from, to});
+        else whole.resize(1);
+        if (whole.front() != std::make_pair(from, to)) whole.push_back({from, to});
+    }
+    a.mapping_window.names = names;
+    a.mapping_window.zoom = whole;
+    return status_json({});
+}
+
+// view: "mapping", "memory", "address", "metrics" or "events": the tab shown beside the lesson.
 const char* cowlab_show_view(const char* view) {
     const std::string v = view ? view : "";
     if (cowlab::app().replay.open) {
@@ -196,8 +239,8 @@ const char* cowlab_show_view(const char* view) {
         cowlab::app().show_view = v == "pages" ? "Pages" : "Metrics";
         return status_json({});
     }
-    const char* label = v == "memory" ? "Physical memory" : v == "address" ? "Address space" : v == "metrics" ? "Metrics" : v == "events" ? "Events" : nullptr;
-    if (!label) return status_json(cow::fail(cow::Errc::invalid_argument, "no view '" + v + "' (memory, address, metrics, events)"));
+    const char* label = v == "mapping" ? "Mapping" : v == "memory" ? "Physical memory" : v == "address" ? "Address space" : v == "metrics" ? "Metrics" : v == "events" ? "Events" : nullptr;
+    if (!label) return status_json(cow::fail(cow::Errc::invalid_argument, "no view '" + v + "' (mapping, memory, address, metrics, events)"));
     cowlab::app().show_view = label;
     return status_json({});
 }

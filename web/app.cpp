@@ -76,9 +76,9 @@ void App::open_query(const std::string& query) {
         else if (key == "step") step_text = value;
         else if (key == "embed") embed = value == "1" || value == "true";
         else if (key == "view") {
-            if (value == "memory" || value == "address" || value == "metrics" || value == "events")
-                show_view = value == "memory" ? "Physical memory" : value == "address" ? "Address space" : value == "metrics" ? "Metrics" : "Events";
-            else notices.push_back("URL: view=" + value + " is not one of memory, address, metrics, events; ignored");
+            if (value == "mapping" || value == "memory" || value == "address" || value == "metrics" || value == "events")
+                show_view = value == "mapping" ? "Mapping" : value == "memory" ? "Physical memory" : value == "address" ? "Address space" : value == "metrics" ? "Metrics" : "Events";
+            else notices.push_back("URL: view=" + value + " is not one of mapping, memory, address, metrics, events; ignored");
         }
         else rest.push_back({key, value});
     }
@@ -239,7 +239,7 @@ void App::draw() {
     const ImVec2 right_pos = wide ? ImVec2(vp->WorkPos.x + left_w + 0.5f * pad, vp->WorkPos.y + pad)
                                   : ImVec2(vp->WorkPos.x + pad, vp->WorkPos.y + H * 0.5f + 0.5f * pad);
     const ImVec2 right_size = wide ? ImVec2(W - left_w - 1.5f * pad, H - 2 * pad) : ImVec2(W - 2 * pad, H * 0.5f - 1.5f * pad);
-    const float proc_h = std::floor(right_size.y * 0.42f);
+    const float proc_h = std::floor(right_size.y * (wide ? 0.42f : 0.36f));   // narrow: the views need the height more
     ImGui::SetNextWindowPos(right_pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(right_size.x, proc_h - 0.5f * pad), ImGuiCond_Always);
     if (ImGui::Begin("Processes", nullptr, fixed)) {
@@ -261,6 +261,7 @@ void App::draw() {
             tab("Pages", [&] { recording_window.draw_pages(*this); });
             tab("Metrics", [&] { recording_window.draw_metrics(*this); });
         } else {
+            tab("Mapping", [&] { mapping_window.draw(*this); });
             tab("Physical memory", [&] { memory_window.draw(*this); });
             tab("Address space", [&] { address_window.draw(*this); });
             tab("Metrics", [&] { metrics_window.draw(*this); });

@@ -38,6 +38,17 @@ struct App {
     bool embed = false;                 // ?embed=1: no chrome, for an iframe
     long frames_drawn = 0;
     std::string selected;               // process selected in the Processes window
+    // A page and its frame picked in one view (mapping, physical memory, address
+    // space), outlined in all of them; `serial` changes with each pick.
+    struct Focus {
+        cow::Pid pid = cow::kNoPid;
+        cow::u64 addr = 0;
+        cow::FrameId frame = cow::kNoFrame;
+        long serial = 0;
+    } focus;
+    void focus_on(cow::Pid pid, cow::u64 addr, cow::FrameId frame) {
+        focus = Focus{pid, addr, frame, focus.serial + 1};
+    }
     long announced_version = -1;        // player state last mirrored to the page
     std::string show_view;              // a tab to bring forward on the next frame (API, URL view=)
     bool playing = false;               // Play: advance by itself every few seconds
@@ -93,6 +104,7 @@ struct App {
     // The windows (windows.h), each with its own state.
     LessonWindow lesson_window;
     ProcessesWindow processes_window;
+    MappingWindow mapping_window;
     MemoryWindow memory_window;
     AddressWindow address_window;
     EventsWindow events_window;

@@ -166,6 +166,12 @@ long PageMap::draw(float height) {
         long rows = long(-io.MouseDelta.y / cell_px);
         first_frame += rows * view_cols_;
     }
+    const long view_rows = std::max(1L, long(size.y / cell_px));
+    if (scroll_to_mark && marked >= 0 && marked < total_) {
+        if (marked < first_frame || marked >= first_frame + view_rows * view_cols_)
+            first_frame = marked - (view_rows / 2) * view_cols_;
+        scroll_to_mark = false;
+    }
     first_frame = std::clamp(first_frame, 0L, std::max(0L, total_ - 1));
     first_frame -= first_frame % view_cols_;
     hover_ = -1;
@@ -174,12 +180,22 @@ long PageMap::draw(float height) {
         long f = first_frame + row * view_cols_ + col;
         if (col < view_cols_ && f >= 0 && f < total_) hover_ = f;
     }
+    clicked = ImGui::IsItemDeactivated() && ImGui::GetMouseDragDelta(ImGuiMouseButton_Left).y == 0 ? hover_ : -1;
     view_w_ = size.x;
     view_h_ = size.y;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
     dl->AddCallback(&PageMap::render_callback, this);
     dl->AddCallback(ImDrawCallback_ResetRenderState, nullptr);
+    // The focused frame, outlined over the shader's cells (a cell of a few pixels needs a ring around it).
+    if (marked >= first_frame && marked < total_) {
+        const long k = marked - first_frame, row = k / view_cols_, col = k % view_cols_;
+        const ImVec2 a(pos.x + float(col) * cell_px, pos.y + float(row) * cell_px);
+        if (a.y < pos.y + size.y) {
+            const float r = std::max(3.0f, cell_px * 0.5f);
+            dl->AddRect(ImVec2(a.x - r, a.y - r), ImVec2(a.x + cell_px + r, a.y + cell_px + r), IM_COL32(255, 255, 255, 255), 0, 0, 2.0f);
+        }
+    }
     dl->PopClipRect();
     return hover_;
 }

@@ -37,6 +37,9 @@ public:
 
     float cell_px = 6.0f;     // zoom
     long first_frame = 0;     // pan (rows scroll by whole rows)
+    long marked = -1;         // a frame outlined (the lab's focus), -1: none
+    bool scroll_to_mark = false;   // on the next draw, pan so that `marked` is in view
+    long clicked = -1;        // set by draw(): the frame clicked (not dragged) on this frame, else -1
 
 private:
     static void render_callback(const ImDrawList* list, const ImDrawCmd* cmd);

@@ -5,6 +5,8 @@
 // what it shows (rebuilt when the machine's or the replay's version changes).
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,38 @@ private:
     void draw_params(App& app);
 };
 
+// mapping_window.cpp: the mechanism: the shown processes' page-table entries
+// as columns, the frames they map between them, a line from each entry to its frame.
+struct MappingWindow {
+    // What is shown: processes by name, and a range; zoom.back() is shown, zoom.front() the whole region.
+    std::vector<std::string> names;
+    std::vector<std::pair<cow::u64, cow::u64>> zoom;
+    std::string chosen_key;                 // the lesson, step and ran that names and zoom were chosen for
+    static constexpr cow::u32 kMaxRows = 64;
+    // The rows shown, and the query for the next ones, taken a part at a time.
+    cow::Mapping shown;
+    long shown_version = -1;
+    std::optional<cow::MappingScan> scan;
+    long scan_version = -1;
+    std::string note;                       // why nothing is shown
+    std::vector<std::string> names_shown;   // of shown.request.pids
+    bool compact = false;                   // little height: the controls on one line, the key on demand
+    void draw(App& app);
+    nlohmann::json json(App& app);          // what it shows, for the page's API (the query finished first)
+    void show_page(App& app, cow::Pid pid, cow::u64 addr);   // zoom to a page's neighbourhood
+
+private:
+    void choose(App& app);
+    void zoom_into(const cow::MappingRow& row);
+    cow::MappingRequest request(const App& app) const;
+    bool refresh(App& app, bool finish);
+    std::string summary() const;
+    void draw_controls(App& app);
+    void draw_rows(App& app, const cow::Machine& m);
+    void draw_row(App& app, const cow::Machine& m, size_t r, const std::vector<float>& col_x, float entry_w,
+                  float frames_x, float frames_w);
+};
+
 // processes_window.cpp: the lesson's named processes with the kernel's figures.
 struct ProcessesWindow {
     void draw(App& app);
@@ -48,10 +82,12 @@ struct MemoryWindow {
     std::vector<std::string> mapper_lines;
     long mappers_version = -1;
     cow::FrameId mappers_frame = cow::kNoFrame;
+    long focus_serial = 0;        // the lab's focus last outlined
     void draw(App& app);
 
 private:
     const std::vector<std::string>& mappers(const App& app, cow::FrameId f);
+    std::pair<cow::Pid, cow::u64> first_mapper(const App& app, cow::FrameId f) const;
 };
 
 // address_window.cpp: the selected process's VMAs with their smaps figures, and its page table.

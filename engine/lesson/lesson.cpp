@@ -198,9 +198,30 @@ JsonStatus parse_checkpoint(const JsonReader& C, const json& c, Checkpoint& cp) 
     return {};
 }
 
+JsonStatus parse_mapping(const JsonReader& S, const json& s, std::optional<MappingSpec>& out) {
+    const json* m = nullptr;
+    if (JsonStatus st = S.object(s, "mapping", m); !st || !m) return st;
+    const JsonReader M = S.at("mapping");
+    if (JsonStatus st = M.only(*m, {"region", "processes", "pages"}); !st) return st;
+    MappingSpec spec;
+    if (JsonStatus st = M.str(*m, "region", spec.region, required(40)); !st) return st;
+    if (!m->contains("processes")) return M.error("processes", "missing (required)");
+    if (JsonStatus st = parse_strings(M, *m, "processes", spec.processes); !st) return st;
+    if (spec.processes.empty() || spec.processes.size() > kMaxMappingPids)
+        return M.error("processes", "must name 1 to 8 processes");
+    double pages = 0;
+    if (JsonStatus st = M.number(*m, "pages", pages); !st) return st;
+    if (pages < 0 || pages > double(u64{1} << 36) || pages != std::floor(pages))
+        return M.error("pages", "must be a whole number of pages, 0 (all) to 2^36");
+    spec.pages = u64(pages);
+    out = std::move(spec);
+    return {};
+}
+
 JsonStatus parse_step(const JsonReader& S, const json& s, LessonStep& step) {
     if (JsonStatus st = S.is_object(s); !st) return st;
-    if (JsonStatus st = S.only(s, {"title", "text", "ops", "checkpoints", "show"}); !st) return st;
+    if (JsonStatus st = S.only(s, {"title", "text", "ops", "checkpoints", "show", "mapping"}); !st) return st;
+    if (JsonStatus st = parse_mapping(S, s, step.mapping); !st) return st;
     if (JsonStatus st = S.str(s, "title", step.title, required(200)); !st) return st;
     if (JsonStatus st = S.str(s, "text", step.text, required(8000)); !st) return st;
     const json* ops = nullptr;

@@ -28,6 +28,7 @@
 #include <any>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,12 +63,22 @@ struct Checkpoint {
     std::string where;
 };
 
+// What the mapping view shows after a step: a region of some named processes,
+// its first `pages` pages at first (0: all of it). A step without one shows
+// the region its events touched.
+struct MappingSpec {
+    std::string region;                        // a region the lesson mapped, or a segment of processes[0]
+    std::vector<std::string> processes;        // 1 to 8 names, in the order shown
+    u64 pages = 0;
+};
+
 struct LessonStep {
     std::string title;
     std::string text;                          // narrative; {expr} is replaced by its value
     std::vector<LessonOp> ops;
     std::vector<Checkpoint> checkpoints;       // asked before the step's operations run
     std::vector<std::string> show;             // expressions the step's metrics list
+    std::optional<MappingSpec> mapping;        // what the mapping view shows after it
 };
 
 struct Lesson {
@@ -249,6 +260,16 @@ public:
     void rebind_param(const std::string& name, double value) { s_.params[name] = value; }
     void set_work_limit(u64 units) { s_.op_work_limit = units; }   // RunState::op_work_limit
     Pid pid_of(const std::string& name) const { return s_.pid_of(name); }
+    // A step's mapping spec resolved against the run as it is: the processes'
+    // pids (those with an address space) and the region. An error says which
+    // name or region is missing.
+    struct MappingView {
+        std::vector<std::string> names;
+        std::vector<Pid> pids;
+        u64 region_from = 0, region_to = 0;    // the whole region
+        u64 to = 0;                            // the end of the part shown first
+    };
+    Result<MappingView> mapping_view(const MappingSpec& spec) const;
     const std::vector<std::pair<std::string, Pid>>& named_processes() const { return s_.names; }
     const RunState& state() const { return s_; }
 

@@ -192,6 +192,25 @@ Result<Region> RunState::region_named(const std::string& name, Pid pid) const {
     return fail(Errc::invalid_argument, "no region named '" + name + "'");
 }
 
+Result<LessonRun::MappingView> LessonRun::mapping_view(const MappingSpec& spec) const {
+    MappingView v;
+    for (const std::string& name : spec.processes) {
+        const Pid pid = s_.pid_of(name);
+        if (pid == kNoPid) return fail(Errc::invalid_argument, "mapping: no process named '" + name + "'");
+        if (!s_.m.address_space(pid)) continue;   // exited, or a zombie: nothing to show
+        v.names.push_back(name);
+        v.pids.push_back(pid);
+    }
+    if (v.pids.empty()) return fail(Errc::not_running, "mapping: none of its processes has an address space now");
+    Result<Region> r = s_.region_named(spec.region, v.pids.front());
+    if (!r) return fail(r.code(), "mapping: region '" + spec.region + "': " + r.message());
+    if (r->len == 0) return fail(Errc::invalid_argument, "mapping: region '" + spec.region + "' is empty");
+    v.region_from = page_down(r->start);
+    v.region_to = page_up(r->start + r->len);
+    v.to = spec.pages && spec.pages < (v.region_to - v.region_from) / kPageSize ? v.region_from + spec.pages * kPageSize : v.region_to;
+    return v;
+}
+
 Result<double> RunState::lookup(const std::string& name) const {
     if (auto it = params.find(name); it != params.end()) return it->second;
     if (auto it = vars.find(name); it != vars.end()) return it->second;

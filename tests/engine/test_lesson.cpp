@@ -241,3 +241,33 @@ TEST_CASE("query functions check their argument counts; machine settings may use
     Result<Lesson> ok = parse_lesson(with(kMinimal, "\"id\": \"t\",", "\"id\": \"t\", \"machine\": {\"ram\": \"max(n, 1) * 256 * MiB\"},"), "t.json");
     CHECK_MESSAGE(ok.ok(), ok.message());
 }
+
+TEST_CASE("a step's mapping spec is checked when read, and resolved against the run after the step") {
+    const std::string step = "\"title\": \"one\",";
+    auto spec = [&](const std::string& m) { return with(kMinimal, step, step + " \"mapping\": " + m + ","); };
+    CHECK(parse_error(spec(R"({"region": "buf"})")) == "bad.json: steps[0].mapping.processes: missing (required)");
+    CHECK(parse_error(spec(R"({"region": "buf", "processes": []})")) ==
+          "bad.json: steps[0].mapping.processes: must name 1 to 8 processes");
+    CHECK(parse_error(spec(R"({"region": "buf", "processes": ["p"], "pages": -1})")) ==
+          "bad.json: steps[0].mapping.pages: must be a whole number of pages, 0 (all) to 2^36");
+    CHECK(parse_error(spec(R"({"region": "buf", "processes": ["p"], "zoom": 2})")) == "bad.json: steps[0].mapping.zoom: unknown field");
+    CHECK(parse_error(spec(R"({"processes": ["p"]})")) == "bad.json: steps[0].mapping.region: missing (required)");
+
+    Result<Lesson> l = parse_lesson(spec(R"({"region": "buf", "processes": ["p"], "pages": 8})"), "t.json");
+    REQUIRE_MESSAGE(l.ok(), l.message());
+    REQUIRE(l->steps[0].mapping);
+    LessonRun run = std::move(LessonRun::start(*l, {}).value());
+    REQUIRE(run.step().ok());
+    Result<LessonRun::MappingView> v = run.mapping_view(*l->steps[0].mapping);
+    REQUIRE_MESSAGE(v.ok(), v.message());
+    CHECK(v->names == std::vector<std::string>{"p"});
+    CHECK(v->region_to - v->region_from == 2 * MiB);
+    CHECK(v->to - v->region_from == 8 * kPageSize);
+    Result<Mapping> m = run.machine().mapping({v->pids, v->region_from, v->to});
+    REQUIRE(m.ok());
+    CHECK(m->row.size() == 8);
+
+    MappingSpec nobody{"buf", {"q"}, 0}, nowhere{"elsewhere", {"p"}, 0};
+    CHECK(run.mapping_view(nobody).message() == "mapping: no process named 'q'");
+    CHECK(run.mapping_view(nowhere).message().find("mapping: region 'elsewhere'") == 0);
+}

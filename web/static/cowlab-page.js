@@ -72,6 +72,8 @@
     state: () => call('cowlab_state_json'),
     metrics: () => call('cowlab_metrics_json'),
     showView: (view) => call('cowlab_show_view', ['string'], [String(view)]),
+    mapping: () => call('cowlab_mapping_json'),
+    setMapping: (spec) => call('cowlab_set_mapping', ['string'], [JSON.stringify(spec || {})]),
     setZoom: (px) => call('cowlab_set_zoom', ['number'], [Number(px)]),
     frameStats: () => call('cowlab_frame_stats_json'),
     controls: () => call('cowlab_controls_json'),
