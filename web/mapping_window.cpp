@@ -168,22 +168,24 @@ bool MappingWindow::refresh(App& app, bool finish) {
 std::string MappingWindow::summary() const {
     u64 pages = 0, shared = 0, absent = 0, ro = 0, present = 0;
     const size_t n = shown.request.pids.size();
-    std::vector<u64> own(n, 0);
+    std::vector<u64> own(n, 0), unmapped(n, 0);
     for (const cow::MappingRow& r : shown.row) {
         pages += r.pages();
         for (const cow::MappingFrames& f : r.frames) {
             if (std::popcount(f.sharers) >= 2) shared += f.pages;
             else own[size_t(std::countr_zero(f.sharers))] += f.pages;
         }
-        for (const cow::MappingCell& c : r.cells) {
-            absent += r.pages() - c.present;
+        for (size_t i = 0; i < n; ++i) {
+            const cow::MappingCell& c = r.cells[i];
+            absent += c.in_vma - std::min(c.in_vma, c.present);
+            unmapped[i] += r.pages() - c.in_vma;
             present += c.present;
             ro += c.present - c.writable;
         }
     }
     std::string s = count(pages) + (pages == 1 ? " page" : " pages");
     if (n >= 2) {
-        s += ": " + count(shared) + " mapped by " + (n == 2 ? "both" : "several") + " processes to the same frame" + (shared == 1 ? "" : "s");
+        s += ": " + (shared ? count(shared) : std::string("none")) + " mapped by " + (n == 2 ? "both" : "several") + " processes to the same frame" + (shared == 1 ? "" : "s");
         std::string owners;
         for (size_t i = 0; i < n; ++i)
             if (own[i]) owners += std::string(owners.empty() ? "" : ", ") + names_shown[i] + " " + count(own[i]);
@@ -193,6 +195,8 @@ std::string MappingWindow::summary() const {
     }
     s += ". " + count(ro) + " of the " + count(present) + " present entries are read-only: a write to them traps";
     if (absent) s += "; " + count(absent) + " entries are not present (no frame yet)";
+    for (size_t i = 0; i < n; ++i)
+        if (unmapped[i]) s += "; " + names_shown[i] + " maps nothing at " + count(unmapped[i]) + (unmapped[i] == 1 ? " page" : " pages");
     return s + ".";
 }
 
