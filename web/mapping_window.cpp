@@ -256,6 +256,7 @@ void MappingWindow::draw(App& app) {
         names_shown.push_back(nm);
     }
     ImGui::TextWrapped("%s", summary().c_str());
+    draw_events(app);
     if (shown.rows != cow::Mapping::Rows::pages && !compact)
         ImGui::TextDisabled(shown.rows == cow::Mapping::Rows::runs ? "A row is a run of alike pages: click one to see its pages."
                                                                   : "A row is a part of the range, counted: click one to zoom in.");
@@ -265,6 +266,64 @@ void MappingWindow::draw(App& app) {
         ImGui::PopStyleColor();
     }
     draw_rows(app, m);
+}
+
+// The step's events, one at a time: a sentence for each, its page and frame
+// picked (and zoomed to) as the student walks them with the arrows.
+void MappingWindow::draw_events(App& app) {
+    const cow::Player& P = app.player;
+    const cow::EventLog& log = P.run().machine().events();
+    if (story_version != P.version()) {
+        story_version = P.version();
+        story.clear();
+        event_at = -1;
+        const cow::u64 first = P.run().state().step_first_event;
+        if (P.ran())
+            for (cow::u64 i = first > log.first_seq() ? first - log.first_seq() : 0; i < log.size(); ++i)
+                if (cow::is_story(log.at(i).kind)) story.push_back(i);
+        lost = P.ran() && first < log.first_seq() ? log.first_seq() - first : 0;
+    }
+    if (story.empty()) return;
+    auto name = [&](cow::Pid pid) {
+        for (const auto& [n, p] : P.run().named_processes())
+            if (p == pid) return n;
+        return "pid " + std::to_string(pid.v);
+    };
+    int moved = 0;
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("This step's events: %s%s", count(story.size()).c_str(), lost ? " (the oldest are no longer kept)" : "");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(event_at <= 0);
+    if (ImGui::ArrowButton("##prev_event", ImGuiDir_Left)) moved = -1;
+    ImGui::EndDisabled();
+    app.note_control("mapping:prev-event");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(event_at + 1 >= int(story.size()));
+    if (ImGui::ArrowButton("##next_event", ImGuiDir_Right)) moved = 1;
+    ImGui::EndDisabled();
+    app.note_control("mapping:next-event");
+    if (story.size() > 16) {   // a big step: jump to any one
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(std::min(220.0f, ImGui::GetContentRegionAvail().x));
+        int k = std::max(event_at, 0) + 1;
+        if (ImGui::SliderInt("##event", &k, 1, int(story.size()), "event %d")) {
+            event_at = k - 2;
+            moved = 1;
+        }
+    }
+    if (moved) {
+        event_at = std::clamp(event_at + moved, 0, int(story.size()) - 1);
+        const cow::Event& e = log.at(story[size_t(event_at)]);
+        app.focus_on(e.pid, cow::page_down(e.addr), e.frame);
+        const bool in_view = !zoom.empty() && e.addr >= zoom.back().first && e.addr < zoom.back().second;
+        if (e.addr && !in_view) show_page(app, e.pid, e.addr);
+    }
+    if (event_at >= 0) {
+        const cow::Event& e = log.at(story[size_t(event_at)]);
+        ImGui::TextWrapped("%d of %s: %s.", event_at + 1, count(story.size()).c_str(), cow::explain(e, name).c_str());
+    } else {
+        ImGui::TextDisabled("Walk them with the arrows: each is one thing the kernel did.");
+    }
 }
 
 void MappingWindow::draw_rows(App& app, const cow::Machine& m) {
@@ -456,6 +515,16 @@ nlohmann::json MappingWindow::json(App& app) {
         j["rows"].push_back(std::move(row));
     }
     j["summary"] = summary();
+    j["step_events"] = story.size();
+    if (event_at >= 0 && size_t(event_at) < story.size()) {
+        const cow::Event& e = app.player.run().machine().events().at(story[size_t(event_at)]);
+        auto name = [&](cow::Pid pid) {
+            for (const auto& [n, p] : app.player.run().named_processes())
+                if (p == pid) return n;
+            return "pid " + std::to_string(pid.v);
+        };
+        j["event"] = {{"at", event_at + 1}, {"kind", cow::to_string(e.kind)}, {"sentence", cow::explain(e, name)}};
+    }
     if (app.focus.pid != cow::kNoPid || app.focus.frame != cow::kNoFrame)
         j["focus"] = {{"pid", app.focus.pid.v}, {"addr", app.focus.addr}, {"frame", app.focus.frame == cow::kNoFrame ? -1 : long(app.focus.frame.v)}};
     return j;

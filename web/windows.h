@@ -53,6 +53,11 @@ struct MappingWindow {
     std::string note;                       // why nothing is shown
     std::vector<std::string> names_shown;   // of shown.request.pids
     bool compact = false;                   // little height: the controls on one line, the key on demand
+    // The last step's events a learner walks one at a time (indices into the ring).
+    std::vector<cow::u64> story;
+    long story_version = -1;
+    int event_at = -1;                      // the one shown, -1: none yet
+    cow::u64 lost = 0;                      // the step's events the ring no longer keeps
     void draw(App& app);
     nlohmann::json json(App& app);          // what it shows, for the page's API (the query finished first)
     void show_page(App& app, cow::Pid pid, cow::u64 addr);   // zoom to a page's neighbourhood
@@ -64,6 +69,7 @@ private:
     bool refresh(App& app, bool finish);
     std::string summary() const;
     void draw_controls(App& app);
+    void draw_events(App& app);
     void draw_rows(App& app, const cow::Machine& m);
     void draw_row(App& app, const cow::Machine& m, size_t r, const std::vector<float>& col_x, float entry_w,
                   float frames_x, float frames_w);

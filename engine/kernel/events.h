@@ -9,6 +9,8 @@
 #pragma once
 
 #include <array>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "chunked.h"
@@ -70,6 +72,15 @@ struct Event {
     FrameId frame = kNoFrame;
     EventKind kind{};
 };
+
+// What the event did, in one sentence for a learner: "child writes
+// 0x555555560000: the frame was shared, so the kernel copied it to frame 1,567
+// and mapped the copy writable". name(pid) says what to call a process.
+// (events.cpp)
+std::string explain(const Event& e, const std::function<std::string(Pid)>& name);
+// The kinds a learner follows step by step (a fault, a fork, an exec...), not
+// the allocations and frees each of them makes.
+bool is_story(EventKind k);
 
 class EventLog {
 public:

@@ -158,6 +158,7 @@ struct RunState : ExprEnv {
     AccessResult last_access;
     std::vector<std::string> outcomes;
     u64 step_start_used = 0, step_start_ns = 0;
+    u64 step_first_event = 0;                 // the event log's total when the step began
     std::map<std::string, WorkloadSlot> workloads;   // by kind: "redis", "heaps"
     // The pages (or objects) one operation may visit, 0: any. A long operation
     // counts its work before it does any (OpCall::admit) and past this is

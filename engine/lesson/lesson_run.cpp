@@ -61,6 +61,7 @@ Status LessonRun::begin_step() {
     s_.outcomes.clear();
     s_.step_start_used = s_.m.used_bytes();
     s_.step_start_ns = s_.m.now_ns();
+    s_.step_first_event = s_.m.events().total();
     in_step_ = true;
     op_ = 0;
     cursor_ = {};

@@ -95,6 +95,19 @@ async function student(browser, url, args) {
       await shot(page, args, 'mapping-3-write.png');
     });
 
+    await check('the step\'s event, walked with the arrow, says the child\'s write copied the page to its new frame', async () => {
+      const c = await page.evaluate(() => cowlab.controls());
+      const next = c['mapping:next-event'];
+      assert(next, 'the next-event arrow is drawn');
+      await clickLab(page, (next[0] + next[2]) / 2, (next[1] + next[3]) / 2);
+      const m = await mapping(page);
+      assert(m.step_events === 1 && m.event && m.event.kind === 'cow_copy', `events ${m.step_events}: ${JSON.stringify(m.event)}`);
+      const copy = m.rows[0].entries[1].first_frame.toLocaleString('en-US');
+      assert(m.event.sentence.startsWith('child writes 0x') && m.event.sentence.includes(`copies the page to frame ${copy}`), m.event.sentence);
+      assert(m.focus && m.focus.frame === m.rows[0].entries[1].first_frame, `focus ${JSON.stringify(m.focus)}`);
+      await shot(page, args, 'mapping-3-event.png');
+    });
+
     await check('clicking the child\'s entry picks its page and frame; the physical map outlines that frame', async () => {
       const c = await page.evaluate(() => cowlab.controls());
       const box = c['mapping:r0:e1'];

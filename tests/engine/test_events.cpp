@@ -89,3 +89,32 @@ TEST_CASE("the cost model charges a COW fork of 1 GiB its page tables, and an ea
     CHECK(double(cow.time_ns) <= model * 1.01 + 1000);
     CHECK(double(eager.time_ns) >= double(cow.time_ns) + k.copy_ns(1 * GiB) * 0.99);
 }
+
+TEST_CASE("a fork and the first writes after it are explained in a sentence each, with the frames they moved") {
+    Lab lab;
+    Pid p = lab.spawn();
+    u64 buf = lab.mmap(p, 2 * kPageSize);
+    lab.write(p, buf, kPageSize);
+    Pid c = lab.fork(p);
+    const u64 from = lab.m.events().total();
+    lab.write(c, buf, 4);                      // a copy
+    lab.write(p, buf, 4);                      // then the parent alone maps the old frame: reused
+    auto name = [&](Pid x) { return x == p ? std::string("parent") : x == c ? std::string("child") : "pid " + std::to_string(x.v); };
+    std::vector<std::string> said;
+    const EventLog& log = lab.m.events();
+    for (u64 i = from - log.first_seq(); i < log.size(); ++i)
+        if (is_story(log.at(i).kind)) said.push_back(explain(log.at(i), name));
+    REQUIRE(said.size() == 2);
+    const Event* copy = nullptr;
+    for (u64 i = 0; i < log.size(); ++i)
+        if (log.at(i).kind == EventKind::cow_copy) copy = &log.at(i);
+    REQUIRE(copy);
+    CHECK(said[0].find("child writes 0x") == 0);
+    CHECK(said[0].find("copies the page to frame " + format_count(copy->frame.v)) != std::string::npos);
+    CHECK(said[0].find("points child's entry at the copy, makes it writable") != std::string::npos);
+    CHECK(said[1].find("parent writes") == 0);
+    CHECK(said[1].find("writable in place: no copy") != std::string::npos);
+    CHECK_FALSE(is_story(EventKind::frame_alloc));
+    for (u64 i = 0; i < log.size(); ++i)
+        if (log.at(i).kind == EventKind::fork) CHECK(explain(log.at(i), name).find("parent forks child") == 0);
+}
