@@ -61,6 +61,13 @@ ImU32 frame_colour_u32(const cow::Machine& m, cow::FrameId f) {
     return ImGui::ColorConvertFloat4ToU32(frame_colour(cow::frame_code(m.frames(), f)));
 }
 
+// What the lesson calls a process ("pid 7" if it names it not), and "" for none of its processes.
+std::string process_name(const App& app, cow::Pid pid, bool fallback = true) {
+    for (const auto& [n, p] : app.player.run().named_processes())
+        if (p == pid) return n;
+    return fallback ? "pid " + std::to_string(pid.v) : std::string();
+}
+
 // The VMA of pid that holds addr, or the process's largest.
 std::pair<u64, u64> vma_around(const cow::Machine& m, cow::Pid pid, u64 addr) {
     const cow::Mm* mm = m.address_space(pid);
@@ -249,12 +256,7 @@ void MappingWindow::draw(App& app) {
     }
     const cow::Machine& m = app.player.run().machine();
     names_shown.clear();
-    for (cow::Pid p : shown.request.pids) {
-        std::string nm = "pid " + std::to_string(p.v);
-        for (const auto& [name, pid] : app.player.run().named_processes())
-            if (pid == p) nm = name;
-        names_shown.push_back(nm);
-    }
+    for (cow::Pid p : shown.request.pids) names_shown.push_back(process_name(app, p));
     ImGui::TextWrapped("%s", summary().c_str());
     draw_events(app);
     if (shown.rows != cow::Mapping::Rows::pages && !compact)
@@ -284,11 +286,7 @@ void MappingWindow::draw_events(App& app) {
         lost = P.ran() && first < log.first_seq() ? log.first_seq() - first : 0;
     }
     if (story.empty()) return;
-    auto name = [&](cow::Pid pid) {
-        for (const auto& [n, p] : P.run().named_processes())
-            if (p == pid) return n;
-        return "pid " + std::to_string(pid.v);
-    };
+    auto name = [&](cow::Pid pid) { return process_name(app, pid); };
     int moved = 0;
     ImGui::AlignTextToFramePadding();
     ImGui::Text("This step's events: %s%s", count(story.size()).c_str(), lost ? " (the oldest are no longer kept)" : "");
@@ -362,121 +360,129 @@ void MappingWindow::draw_rows(App& app, const cow::Machine& m) {
         return;
     }
     dl = ImGui::GetWindowDrawList();
-    for (size_t r = 0; r < shown.row.size(); ++r) draw_row(app, m, r, col_x, entry_w, frames_x, frames_w);
+    const Layout L{col_x, entry_w, frames_x, frames_w, line, pad, 2 * line + 2 * pad, left};
+    for (size_t r = 0; r < shown.row.size(); ++r) draw_row(app, m, r, L);
     ImGui::EndChild();
 }
 
-void MappingWindow::draw_row(App& app, const cow::Machine& m, size_t r, const std::vector<float>& col_x, float entry_w,
-                             float frames_x, float frames_w) {
+void MappingWindow::draw_row(App& app, const cow::Machine& m, size_t r, const Layout& L) {
     const cow::MappingRow& row = shown.row[r];
-    const size_t n = row.cells.size(), left = (n + 1) / 2;
-    const float line = ImGui::GetTextLineHeight(), pad = 4.0f;
-    const float box_h = 2 * line + 2 * pad;
     const size_t groups = std::max<size_t>(row.frames.size(), 1);
-    const float row_h = std::max(box_h, float(groups) * (box_h + 2)) + 6;
+    const float row_h = std::max(L.box_h, float(groups) * (L.box_h + 2)) + 6;
     const ImVec2 o = ImGui::GetCursorScreenPos();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::PushID(int(r));
     // The virtual page (or range) of the row.
-    dl->AddText(ImVec2(o.x, o.y + pad), IM_COL32_WHITE, hex(row.from).c_str());
-    if (row.pages() > 1) dl->AddText(ImVec2(o.x, o.y + pad + line), kDim, (count(row.pages()) + " pages").c_str());
-    // The frames, one box per group, stacked.
+    dl->AddText(ImVec2(o.x, o.y + L.pad), IM_COL32_WHITE, hex(row.from).c_str());
+    if (row.pages() > 1) dl->AddText(ImVec2(o.x, o.y + L.pad + L.line), kDim, (count(row.pages()) + " pages").c_str());
+    // The frames, one box per group, stacked; then each process's entry and its line to them.
     std::vector<ImVec2> fbox(row.frames.size());
-    for (size_t g = 0; g < row.frames.size(); ++g) {
-        const cow::MappingFrames& f = row.frames[g];
-        const ImVec2 a(o.x + frames_x, o.y + float(g) * (box_h + 2)), b(a.x + frames_w, a.y + box_h);
-        fbox[g] = a;
-        std::string l1, l2;
-        const float tw = frames_w - 16;
-        if (f.pages == 1) l1 = fit("frame " + count(f.first.v) + "  " + cow::to_string(f.kind), "frame " + count(f.first.v), tw);
-        else l1 = fit(count(f.pages) + " frames, " + count(f.lowest.v) + " to " + count(f.highest.v), count(f.pages) + " frames", tw);
-        if (!row.alike) l2 = std::popcount(f.sharers) >= 2 ? "shared" : "one process's";
-        else if (f.pages == 1)
-            l2 = fit("mapped by " + std::to_string(f.mapcount) + "  content v" + std::to_string(f.content), "mapped by " + std::to_string(f.mapcount), tw);
-        else l2 = fit("each mapped by " + std::to_string(f.mapcount), "mapped by " + std::to_string(f.mapcount), tw);
-        ImGui::SetCursorScreenPos(a);
-        ImGui::PushID(int(g) + 1000);
-        if (ImGui::InvisibleButton("##frame", ImVec2(frames_w, box_h))) {
-            if (row.pages() > 1) zoom_into(row);
-            else app.focus_on(shown.request.pids[size_t(std::countr_zero(f.sharers))], row.from, f.first);
-        }
-        if (r < 8) app.note_control("mapping:r" + std::to_string(r) + ":f" + std::to_string(g));
-        const bool hov = ImGui::IsItemHovered(), foc = app.focus.frame == f.first;
-        ImGui::PopID();
-        dl->AddRectFilled(a, b, kBoxBg, 3);
-        dl->AddRectFilled(a, ImVec2(a.x + 6, b.y), frame_colour_u32(m, f.first), 3);
-        dl->AddRect(a, b, foc ? kFocus : hov ? IM_COL32(200, 200, 220, 255) : kBoxEdge, 3, 0, foc ? 2.5f : 1.0f);
-        dl->AddText(ImVec2(a.x + 12, a.y + pad), IM_COL32_WHITE, l1.c_str());
-        dl->AddText(ImVec2(a.x + 12, a.y + pad + line), kDim, l2.c_str());
-        if (hov) {
-            ImGui::BeginTooltip();
-            ImGui::Text("%s frames mapped by:", count(f.pages).c_str());
-            for (size_t i = 0; i < n; ++i)
-                if (f.sharers & (1u << i)) ImGui::BulletText("%s", names_shown[i].c_str());
-            ImGui::Text("first frame %s: %s, mapped by %u entries", count(f.first.v).c_str(), cow::to_string(f.kind), f.mapcount);
-            ImGui::EndTooltip();
-        }
-    }
-    // Each process's entry box, and its line to the frames it maps.
-    for (size_t i = 0; i < n; ++i) {
-        const cow::MappingCell& c = row.cells[i];
-        const bool on_left = i < left;
-        const ImVec2 a(o.x + col_x[i], o.y), b(a.x + entry_w - 6, a.y + box_h);
-        std::string l1, l2;
-        ImU32 edge = kBoxEdge;
-        const float tw = entry_w - 18;
-        if (row.alike) {
-            l1 = row.pages() == 1 ? entry_bits(c.first_entry)
-                                  : fit(count(row.pages()) + " entries " + entry_bits(c.first_entry), entry_bits(c.first_entry), tw);
-            if (!c.first_in_vma) l1 = fit("no mapping here", "none", tw);
-            if (cow::pte::is_present(c.first_entry)) {
-                l2 = fit((row.pages() == 1 ? "-> frame " : "-> from frame ") + count(c.first_frame.v), "-> " + count(c.first_frame.v), tw);
-                edge = (c.first_entry & cow::pte::writable) ? kWritable : kReadOnly;
-            } else if (c.first_in_vma) {
-                l2 = fit("no frame: a touch faults", "no frame", tw);
-            }
-        } else {
-            l1 = fit(count(c.present) + " of " + count(row.pages()) + " present", count(c.present) + " present", tw);
-            l2 = fit(count(c.writable) + " writable" + (c.huge ? ", " + count(c.huge) + " huge" : ""), count(c.writable) + " RW", tw);
-        }
-        ImGui::SetCursorScreenPos(a);
-        ImGui::PushID(int(i) + 2000);
-        if (ImGui::InvisibleButton("##entry", ImVec2(entry_w - 6, box_h))) {
-            if (row.pages() > 1) zoom_into(row);
-            else app.focus_on(shown.request.pids[i], row.from, c.first_frame);
-        }
-        if (r < 8) app.note_control("mapping:r" + std::to_string(r) + ":e" + std::to_string(i));
-        const bool hov = ImGui::IsItemHovered();
-        const bool foc = app.focus.pid == shown.request.pids[i] && app.focus.addr >= row.from && app.focus.addr < row.to;
-        ImGui::PopID();
-        dl->AddRectFilled(a, b, kBoxBg, 3);
-        dl->AddRect(a, b, foc ? kFocus : hov ? IM_COL32(200, 200, 220, 255) : edge, 3, 0, foc ? 2.5f : 1.5f);
-        dl->AddText(ImVec2(a.x + 6, a.y + pad), c.first_in_vma || !row.alike ? IM_COL32_WHITE : kDim, l1.c_str());
-        dl->AddText(ImVec2(a.x + 6, a.y + pad + line), kDim, l2.c_str());
-        if (hov) {
-            ImGui::BeginTooltip();
-            ImGui::Text("%s at %s", names_shown[i].c_str(), hex(row.from).c_str());
-            ImGui::Text("entry 0x%016llx: %s", static_cast<unsigned long long>(c.first_entry), entry_bits(c.first_entry).c_str());
-            if (c.table_frame != cow::kNoFrame) ImGui::Text("held in the page-table page at frame %s", count(c.table_frame.v).c_str());
-            if (row.pages() > 1) ImGui::Text("click to see these %s pages", count(row.pages()).c_str());
-            ImGui::EndTooltip();
-        }
-        // Lines: to the row's group for a run or a page, to every group it shares for a part.
-        for (size_t g = 0; g < row.frames.size(); ++g) {
-            if (!(row.frames[g].sharers & (1u << i))) continue;
-            if (row.alike && int(g) != c.group) continue;
-            const float ey = a.y + box_h * 0.5f, fy = fbox[g].y + box_h * 0.5f;
-            const ImVec2 from = on_left ? ImVec2(b.x, ey) : ImVec2(a.x, ey);
-            const ImVec2 to = on_left ? ImVec2(fbox[g].x, fy) : ImVec2(fbox[g].x + frames_w, fy);
-            const ImU32 col = row.alike ? edge : kDim;
-            dl->AddLine(from, to, col, 2.0f);
-            const float s = on_left ? -7.0f : 7.0f;   // an arrowhead at the frame
-            dl->AddTriangleFilled(to, ImVec2(to.x + s, to.y - 4), ImVec2(to.x + s, to.y + 4), col);
-        }
-    }
+    for (size_t g = 0; g < row.frames.size(); ++g) fbox[g] = draw_frame(app, m, r, g, o, L);
+    for (size_t i = 0; i < row.cells.size(); ++i) draw_entry(app, r, i, o, L, fbox);
     ImGui::SetCursorScreenPos(o);
     ImGui::Dummy(ImVec2(ImGui::GetContentRegionAvail().x, row_h));
     ImGui::PopID();
+}
+
+// Group g of row r's frames: a box with the frame (or the range of them), its kind and map count.
+ImVec2 MappingWindow::draw_frame(App& app, const cow::Machine& m, size_t r, size_t g, ImVec2 o, const Layout& L) {
+    const cow::MappingRow& row = shown.row[r];
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const cow::MappingFrames& f = row.frames[g];
+    const ImVec2 a(o.x + L.frames_x, o.y + float(g) * (L.box_h + 2)), b(a.x + L.frames_w, a.y + L.box_h);
+        std::string l1, l2;
+    const float tw = L.frames_w - 16;
+    if (f.pages == 1) l1 = fit("frame " + count(f.first.v) + "  " + cow::to_string(f.kind), "frame " + count(f.first.v), tw);
+    else l1 = fit(count(f.pages) + " frames, " + count(f.lowest.v) + " to " + count(f.highest.v), count(f.pages) + " frames", tw);
+    if (!row.alike) l2 = std::popcount(f.sharers) >= 2 ? "shared" : "one process's";
+    else if (f.pages == 1)
+        l2 = fit("mapped by " + std::to_string(f.mapcount) + "  content v" + std::to_string(f.content), "mapped by " + std::to_string(f.mapcount), tw);
+    else l2 = fit("each mapped by " + std::to_string(f.mapcount), "mapped by " + std::to_string(f.mapcount), tw);
+    ImGui::SetCursorScreenPos(a);
+    ImGui::PushID(int(g) + 1000);
+    if (ImGui::InvisibleButton("##frame", ImVec2(L.frames_w, L.box_h))) {
+        if (row.pages() > 1) zoom_into(row);
+        else app.focus_on(shown.request.pids[size_t(std::countr_zero(f.sharers))], row.from, f.first);
+    }
+    if (r < 8) app.note_control("mapping:r" + std::to_string(r) + ":f" + std::to_string(g));
+    const bool hov = ImGui::IsItemHovered(), foc = app.focus.frame == f.first;
+    ImGui::PopID();
+    dl->AddRectFilled(a, b, kBoxBg, 3);
+    dl->AddRectFilled(a, ImVec2(a.x + 6, b.y), frame_colour_u32(m, f.first), 3);
+    dl->AddRect(a, b, foc ? kFocus : hov ? IM_COL32(200, 200, 220, 255) : kBoxEdge, 3, 0, foc ? 2.5f : 1.0f);
+    dl->AddText(ImVec2(a.x + 12, a.y + L.pad), IM_COL32_WHITE, l1.c_str());
+    dl->AddText(ImVec2(a.x + 12, a.y + L.pad + L.line), kDim, l2.c_str());
+    if (hov) {
+        ImGui::BeginTooltip();
+        ImGui::Text("%s frames mapped by:", count(f.pages).c_str());
+        for (size_t i = 0; i < row.cells.size(); ++i)
+            if (f.sharers & (1u << i)) ImGui::BulletText("%s", names_shown[i].c_str());
+        ImGui::Text("first frame %s: %s, mapped by %u entries", count(f.first.v).c_str(), cow::to_string(f.kind), f.mapcount);
+        ImGui::EndTooltip();
+    }
+    return a;
+}
+
+// Process i's entries in row r: a box with the entry's bits and the frame it
+// points at, edged green where a write goes through and orange where it traps,
+// and a line to the frames it maps (fbox: where draw_frame put them).
+void MappingWindow::draw_entry(App& app, size_t r, size_t i, ImVec2 o, const Layout& L, const std::vector<ImVec2>& fbox) {
+    const cow::MappingRow& row = shown.row[r];
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const cow::MappingCell& c = row.cells[i];
+    const bool on_left = i < L.left;
+    const ImVec2 a(o.x + L.col_x[i], o.y), b(a.x + L.entry_w - 6, a.y + L.box_h);
+    std::string l1, l2;
+    ImU32 edge = kBoxEdge;
+    const float tw = L.entry_w - 18;
+    if (row.alike) {
+        l1 = row.pages() == 1 ? entry_bits(c.first_entry)
+                              : fit(count(row.pages()) + " entries " + entry_bits(c.first_entry), entry_bits(c.first_entry), tw);
+        if (!c.first_in_vma) l1 = fit("no mapping here", "none", tw);
+        if (cow::pte::is_present(c.first_entry)) {
+            l2 = fit((row.pages() == 1 ? "-> frame " : "-> from frame ") + count(c.first_frame.v), "-> " + count(c.first_frame.v), tw);
+            edge = (c.first_entry & cow::pte::writable) ? kWritable : kReadOnly;
+        } else if (c.first_in_vma) {
+            l2 = fit("no frame: a touch faults", "no frame", tw);
+        }
+    } else {
+        l1 = fit(count(c.present) + " of " + count(row.pages()) + " present", count(c.present) + " present", tw);
+        l2 = fit(count(c.writable) + " writable" + (c.huge ? ", " + count(c.huge) + " huge" : ""), count(c.writable) + " RW", tw);
+    }
+    ImGui::SetCursorScreenPos(a);
+    ImGui::PushID(int(i) + 2000);
+    if (ImGui::InvisibleButton("##entry", ImVec2(L.entry_w - 6, L.box_h))) {
+        if (row.pages() > 1) zoom_into(row);
+        else app.focus_on(shown.request.pids[i], row.from, c.first_frame);
+    }
+    if (r < 8) app.note_control("mapping:r" + std::to_string(r) + ":e" + std::to_string(i));
+    const bool hov = ImGui::IsItemHovered();
+    const bool foc = app.focus.pid == shown.request.pids[i] && app.focus.addr >= row.from && app.focus.addr < row.to;
+    ImGui::PopID();
+    dl->AddRectFilled(a, b, kBoxBg, 3);
+    dl->AddRect(a, b, foc ? kFocus : hov ? IM_COL32(200, 200, 220, 255) : edge, 3, 0, foc ? 2.5f : 1.5f);
+    dl->AddText(ImVec2(a.x + 6, a.y + L.pad), c.first_in_vma || !row.alike ? IM_COL32_WHITE : kDim, l1.c_str());
+    dl->AddText(ImVec2(a.x + 6, a.y + L.pad + L.line), kDim, l2.c_str());
+    if (hov) {
+        ImGui::BeginTooltip();
+        ImGui::Text("%s at %s", names_shown[i].c_str(), hex(row.from).c_str());
+        ImGui::Text("entry 0x%016llx: %s", static_cast<unsigned long long>(c.first_entry), entry_bits(c.first_entry).c_str());
+        if (c.table_frame != cow::kNoFrame) ImGui::Text("held in the page-table page at frame %s", count(c.table_frame.v).c_str());
+        if (row.pages() > 1) ImGui::Text("click to see these %s pages", count(row.pages()).c_str());
+        ImGui::EndTooltip();
+    }
+    // Lines: to the row's group for a run or a page, to every group it shares for a part.
+    for (size_t g = 0; g < row.frames.size(); ++g) {
+        if (!(row.frames[g].sharers & (1u << i))) continue;
+        if (row.alike && int(g) != c.group) continue;
+        const float ey = a.y + L.box_h * 0.5f, fy = fbox[g].y + L.box_h * 0.5f;
+        const ImVec2 from = on_left ? ImVec2(b.x, ey) : ImVec2(a.x, ey);
+        const ImVec2 to = on_left ? ImVec2(fbox[g].x, fy) : ImVec2(fbox[g].x + L.frames_w, fy);
+        const ImU32 col = row.alike ? edge : kDim;
+        dl->AddLine(from, to, col, 2.0f);
+        const float s = on_left ? -7.0f : 7.0f;   // an arrowhead at the frame
+        dl->AddTriangleFilled(to, ImVec2(to.x + s, to.y - 4), ImVec2(to.x + s, to.y + 4), col);
+    }
 }
 
 // A run's pages are alike: zooming shows its first kMaxRows of them, a page a row;
@@ -492,12 +498,7 @@ nlohmann::json MappingWindow::json(App& app) {
     if (!note.empty()) j["note"] = note;
     if (shown.row.empty()) return j;
     const cow::Machine& m = app.player.run().machine();
-    for (cow::Pid p : shown.request.pids) {
-        std::string nm;
-        for (const auto& [name, pid] : app.player.run().named_processes())
-            if (pid == p) nm = name;
-        j["processes"].push_back({{"name", nm}, {"pid", p.v}});
-    }
+    for (cow::Pid p : shown.request.pids) j["processes"].push_back({{"name", process_name(app, p)}, {"pid", p.v}});
     j["from"] = shown.request.from;
     j["to"] = shown.request.to;
     j["rows_are"] = shown.rows == cow::Mapping::Rows::pages ? "pages" : shown.rows == cow::Mapping::Rows::runs ? "runs" : "parts";
@@ -518,11 +519,7 @@ nlohmann::json MappingWindow::json(App& app) {
     j["step_events"] = story.size();
     if (event_at >= 0 && size_t(event_at) < story.size()) {
         const cow::Event& e = app.player.run().machine().events().at(story[size_t(event_at)]);
-        auto name = [&](cow::Pid pid) {
-            for (const auto& [n, p] : app.player.run().named_processes())
-                if (p == pid) return n;
-            return "pid " + std::to_string(pid.v);
-        };
+        auto name = [&](cow::Pid pid) { return process_name(app, pid); };
         j["event"] = {{"at", event_at + 1}, {"kind", cow::to_string(e.kind)}, {"sentence", cow::explain(e, name)}};
     }
     if (app.focus.pid != cow::kNoPid || app.focus.frame != cow::kNoFrame)
@@ -532,9 +529,7 @@ nlohmann::json MappingWindow::json(App& app) {
 
 // Zoom into a page's neighbourhood, for a focus set elsewhere (the page map).
 void MappingWindow::show_page(App& app, cow::Pid pid, u64 addr) {
-    std::string name;
-    for (const auto& [n, p] : app.player.run().named_processes())
-        if (p == pid) name = n;
+    const std::string name = process_name(app, pid, false);
     if (name.empty()) return;
     if (std::find(names.begin(), names.end(), name) == names.end()) {
         if (names.size() >= cow::kMaxMappingPids) names.pop_back();

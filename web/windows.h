@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "lab_player.h"
 
+struct ImVec2;
+
 namespace cowlab {
 
 struct App;
@@ -71,8 +73,15 @@ private:
     void draw_controls(App& app);
     void draw_events(App& app);
     void draw_rows(App& app, const cow::Machine& m);
-    void draw_row(App& app, const cow::Machine& m, size_t r, const std::vector<float>& col_x, float entry_w,
-                  float frames_x, float frames_w);
+    // Where the columns are: the processes' entries (x of each), the frames between them.
+    struct Layout {
+        std::vector<float> col_x;
+        float entry_w, frames_x, frames_w, line, pad, box_h;
+        size_t left;                        // processes drawn left of the frames
+    };
+    void draw_row(App& app, const cow::Machine& m, size_t r, const Layout& L);
+    ImVec2 draw_frame(App& app, const cow::Machine& m, size_t r, size_t g, ImVec2 o, const Layout& L);
+    void draw_entry(App& app, size_t r, size_t i, ImVec2 o, const Layout& L, const std::vector<ImVec2>& fbox);
 };
 
 // processes_window.cpp: the lesson's named processes with the kernel's figures.
