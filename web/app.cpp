@@ -164,6 +164,11 @@ void App::update_lesson(double dt) {
         player.work(cow::Budget::until(t0 + std::chrono::milliseconds(kWorkSliceMs)));
         work_ms = std::chrono::duration<double, std::milli>(cow::Budget::Clock::now() - t0).count();
     }
+    // A page picked in one lesson means nothing in another: the pick goes with it.
+    if (player.loaded() && player.lesson().id != focus_lesson) {
+        focus_lesson = player.lesson().id;
+        if (focus.pid != cow::kNoPid || focus.frame != cow::kNoFrame) focus_on(cow::kNoPid, 0, cow::kNoFrame);
+    }
     if (!player.notice().empty()) {
         notices.push_back(player.notice());
         player.clear_notice();

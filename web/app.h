@@ -49,6 +49,7 @@ struct App {
     void focus_on(cow::Pid pid, cow::u64 addr, cow::FrameId frame) {
         focus = Focus{pid, addr, frame, focus.serial + 1};
     }
+    std::string focus_lesson;           // the lesson the focus was picked in
     long announced_version = -1;        // player state last mirrored to the page
     std::string show_view;              // a tab to bring forward on the next frame (API, URL view=)
     bool playing = false;               // Play: advance by itself every few seconds

@@ -109,11 +109,11 @@ void MappingWindow::choose(App& app) {
     if (pids.empty()) return;
     // The first address the last step's events touched in a shown process.
     const cow::EventLog& log = m.events();
+    const u64 first = run.state().step_first_event;
     u64 addr = 0;
-    for (u64 i = log.size(); i-- > 0;) {
+    for (u64 i = first > log.first_seq() ? first - log.first_seq() : 0; i < log.size() && !addr; ++i) {
         const cow::Event& e = log.at(i);
-        if (e.time_ns < run.state().step_start_ns) break;
-        if (e.addr && std::find(pids.begin(), pids.end(), e.pid) != pids.end() && m.address_space(e.pid)) addr = e.addr;
+        if (e.addr && std::find(pids.begin(), pids.end(), e.pid) != pids.end()) addr = e.addr;
     }
     const auto [from, to] = vma_around(m, pids.front(), addr);
     if (from < to) zoom.push_back({from, to});
@@ -142,7 +142,9 @@ bool MappingWindow::refresh(App& app, bool finish) {
     }
     const cow::MappingRequest q = request(app);
     if (q.pids.empty() || q.from >= q.to) {
-        note = "No process of this lesson has an address space yet.";
+        bool any = false;
+        for (const auto& [name, pid] : P.run().named_processes()) any |= P.run().machine().address_space(pid) != nullptr;
+        note = any ? "Tick a process above to see its page-table entries." : "No process of this lesson has an address space yet.";
         shown = {};
         return true;
     }

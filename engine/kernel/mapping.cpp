@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 #include "machine.h"
 
@@ -31,16 +32,27 @@ u64 signature(const PageSeen& p, const FrameTable& frames) {
            u64(std::min<u32>(p.mapcount, 0xffffff)) << 25;
 }
 
-void add_page(MappingRow& row, const std::array<PageSeen, kMaxMappingPids>& seen, size_t n, u64 addr,
-              const FrameTable& frames) {
+// Pages alike in every process, one after another inside one part, added to
+// their part and their run at once: only their frames differ (mapping.h).
+struct Batch {
+    u64 addr = 0, count = 0;
+    bool first_same = false;     // its first page is alike the page before it
+    u64 run = 0;                 // the run it belongs to, counted from 1
+    u64 part = 0;                // where its part begins
+    std::array<PageSeen, kMaxMappingPids> seen{};   // its first page
+    std::array<FrameId, kMaxMappingPids> lo{}, hi{};
+};
+
+void add_pages(MappingRow& row, const Batch& b, size_t n, const FrameTable& frames) {
     const bool first = row.to == row.from;
+    const u64 k = b.count;
     if (first) {
-        row.from = addr;
+        row.from = b.addr;
         row.cells.assign(n, MappingCell{});
     }
-    row.to = addr + kPageSize;
+    row.to = b.addr + k * kPageSize;
     for (size_t i = 0; i < n; ++i) {
-        const PageSeen& p = seen[i];
+        const PageSeen& p = b.seen[i];
         MappingCell& c = row.cells[i];
         if (first) {
             c.first_entry = p.entry;
@@ -48,33 +60,47 @@ void add_page(MappingRow& row, const std::array<PageSeen, kMaxMappingPids>& seen
             c.table_frame = p.table;
             c.first_in_vma = p.in_vma;
         }
-        c.in_vma += p.in_vma;
+        c.in_vma += k * p.in_vma;
         if (!pte::is_present(p.entry)) continue;
-        ++c.present;
-        c.writable += (p.entry & pte::writable) != 0;
-        c.dirty += (p.entry & pte::dirty) != 0;
-        c.huge += (p.entry & pte::huge) != 0;
-        c.zero += (p.entry & pte::special) != 0;
-        c.alone += p.mapcount == 1;
-        // A frame is added to its group once, by the first process that maps it here.
+        c.present += k;
+        c.writable += k * ((p.entry & pte::writable) != 0);
+        c.dirty += k * ((p.entry & pte::dirty) != 0);
+        c.huge += k * ((p.entry & pte::huge) != 0);
+        c.zero += k * ((p.entry & pte::special) != 0);
+        c.alone += k * (p.mapcount == 1);
+        // A group's frames are counted once, by the first process that maps them here.
         const bool owner = (p.sharers & ((1u << i) - 1)) == 0;
         auto g = std::find_if(row.frames.begin(), row.frames.end(), [&](const MappingFrames& f) { return f.sharers == p.sharers; });
         if (g == row.frames.end()) {
             MappingFrames f;
             f.sharers = p.sharers;
-            f.first = f.lowest = f.highest = p.frame;
+            f.first = p.frame;
+            f.lowest = b.lo[i];
+            f.highest = b.hi[i];
             f.kind = frames[p.frame].kind();
             f.mapcount = p.mapcount;
             f.content = frames.content(p.frame);
             row.frames.push_back(f);
             g = row.frames.end() - 1;
         } else if (owner) {
-            g->lowest = std::min(g->lowest, p.frame);
-            g->highest = std::max(g->highest, p.frame);
+            g->lowest = std::min(g->lowest, b.lo[i]);
+            g->highest = std::max(g->highest, b.hi[i]);
         }
-        if (owner) ++g->pages;
+        if (owner) g->pages += k;
         if (first) c.group = int(g - row.frames.begin());
     }
+}
+
+// A batch into its run (while there are at most max_rows runs) and its part.
+void flush(MappingScan& s, const Batch& b, size_t n, const FrameTable& frames) {
+    if (!b.count) return;
+    if (b.run <= s.request.max_rows) {
+        if (!b.first_same || s.runs.empty()) s.runs.emplace_back();
+        add_pages(s.runs.back(), b, n, frames);
+    }
+    if (s.parts.empty() || s.parts.back().from != b.part) s.parts.emplace_back();
+    else s.parts.back().alike = s.parts.back().alike && b.first_same;
+    add_pages(s.parts.back(), b, n, frames);
 }
 
 }  // namespace
@@ -114,6 +140,7 @@ void Machine::mapping_step(MappingScan& s, u64 max_pages) const {
     std::array<PageSeen, kMaxMappingPids> seen{};
     std::array<u64, kMaxMappingPids> sig{};
     const u64 part_bytes = s.part_pages << kPageShift;
+    Batch batch;
     while (!s.done && left > 0) {
         const u64 end = std::min(q.to, huge_down(s.addr) + kHugeSize);
         // Each process's tables for this 2 MiB: a huge PMD, a PTE table, or nothing.
@@ -158,7 +185,8 @@ void Machine::mapping_step(MappingScan& s, u64 max_pages) const {
                 PageSeen& p = seen[i];
                 if (p.frame == kNoFrame) continue;
                 for (size_t j = 0; j < n; ++j) p.sharers |= u32(seen[j].frame == p.frame) << j;
-                p.mapcount = frames_.total_mapcount(p.frame);
+                const size_t owner = size_t(std::countr_zero(p.sharers));   // read once per frame
+                p.mapcount = owner < i ? seen[owner].mapcount : frames_.total_mapcount(p.frame);
             }
             bool same = a != q.from;
             for (size_t i = 0; i < n; ++i) {
@@ -167,24 +195,26 @@ void Machine::mapping_step(MappingScan& s, u64 max_pages) const {
                 s.last_sig[i] = sig[i];
             }
             // A run goes on while pages look alike (one page a row while the range fits in max_rows).
-            if (!same || s.result.rows == Mapping::Rows::pages) ++s.result.runs;
-            if (s.result.runs <= q.max_rows) {
-                if (!same || s.result.rows == Mapping::Rows::pages) s.runs.emplace_back();
-                add_page(s.runs.back(), seen, n, a, frames_);
+            const bool by_page = s.result.rows == Mapping::Rows::pages;
+            if (!same || by_page) ++s.result.runs;
+            const u64 part = std::max(q.from, a & ~(part_bytes - 1));   // part_bytes is a power of two
+            if (batch.count && same && !by_page && part == batch.part) {
+                ++batch.count;
+                for (size_t i = 0; i < n; ++i) {
+                    batch.lo[i] = std::min(batch.lo[i], seen[i].frame);
+                    batch.hi[i] = std::max(batch.hi[i], seen[i].frame);
+                }
+                continue;
             }
-            const u64 part_start = std::max(q.from, a / part_bytes * part_bytes);
-            if (s.parts.empty() || s.parts.back().from != part_start) {
-                s.parts.emplace_back();
-                add_page(s.parts.back(), seen, n, a, frames_);
-            } else {
-                s.parts.back().alike = s.parts.back().alike && same;
-                add_page(s.parts.back(), seen, n, a, frames_);
-            }
+            flush(s, batch, n, frames_);
+            batch = Batch{a, 1, same && !by_page, s.result.runs, part, seen, {}, {}};
+            for (size_t i = 0; i < n; ++i) batch.lo[i] = batch.hi[i] = seen[i].frame;
         }
         left -= std::min(left, (end - s.addr) >> kPageShift);
         s.addr = end;
         s.done = s.addr >= q.to;
     }
+    flush(s, batch, n, frames_);
     if (!s.done) return;
     if (s.result.runs <= q.max_rows) {
         s.result.row = std::move(s.runs);

@@ -1,5 +1,8 @@
 // The mapping view's query: several processes' entries over a range, side by
 // side, in rows of pages, runs of alike pages, or parts of the range.
+#include <algorithm>
+#include <bit>
+
 #include "lab.h"
 
 using namespace test;
@@ -203,4 +206,64 @@ TEST_CASE("a process's frames are marked, its huge pages' every subpage, the zer
     CHECK(marked == rss_pages);                                        // every resident page, once
     std::vector<u8> small(16, 0);
     lab.m.mark_frames(q, small, 1);                                    // frames past the end are left out
+}
+
+TEST_CASE("every row's counts and frame ranges equal a page-by-page walk of the same range") {
+    Lab lab(thp_config());
+    Pid p = lab.spawn();
+    const u64 len = 24 * MiB;
+    u64 buf = lab.mmap(p, len);
+    lab.write(p, buf, len / 2);                                        // huge pages in the first half
+    lab.ok(lab.m.madvise(p, buf + len / 2, len / 2, Advice::nohugepage));
+    lab.read(p, buf + len / 2, len / 4);                               // the zero page
+    lab.write(p, buf + 3 * len / 4, len / 8);                          // small pages
+    Pid c = lab.fork(p);
+    Pid g = lab.fork(c);
+    for (u64 i = 0; i < len / kPageSize; i += 13) lab.write(i % 3 ? c : g, buf + i * kPageSize, 4);
+    const std::vector<Pid> pids{p, c, g};
+    for (u32 max_rows : {1u, 7u, 64u, 100000u}) {
+        Mapping m = rows(lab, pids, buf - 16 * kPageSize, buf + len + 16 * kPageSize, max_rows);
+        REQUIRE(m.row.size() <= max_rows);
+        for (const MappingRow& r : m.row) {
+            std::vector<MappingCell> cells(3);
+            std::vector<MappingFrames> groups;
+            for (u64 a = r.from; a < r.to; a += kPageSize) {
+                FrameId f[3];
+                u64 e[3];
+                for (size_t i = 0; i < 3; ++i) {
+                    e[i] = lab.m.translate(pids[i], a);
+                    f[i] = pte::is_present(e[i]) ? pte::pfn(e[i]) + ((e[i] & pte::huge) ? u32(pte_index(a)) : 0u) : kNoFrame;
+                    if (!pte::is_present(e[i])) continue;
+                    ++cells[i].present;
+                    cells[i].writable += (e[i] & pte::writable) != 0;
+                }
+                for (size_t i = 0; i < 3; ++i) {
+                    if (f[i] == kNoFrame) continue;
+                    u32 sharers = 0;
+                    for (size_t j = 0; j < 3; ++j) sharers |= u32(f[j] == f[i]) << j;
+                    if (std::countr_zero(sharers) != int(i)) continue;   // counted by its first mapper
+                    auto it = std::find_if(groups.begin(), groups.end(), [&](const MappingFrames& x) { return x.sharers == sharers; });
+                    if (it == groups.end()) {
+                        groups.push_back(MappingFrames{.sharers = sharers, .lowest = f[i], .highest = f[i]});
+                        it = groups.end() - 1;
+                    }
+                    ++it->pages;
+                    it->lowest = std::min(it->lowest, f[i]);
+                    it->highest = std::max(it->highest, f[i]);
+                }
+            }
+            for (size_t i = 0; i < 3; ++i) {
+                CHECK(r.cells[i].present == cells[i].present);
+                CHECK(r.cells[i].writable == cells[i].writable);
+            }
+            REQUIRE(r.frames.size() == groups.size());
+            for (const MappingFrames& want : groups) {
+                const MappingFrames* got = group(r, want.sharers);
+                REQUIRE(got);
+                CHECK(got->pages == want.pages);
+                CHECK(got->lowest == want.lowest);
+                CHECK(got->highest == want.highest);
+            }
+        }
+    }
 }
