@@ -74,8 +74,9 @@ struct Event {
 };
 
 // What the event did, in one sentence for a learner: "child writes
-// 0x555555560000: the frame was shared, so the kernel copied it to frame 1,567
-// and mapped the copy writable". name(pid) says what to call a process.
+// 0x55555556a000: its entry is read-only and frame 531 is mapped by another
+// entry too, so the kernel copies the page to frame 1,567, points child's entry
+// at the copy, makes it writable, ...". name(pid) says what to call a process.
 // (events.cpp)
 std::string explain(const Event& e, const std::function<std::string(Pid)>& name);
 // The kinds a learner follows step by step (a fault, a fork, an exec...), not
