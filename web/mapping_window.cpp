@@ -321,7 +321,7 @@ void MappingWindow::draw_events(App& app) {
     if (event_at >= 0) {
         const cow::Event& e = log.at(story[size_t(event_at)]);
         ImGui::TextWrapped("%d of %s: %s.", event_at + 1, count(story.size()).c_str(), cow::explain(e, name).c_str());
-    } else {
+    } else if (!compact) {
         ImGui::TextDisabled("Walk them with the arrows: each is one thing the kernel did.");
     }
 }
@@ -357,7 +357,9 @@ void MappingWindow::draw_rows(App& app, const cow::Machine& m) {
         if (!compact) dl->AddText(ImVec2(h0.x + col_x[i], h0.y + line), kDim, pt.c_str());   // compact: in the entries' tooltips
     }
     ImGui::Dummy(ImVec2(W, (compact ? 1 : 2) * line + pad));
-    if (!ImGui::BeginChild("##mappingrows", ImVec2(0, 0), false)) {
+    // At least two rows of entries: in a short window the window scrolls to them.
+    const float rows_h = std::max(ImGui::GetContentRegionAvail().y, 2 * (2 * line + 2 * pad) + 16);
+    if (!ImGui::BeginChild("##mappingrows", ImVec2(0, rows_h), false)) {
         ImGui::EndChild();
         return;
     }

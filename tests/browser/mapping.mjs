@@ -23,8 +23,12 @@ async function shot(page, args, name) {
 }
 
 // Right arrow: run the step shown, or go to the next one (the lab's own key). cowlab.state().step counts from 0.
+// The key is held for two frames, as a person holds it: a press and release
+// inside one frame never reaches the lab (it reads the keys once a frame).
 async function pressNext(page) {
-  await page.keyboard.press('ArrowRight');
+  await page.keyboard.down('ArrowRight');
+  await waitFrames(page, 2);
+  await page.keyboard.up('ArrowRight');
   for (let i = 0; i < 100 && await page.evaluate(() => cowlab.busy()); i++) await page.waitForTimeout(50);
   await waitFrames(page, 3);
 }
