@@ -1,9 +1,9 @@
 # Turns text files into a C++ table, looked up by file name:
 #   const char* cowlab::<FUNC>(const char* name);      nullptr if absent
 #   const char* const* cowlab::<FUNC>_names();         null-terminated list
-# With -DINDEX=<function> (JSON files with "id", "title", "summary" and "level", i.e. lessons)
+# With -DINDEX=<function> (JSON files with "id", "title", "summary", "level" and "order", i.e. lessons)
 # also a light index, so that listing them parses none:
-#   const char* const* cowlab::<INDEX>();   {file, id, title, summary, level, file, ...}, nullptr
+#   const char* const* cowlab::<INDEX>();   {file, id, title, summary, level, order, file, ...}, nullptr
 # Usage: cmake -DOUT=<file.cpp> -DFUNC=<function> [-DINDEX=<function>] -P embed_files.cmake <files...>
 set(body "")
 set(names "")
@@ -19,10 +19,10 @@ foreach(i RANGE 0 ${last})
     string(APPEND names "    \"${name}\",\n")
     if(DEFINED INDEX)
       string(APPEND index "    \"${name}\",")
-      foreach(field id title summary level)
+      foreach(field id title summary level order)
         string(JSON value ERROR_VARIABLE json_error GET "${text}" ${field})
         if(json_error)
-          if(field STREQUAL "level")
+          if(field STREQUAL "level" OR field STREQUAL "order")
             set(value "")   # optional
           else()
             message(FATAL_ERROR "${arg}: no \"${field}\" for the index: ${json_error}")

@@ -11,6 +11,7 @@ ctest --preset native
 node tests/browser/smoke.mjs --root build/wasm/web --artifacts artifacts
 node tests/browser/lesson.mjs --root build/wasm/web --artifacts artifacts
 node tests/browser/mapping.mjs --root build/wasm/web --artifacts artifacts
+node tests/browser/predict.mjs --root build/wasm/web --artifacts artifacts
 node tests/browser/replay.mjs --root build/wasm/web --artifacts artifacts
 node tests/browser/responsive.mjs --root build/wasm/web --artifacts artifacts
 # Figures, not a pass/fail timing: it fails only if the engine misbehaves.

@@ -90,6 +90,7 @@ const char* cowlab_go_to(int step) { return acted(player().go_to(step - 1)); }
 const char* cowlab_answer(int checkpoint, double guess) {
     return acted(player().answer(checkpoint, guess));
 }
+const char* cowlab_withdraw(int checkpoint) { return acted(player().withdraw(checkpoint)); }
 const char* cowlab_state_json() { return keep(player().state_json()); }
 const char* cowlab_metrics_json() { return keep(player().metrics_json()); }
 const char* cowlab_share_query() { return keep(player().share_query()); }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "imgui.h"
+#include "text.h"
 #include "platform.h"
 
 namespace cowlab {
@@ -50,12 +51,7 @@ std::string url_decode(const std::string& s) {
     return out;
 }
 
-bool parse_number(const std::string& s, double& out) {
-    if (s.empty() || s.size() > 40) return false;
-    char* end = nullptr;
-    out = std::strtod(s.c_str(), &end);
-    return end && !*end && std::isfinite(out);
-}
+using cow::parse_number;
 }  // namespace
 
 void App::open_query(const std::string& query) {
@@ -100,11 +96,8 @@ void App::open_query(const std::string& query) {
         double v = 0;
         if (!p) notices.push_back("URL: lesson " + lesson + " has no parameter '" + key + "'; ignored");
         else if (!parse_number(value, v)) notices.push_back("URL: " + key + "=" + value + " is not a number; ignored");
-        else if (v < p->min || v > p->max) {
-            char buf[200];
-            std::snprintf(buf, sizeof buf, "URL: %s=%g is outside [%g, %g]; ignored", key.c_str(), v, p->min, p->max);
-            notices.push_back(buf);
-        } else params[key] = v;
+        else if (std::string why = cow::param_out_of_range(*p, v); !why.empty()) notices.push_back("URL: " + why + "; ignored");
+        else params[key] = v;
     }
     int step = 0;
     if (!step_text.empty()) {
@@ -230,7 +223,7 @@ void App::draw() {
     const float left_w = std::max(320.0f, std::floor(W * 0.42f));
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                    ImGuiWindowFlags_NoSavedSettings;
-    const bool wide = W >= 900;
+    const bool wide = W >= 760;   // side by side down to 800x600; stacked below that
     // Lesson on the left (or on top when narrow); processes and memory on the right.
     ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + pad, vp->WorkPos.y + pad), ImGuiCond_Always);
     ImGui::SetNextWindowSize(wide ? ImVec2(left_w - 1.5f * pad, H - 2 * pad) : ImVec2(W - 2 * pad, H * 0.5f - 1.5f * pad),
@@ -282,7 +275,7 @@ void App::draw() {
 void App::draw_notices() {
     for (size_t i = 0; i < notices.size();) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
-        ImGui::TextWrapped("%s", notices[i].c_str());
+        text_wrapped("%s", notices[i].c_str());
         ImGui::PopStyleColor();
         ImGui::SameLine();
         ImGui::PushID(int(i));

@@ -30,18 +30,23 @@ std::string metrics_csv(const Player& p) {
     std::string out = "step,step_title,process,pid,rss,pss,uss,shared,private_dirty,min_flt,cow_copies,"
                       "machine_used,machine_anon,machine_page_tables,committed_as\n";
     if (!p.loaded()) return out;
-    for (const Player::StepPoint& s : p.history()) {
+    for (const Player::StepRecord& r : p.history()) {
+        const cow::StepMetrics& s = r.metrics;
         const std::string title = csv_field(p.lesson().steps[size_t(s.step)].title);
-        for (const Player::ProcPoint& q : s.procs) {
-            char row[512];
-            std::snprintf(row, sizeof row, "%d,%s,%s,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", s.step + 1,
-                          title.c_str(), csv_field(q.name).c_str(), q.pid.v, static_cast<unsigned long long>(q.rss),
-                          static_cast<unsigned long long>(q.pss), static_cast<unsigned long long>(q.uss),
-                          static_cast<unsigned long long>(q.shared), static_cast<unsigned long long>(q.private_dirty),
-                          static_cast<unsigned long long>(q.min_flt), static_cast<unsigned long long>(q.cow_copies),
-                          static_cast<unsigned long long>(s.used), static_cast<unsigned long long>(s.anon),
-                          static_cast<unsigned long long>(s.page_tables), static_cast<unsigned long long>(s.committed));
-            out += row;
+        for (const cow::ProcMetrics& q : s.procs) {
+            const cow::u64 v[] = {q.mem.rss, q.mem.pss(), q.mem.uss(), q.mem.shared(), q.mem.private_dirty,
+                                  q.counters.min_flt, q.counters.cow_copies, s.meminfo.used, s.meminfo.anon_pages,
+                                  s.meminfo.page_tables, s.meminfo.committed_as};
+            for (const std::string& f : {std::to_string(s.step + 1), title, csv_field(q.name), std::to_string(q.pid.v)}) {
+                out += f;
+                out += ',';
+            }
+            for (cow::u64 x : v) {
+                out += std::to_string(x);
+                out += ',';
+            }
+            out.pop_back();
+            out += "\n";
         }
     }
     return out;

@@ -3,10 +3,13 @@
 // starts and stops here; its clock runs in App::update.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <initializer_list>
 
 #include "app.h"
 #include "export.h"
 #include "imgui.h"
+#include "text.h"
 #include "platform.h"
 
 namespace cowlab {
@@ -28,66 +31,150 @@ void share(App& app) {
 
 void LessonWindow::draw(App& app) {
     Player& P = app.player;
-    app.draw_notices();
-    if (!app.gl_error.empty()) ImGui::TextWrapped("%s", app.gl_error.c_str());
+    if (!app.gl_error.empty()) text_wrapped("%s", app.gl_error.c_str());
     if (!P.loaded()) {
-        ImGui::TextWrapped("No lesson is loaded.");
+        app.draw_notices();
+        text_wrapped("No lesson is loaded.");
         return;
     }
     const cow::Lesson& L = P.lesson();
+    if (drafts_lesson != L.id) {   // another lesson: its own predictions
+        drafts.clear();
+        drafts_lesson = L.id;
+        nudged_step = -1;
+    }
     if (!app.embed) {
         ImGui::SetNextItemWidth(-1);
-        if (ImGui::BeginCombo("##lesson", L.title.c_str())) {
-            for (const LessonInfo& l : lessons)
-                if (ImGui::Selectable(l.title.c_str(), l.id == L.id)) report(app, P.load(l.id, {}));
+        if (ImGui::BeginCombo("##lesson", L.title.c_str(), ImGuiComboFlags_HeightLarge)) {
+            std::string level = "-";
+            for (const LessonInfo& l : lessons) {   // in the course's order, under their level
+                if (l.level != level) {
+                    level = l.level;
+                    ImGui::TextDisabled("%s", level == "intro" ? "Introduction" : level == "intermediate" ? "Intermediate"
+                                                : level == "advanced" ? "Advanced" : "Other lessons");
+                }
+                if (ImGui::Selectable(("  " + l.title).c_str(), l.id == L.id)) report(app, P.load(l.id, {}));
+            }
             ImGui::EndCombo();
         }
     } else {
-        ImGui::TextWrapped("%s", L.title.c_str());
+        text_wrapped("%s", L.title.c_str());
     }
     const int n = int(L.steps.size()), cur = P.current();
     const cow::LessonStep& step = L.steps[size_t(cur)];
     ImGui::Spacing();
     ImGui::TextDisabled("Step %d of %d", cur + 1, n);
     ImGui::SameLine();
-    ImGui::TextUnformatted(step.title.c_str());
+    text_wrapped("%s", step.title.c_str());
 
-    if (P.busy()) draw_busy(app);
     ImGui::BeginDisabled(P.busy());   // until the work is done
+    draw_controls(app);
+    ImGui::EndDisabled();
+    // Below the controls, so that they never move: the work's progress and the notices.
+    if (P.busy()) draw_busy(app);
+    app.draw_notices();
+    ImGui::Separator();
+    ImGui::BeginDisabled(P.busy());
 
-    // Controls: Back / Run or Next / Reset / Share, with keys Left, Right or Enter, R.
+    if (cur == 0 && !P.ran()) text_wrapped("%s", L.summary.c_str());
+
+    // Predict, then reveal.
+    const std::vector<Player::CheckpointView> cps = P.checkpoints();
+    int open = 0;   // not locked in
+    for (size_t i = 0; i < cps.size(); ++i) {
+        draw_checkpoint(app, int(i), cps[i]);
+        open += !cps[i].revealed && (!cps[i].has_guess || cps[i].for_other_values);
+    }
+    if (!cps.empty() && !P.ran()) {
+        ImGui::Spacing();
+        if (nudged_step == cur && open > 0) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.45f, 1.0f));
+            text_wrapped("%d of %zu predictions %s not locked in. Lock %s in, or press Run again to see the answer without %s.",
+                               open, cps.size(), open == 1 ? "is" : "are", open == 1 ? "it" : "them", open == 1 ? "it" : "them");
+            ImGui::PopStyleColor();
+        } else {
+            ImGui::TextDisabled("Make your predictions and lock them in, then run the step.");
+        }
+    }
+
+    if (P.ran()) {
+        ImGui::Spacing();
+        text_wrapped("%s", P.narrative().c_str());
+        for (const std::string& o : P.run().outcomes()) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
+            text_wrapped("The kernel refused: %s", o.c_str());
+            ImGui::PopStyleColor();
+        }
+    }
+    if (!P.lesson_error().empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.45f, 0.45f, 1));
+        text_wrapped("This step could not run: %s", P.lesson_error().c_str());
+        ImGui::PopStyleColor();
+    }
+    if (P.at_end()) draw_recap(app);
+
+    ImGui::EndDisabled();
+    draw_params(app);   // a slider stays live: a new value cancels the work of the last
+}
+
+// Back / Run or Next / Reset / Play / Share / File, each as wide whatever it
+// says, with keys Left, Right or Enter, R, Space.
+void LessonWindow::draw_controls(App& app) {
+    Player& P = app.player;
+    const cow::Lesson& L = P.lesson();
+    const int cur = P.current();
     ImGuiIO& io = ImGui::GetIO();
     const bool keys = !io.WantTextInput && !P.busy();
-    auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
-    bool typed_r = false;   // 'r' typed outside a text field
-    for (ImWchar c : io.InputQueueCharacters) typed_r |= c == 'r' || c == 'R';
+    auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k), false); };   // a held key acts once
+    bool typed_r = false, typed_space = false;   // outside a text field
+    for (ImWchar c : io.InputQueueCharacters) {
+        typed_r |= c == 'r' || c == 'R';
+        typed_space |= c == ' ';
+    }
+    auto width = [](std::initializer_list<const char*> labels) { return button_width(labels); };
     ImGui::BeginDisabled(cur == 0 && !P.ran());
-    if (ImGui::Button("< Back") || (keys && pressed(ImGuiKey_LeftArrow))) report(app, P.back());
+    if (ImGui::Button("< Back") || (keys && pressed(ImGuiKey_LeftArrow))) {
+        nudged_step = -1;
+        report(app, P.back());
+    }
     app.note_control("back");
     ImGui::EndDisabled();
-    ImGui::SameLine();
-    const char* next_label = !P.ran() ? "Run this step >" : P.at_end() ? "End of lesson" : "Next step >";
-    ImGui::BeginDisabled(P.at_end());
-    if (ImGui::Button(next_label) || (keys && !P.at_end() && (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_Enter))))
-        report(app, P.next());
+    const float next_w = width({"Run this step >", "Next step >", "Next lesson >", "End of course"});
+    same_line_if_room(next_w);
+    const LessonInfo* after = next_lesson(L.id);
+    const char* next_label = !P.ran() ? "Run this step >" : !P.at_end() ? "Next step >" : after ? "Next lesson >" : "End of course";
+    ImGui::BeginDisabled(P.at_end() && !after);
+    if (ImGui::Button(next_label, ImVec2(next_w, 0)) ||
+        (keys && !P.at_end() && (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_Enter)))) {
+        int open = 0;
+        if (!P.ran())
+            for (const Player::CheckpointView& c : P.checkpoints()) open += !c.has_guess || c.for_other_values;
+        if (P.at_end()) {
+            report(app, P.load(after->id, {}));
+        } else if (open > 0 && nudged_step != cur) {
+            nudged_step = cur;   // once: the next press runs it
+        } else {
+            nudged_step = -1;
+            report(app, P.next());
+        }
+    }
     app.note_control("next");
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    same_line_if_room(width({"Reset"}));
     if (ImGui::Button("Reset") || (keys && typed_r)) {
         app.playing = false;
+        nudged_step = -1;
         report(app, P.reset());
     }
-    ImGui::SameLine();
-    bool typed_space = false;
-    for (ImWchar c : io.InputQueueCharacters) typed_space |= c == ' ';
-    if (ImGui::Button(app.playing ? "Pause" : "Play") || (keys && typed_space)) {
+    same_line_if_room(width({"Pause", "Play"}));
+    if (ImGui::Button(app.playing ? "Pause" : "Play", ImVec2(width({"Pause", "Play"}), 0)) || (keys && typed_space)) {
         app.playing = !app.playing && !P.at_end();
         app.play_clock = 0;
     }
     if (!app.embed) {
-        ImGui::SameLine();
+        same_line_if_room(width({"Share"}));
         if (ImGui::Button("Share")) share(app);
-        ImGui::SameLine();
+        same_line_if_room(width({"File"}));
         if (ImGui::Button("File")) ImGui::OpenPopup("file");
         if (ImGui::BeginPopup("file")) {
             if (ImGui::Selectable("Open a recording...")) app.pick_recording();
@@ -100,72 +187,144 @@ void LessonWindow::draw(App& app) {
             ImGui::EndPopup();
         }
     }
-    ImGui::TextDisabled("keys: Right/Enter next, Left back, Space play, R reset");
-    ImGui::Separator();
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+    text_wrapped("keys: Right/Enter next, Left back, Space play, R reset");
+    ImGui::PopStyleColor();
+}
 
-    if (cur == 0 && !P.ran()) ImGui::TextWrapped("%s", L.summary.c_str());
+// One checkpoint: the question; before the reveal, the prediction being made
+// or the one locked in; after it, the guess beside the engine's answer and why.
+void LessonWindow::draw_checkpoint(App& app, int i, const Player::CheckpointView& c) {
+    Player& P = app.player;
+    const int cur = P.current();
+    Draft& d = drafts[{cur, i}];
+    const ImVec4 kAsk(0.55f, 0.8f, 1.0f, 1.0f), kRight(0.45f, 0.9f, 0.5f, 1), kWrong(1, 0.5f, 0.45f, 1), kOther(1.0f, 0.85f, 0.45f, 1.0f);
+    ImGui::PushID(i);
+    ImGui::Spacing();
+    ImGui::PushStyleColor(ImGuiCol_Text, kAsk);
+    text_wrapped("Predict: %s", c.question.c_str());
+    ImGui::PopStyleColor();
+    const bool locked = c.has_guess && !c.for_other_values;
+    const bool editing = !c.revealed && !locked;
+    const char* unit = cow::unit_symbol(c.unit);
+    const float lock_w = ImGui::CalcTextSize("Lock in").x + ImGui::GetStyle().FramePadding.x * 2;
 
-    // Predict, then reveal.
-    const std::vector<Player::CheckpointView> cps = P.checkpoints();
-    for (size_t i = 0; i < cps.size(); ++i) {
-        const Player::CheckpointView& c = cps[i];
-        ImGui::PushID(int(i));
-        ImGui::Spacing();
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
-        ImGui::TextWrapped("Predict: %s", c.question.c_str());
+    if (c.has_guess && c.for_other_values) {
+        ImGui::PushStyleColor(ImGuiCol_Text, kOther);
+        text_wrapped("Your prediction, %s, was for other values (%s).%s", c.guess_text.c_str(), c.guess_params.c_str(),
+                           c.revealed ? "" : " Predict again for these:");
         ImGui::PopStyleColor();
-        if (c.kind == "choice") {
-            for (size_t k = 0; k < c.choices.size(); ++k) {
-                bool on = c.has_guess && int(c.guess) == int(k);
-                ImGui::BeginDisabled(c.revealed);
-                if (ImGui::RadioButton(c.choices[k].c_str(), on)) report(app, P.answer(int(i), double(k)));
-                ImGui::EndDisabled();
-            }
-        } else {
-            const double f = cow::unit_factor(c.unit);
-            double shown = c.has_guess ? c.guess / f : 0.0;
-            ImGui::SetNextItemWidth(160);
-            ImGui::BeginDisabled(c.revealed);
-            if (ImGui::InputDouble("##guess", &shown, 0, 0, "%.6g")) report(app, P.answer(int(i), shown * f));
+    }
+    if (c.kind == "choice") {
+        for (size_t k = 0; k < c.choices.size(); ++k) {
+            const bool guessed = c.has_guess && int(c.guess) == int(k);
+            bool on = editing ? d.choice == int(k) : guessed && locked;
+            ImGui::BeginDisabled(!editing);
+            if (ImGui::RadioButton(c.choices[k].c_str(), on)) d.choice = int(k);
             ImGui::EndDisabled();
-            ImGui::SameLine();
-            ImGui::TextUnformatted(cow::unit_symbol(c.unit));
-        }
-        if (c.revealed) {
-            if (!c.error.empty()) {
-                ImGui::TextWrapped("The engine could not answer: %s", c.error.c_str());
-            } else {
-                const ImVec4 colour = !c.has_guess ? ImVec4(0.85f, 0.85f, 0.85f, 1) : c.right ? ImVec4(0.45f, 0.9f, 0.5f, 1) : ImVec4(1, 0.5f, 0.45f, 1);
-                ImGui::PushStyleColor(ImGuiCol_Text, colour);
-                ImGui::TextWrapped("%s The engine says: %s", !c.has_guess ? "" : c.right ? "Right." : "Not quite.", c.answer_text.c_str());
+            if (c.revealed && int(c.answer) == int(k) && c.error.empty()) {
+                const char* mark = "\u2713 the engine's answer";
+                same_line_if_room(ImGui::CalcTextSize(mark).x);   // else on a line of its own
+                ImGui::PushStyleColor(ImGuiCol_Text, kRight);
+                ImGui::TextUnformatted(mark);
                 ImGui::PopStyleColor();
-                ImGui::TextWrapped("%s", c.explain.c_str());
             }
         }
-        ImGui::PopID();
+        if (editing) {
+            ImGui::BeginDisabled(d.choice < 0);
+            if (ImGui::Button("Lock in", ImVec2(lock_w, 0))) report(app, P.answer(i, double(d.choice)));
+            ImGui::EndDisabled();
+            app.note_control("lock:" + std::to_string(i));
+        }
+    } else if (editing) {
+        ImGui::SetNextItemWidth(160);
+        const bool enter = ImGui::InputTextWithHint("##guess", "your guess", d.text, sizeof d.text,
+                                                    ImGuiInputTextFlags_EnterReturnsTrue);
+        app.note_control("guess:" + std::to_string(i));
+        ImGui::SameLine();
+        ImGui::TextUnformatted(unit);
+        ImGui::SameLine();
+        double v = 0;
+        const bool valid = cow::parse_number(d.text, v);
+        ImGui::BeginDisabled(!valid);
+        if (ImGui::Button("Lock in", ImVec2(lock_w, 0)) || (enter && valid)) report(app, P.answer(i, v * cow::unit_factor(c.unit)));
+        ImGui::EndDisabled();
+        app.note_control("lock:" + std::to_string(i));
+        if (d.text[0] && !valid) ImGui::TextDisabled("Type a number, such as 1024 or 1,024.");
+    } else if (locked) {
+        ImGui::Text("Your prediction: %s", c.guess_text.c_str());
     }
-    if (!cps.empty() && !P.ran()) {
-        ImGui::Spacing();
-        ImGui::TextDisabled("Make your predictions, then run the step.");
+    if (locked && !c.revealed) {
+        if (c.kind != "choice") ImGui::SameLine();
+        if (ImGui::SmallButton("Change")) {
+            if (c.kind == "choice") d.choice = int(c.guess);
+            else std::snprintf(d.text, sizeof d.text, "%s", cow::format_number(c.guess / cow::unit_factor(c.unit)).c_str());
+            report(app, P.withdraw(i));
+        }
+        app.note_control("change:" + std::to_string(i));
     }
 
-    if (P.ran()) {
-        ImGui::Spacing();
-        ImGui::TextWrapped("%s", P.narrative().c_str());
-        for (const std::string& o : P.run().outcomes()) {
-            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.72f, 0.45f, 1.0f));
-            ImGui::TextWrapped("The kernel refused: %s", o.c_str());
+    if (c.revealed) {
+        if (!c.error.empty()) {
+            text_wrapped("The engine could not answer: %s", c.error.c_str());
+        } else {
+            const char* verdict = !c.has_guess ? "You made no prediction." : c.for_other_values ? "" : c.right ? "Right." : "Not quite.";
+            ImGui::PushStyleColor(ImGuiCol_Text, !locked ? ImVec4(0.85f, 0.85f, 0.85f, 1) : c.right ? kRight : kWrong);
+            text_wrapped("%s The engine says: %s", verdict, c.answer_text.c_str());
             ImGui::PopStyleColor();
+            text_wrapped("%s", c.explain.c_str());
         }
     }
-    if (!P.lesson_error().empty()) {
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.45f, 0.45f, 1));
-        ImGui::TextWrapped("This step could not run: %s", P.lesson_error().c_str());
-        ImGui::PopStyleColor();
-    }
+    ImGui::PopID();
+}
 
-    ImGui::EndDisabled();
-    draw_params(app);   // a slider stays live: a new value cancels the work of the last
+// The lesson in the course after this one (nullptr: the last).
+const LessonInfo* LessonWindow::next_lesson(const std::string& id) const {
+    for (size_t i = 0; i + 1 < lessons.size(); ++i)
+        if (lessons[i].id == id) return &lessons[i + 1];
+    return nullptr;
+}
+
+// At the last step: every prediction beside the engine's answer, the score, and what comes next.
+void LessonWindow::draw_recap(App& app) {
+    const Player& P = app.player;
+    const Player::Recap r = P.recap();
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextUnformatted("Recap");
+    if (r.asked == 0) {
+        text_wrapped("This lesson asked no predictions.");
+    } else {
+        text_wrapped("You predicted %d of %d; %d right.", r.guessed, r.asked, r.right);
+        const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
+        if (ImGui::BeginTable("recap", 4, flags)) {
+            ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed);
+            ImGui::TableSetupColumn("question", ImGuiTableColumnFlags_WidthStretch, 3.0f);
+            ImGui::TableSetupColumn("you", ImGuiTableColumnFlags_WidthStretch, 1.2f);
+            ImGui::TableSetupColumn("engine", ImGuiTableColumnFlags_WidthStretch, 1.2f);
+            ImGui::TableHeadersRow();
+            for (const Player::RecapItem& it : r.items) {
+                const Player::CheckpointView& v = it.view;
+                ImGui::TableNextRow();
+                ImGui::TableNextColumn();
+                ImGui::Text("%d", it.step + 1);
+                ImGui::TableNextColumn();
+                text_wrapped("%s", v.question.c_str());
+                ImGui::TableNextColumn();
+                const std::string mine = !v.has_guess ? "-" : v.guess_text + (v.for_other_values ? " (for " + v.guess_params + ")" : "");
+                const ImVec4 colour = !v.has_guess || v.for_other_values ? ImVec4(0.7f, 0.7f, 0.7f, 1)
+                                      : v.right ? ImVec4(0.45f, 0.9f, 0.5f, 1) : ImVec4(1, 0.5f, 0.45f, 1);
+                ImGui::PushStyleColor(ImGuiCol_Text, colour);
+                text_wrapped("%s%s", v.has_guess && !v.for_other_values ? (v.right ? "\u2713 " : "\u2717 ") : "", mine.c_str());
+                ImGui::PopStyleColor();
+                ImGui::TableNextColumn();
+                text_wrapped("%s", !v.revealed ? "-" : v.error.empty() ? v.answer_text.c_str() : "could not answer");
+            }
+            ImGui::EndTable();
+        }
+    }
+    if (const LessonInfo* n = next_lesson(P.lesson().id)) text_wrapped("Next in the course: %s. %s", n->title.c_str(), n->summary.c_str());
+    else text_wrapped("This is the last lesson of the course.");
 }
 
 // While the player works (sliced between frames): which step, how far, and Cancel.
@@ -178,7 +337,7 @@ void LessonWindow::draw_busy(App& app) {
     std::string what = "Measuring the machine after the step";   // between steps: the figures and a snapshot
     if (pr.step >= 0 && pr.step < int(L.steps.size()))
         what = "Running step " + std::to_string(pr.step + 1) + ": " + L.steps[size_t(pr.step)].title;
-    ImGui::TextWrapped("%s", what.c_str());
+    text_wrapped("%s", what.c_str());
     char overlay[64];
     std::snprintf(overlay, sizeof overlay, "%.0f %%  %.1f s", pr.fraction * 100, pr.seconds);
     ImGui::ProgressBar(float(pr.fraction), ImVec2(-ImGui::CalcTextSize("Cancel").x - ImGui::GetStyle().FramePadding.x * 4, 0), overlay);
@@ -221,7 +380,7 @@ void LessonWindow::draw_params(App& app) {
             }
         }
         ImGui::SameLine();
-        ImGui::TextWrapped("%s", p.label.c_str());
+        text_wrapped("%s", p.label.c_str());
     }
 }
 

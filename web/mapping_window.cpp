@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "imgui.h"
+#include "text.h"
 
 namespace cowlab {
 
@@ -249,7 +250,7 @@ void MappingWindow::draw(App& app) {
     compact = ImGui::GetContentRegionAvail().y < 330;
     draw_controls(app);
     if (!note.empty()) {
-        ImGui::TextWrapped("%s", note.c_str());
+        text_wrapped("%s", note.c_str());
         return;
     }
     if (shown.row.empty()) {
@@ -259,14 +260,14 @@ void MappingWindow::draw(App& app) {
     const cow::Machine& m = app.player.run().machine();
     names_shown.clear();
     for (cow::Pid p : shown.request.pids) names_shown.push_back(process_name(app, p));
-    ImGui::TextWrapped("%s", summary().c_str());
+    text_wrapped("%s", summary().c_str());
     draw_events(app);
     if (shown.rows != cow::Mapping::Rows::pages && !compact)
         ImGui::TextDisabled(shown.rows == cow::Mapping::Rows::runs ? "A row is a run of alike pages: click one to see its pages."
                                                                   : "A row is a part of the range, counted: click one to zoom in.");
     if (!compact) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-        ImGui::TextWrapped("%s", kLegend);
+        text_wrapped("%s", kLegend);
         ImGui::PopStyleColor();
     }
     draw_rows(app, m);
@@ -320,7 +321,7 @@ void MappingWindow::draw_events(App& app) {
     }
     if (event_at >= 0) {
         const cow::Event& e = log.at(story[size_t(event_at)]);
-        ImGui::TextWrapped("%d of %s: %s.", event_at + 1, count(story.size()).c_str(), cow::explain(e, name).c_str());
+        text_wrapped("%d of %s: %s.", event_at + 1, count(story.size()).c_str(), cow::explain(e, name).c_str());
     } else if (!compact) {
         ImGui::TextDisabled("Walk them with the arrows: each is one thing the kernel did.");
     }

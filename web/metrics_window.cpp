@@ -11,47 +11,54 @@ namespace cowlab {
 void MetricsWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
-    const std::vector<Player::StepPoint>& h = P.history();
+    const std::vector<Player::StepRecord>& h = P.history();
     const float w = ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ScrollbarSize, ph = 70.0f;
-    auto plot = [&](const char* label, const std::vector<float>& v, const char* unit) {
+    auto plot = [&](const char* label, const std::vector<float>& v, const char* unit, bool asked = false) {
         if (v.empty()) return;
+        if (asked) {   // the step asks it: not drawn until the step has run
+            ImGui::TextDisabled("%s: ? (what this step asks you to predict)", label);
+            return;
+        }
         const float hi = *std::max_element(v.begin(), v.end());
         char overlay[96];
         std::snprintf(overlay, sizeof overlay, "%s: %.1f %s now, %.1f %s at most", label, v.back(), unit, hi, unit);
         ImGui::PlotLines(("##" + std::string(label)).c_str(), v.data(), int(v.size()), 0, overlay, 0.0f, hi > 0 ? hi * 1.1f : 1.0f, ImVec2(w, ph));
     };
     std::vector<float> used, anon, tables;
-    for (const Player::StepPoint& p : h) {
-        used.push_back(float(double(p.used) / double(cow::MiB)));
-        anon.push_back(float(double(p.anon) / double(cow::MiB)));
-        tables.push_back(float(double(p.page_tables) / double(cow::KiB)));
+    for (const Player::StepRecord& r : h) {
+        used.push_back(float(double(r.metrics.meminfo.used) / double(cow::MiB)));
+        anon.push_back(float(double(r.metrics.meminfo.anon_pages) / double(cow::MiB)));
+        tables.push_back(float(double(r.metrics.meminfo.page_tables) / double(cow::KiB)));
     }
     ImGui::TextDisabled("After each step of the lesson (%zu steps run)", h.size());
-    plot("memory used", used, "MiB");
-    plot("anonymous memory", anon, "MiB");
-    plot("page tables", tables, "KiB");
+    plot("memory used", used, "MiB", P.hides("used"));
+    plot("anonymous memory", anon, "MiB", P.hides("used") || P.hides("anon_pages"));
+    plot("page tables", tables, "KiB", P.hides("page_tables"));
     // COW faults per simulated second, between one step and the next.
     std::vector<float> rate;
     for (size_t i = 1; i < h.size(); ++i) {
         cow::u64 copies = 0, before = 0;
-        for (const Player::ProcPoint& q : h[i].procs) copies += q.cow_copies;
-        for (const Player::ProcPoint& q : h[i - 1].procs) before += q.cow_copies;
-        const double dt = double(h[i].time_ns - h[i - 1].time_ns) / 1e9;
+        for (const cow::ProcMetrics& q : h[i].metrics.procs) copies += q.counters.cow_copies;
+        for (const cow::ProcMetrics& q : h[i - 1].metrics.procs) before += q.counters.cow_copies;
+        const double dt = double(h[i].metrics.time_ns - h[i - 1].metrics.time_ns) / 1e9;
         rate.push_back(dt > 0 && copies >= before ? float(double(copies - before) / dt) : 0.0f);
     }
-    plot("COW faults per simulated second", rate, "/s");
+    bool copies_asked = false;
+    if (!h.empty())
+        for (const cow::ProcMetrics& q : h.back().metrics.procs) copies_asked |= P.hides("cow_copies", q.name);
+    plot("COW faults per simulated second", rate, "/s", copies_asked);
     // Rss and Pss of each process, step by step.
     if (!h.empty())
-        for (const Player::ProcPoint& last : h.back().procs) {
+        for (const cow::ProcMetrics& last : h.back().metrics.procs) {
             std::vector<float> rss, pss;
-            for (const Player::StepPoint& p : h)
-                for (const Player::ProcPoint& q : p.procs)
+            for (const Player::StepRecord& r : h)
+                for (const cow::ProcMetrics& q : r.metrics.procs)
                     if (q.name == last.name) {
-                        rss.push_back(float(double(q.rss) / double(cow::MiB)));
-                        pss.push_back(float(double(q.pss) / double(cow::MiB)));
+                        rss.push_back(float(double(q.mem.rss) / double(cow::MiB)));
+                        pss.push_back(float(double(q.mem.pss()) / double(cow::MiB)));
                     }
-            plot((last.name + " Rss").c_str(), rss, "MiB");
-            plot((last.name + " Pss").c_str(), pss, "MiB");
+            plot((last.name + " Rss").c_str(), rss, "MiB", P.hides("rss", last.name));
+            plot((last.name + " Pss").c_str(), pss, "MiB", P.hides("pss", last.name));
         }
     const std::vector<cow::BgsaveSample>& s = P.run().bgsave_series();
     if (!s.empty()) {

@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "imgui.h"
+#include "text.h"
 
 namespace cowlab {
 
@@ -13,12 +14,32 @@ void ProcessesWindow::draw(App& app) {
     if (!P.loaded()) return;
     const cow::StepMetrics& m = P.metrics();
     const cow::MemInfo& mi = m.meminfo;
-    ImGui::TextWrapped("RAM %s: used %s, free %s; page tables %s; Committed_AS %s of CommitLimit %s; time %s",
-                       cow::format_bytes(mi.total).c_str(), cow::format_bytes(mi.used).c_str(),
-                       cow::format_bytes(mi.free).c_str(), cow::format_bytes(mi.page_tables).c_str(),
-                       cow::format_bytes(mi.committed_as).c_str(), cow::format_bytes(mi.commit_limit).c_str(),
-                       cow::format_value(double(m.time_ns), "ms").c_str());
-    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+    // A figure the step asks is "?" until the step has run. Each figure is one
+    // unit for wrapping: its words joined by no-break spaces.
+    auto fig = [&](const char* label, const char* query, std::string value) {
+        if (query && P.hides(query)) value.assign(1, '?');   // (not = "?": GCC 12 warns of a false overlap)
+        std::string out = label;
+        out += ' ';
+        out += value;
+        return nobreak(out);
+    };
+    std::string line;
+    for (const std::string& part : {fig("RAM", nullptr, cow::format_bytes(mi.total)), std::string(": "),
+                                    fig("used", "used", cow::format_bytes(mi.used)), std::string(", "),
+                                    fig("free", "used", cow::format_bytes(mi.free)), std::string("; "),
+                                    fig("page tables", "page_tables", cow::format_bytes(mi.page_tables)), std::string("; "),
+                                    fig("Committed_AS", "committed_as", cow::format_bytes(mi.committed_as)), std::string(" "),
+                                    fig("of CommitLimit", "commit_limit", cow::format_bytes(mi.commit_limit)), std::string("; "),
+                                    fig("time", nullptr, cow::format_value(double(m.time_ns), "ms"))})
+        line += part;
+    text_wrapped("%s", line.c_str());
+    bool hidden = false;
+    for (const Player::Asked& a : P.asked())
+        for (const char* q : {"used", "page_tables", "committed_as", "commit_limit", "rss", "pss", "uss", "shared",
+                              "private_dirty", "min_flt", "maj_flt", "cow_copies"})
+            hidden |= a.fn == q;
+    if (hidden) ImGui::TextDisabled("?  what this step asks you to predict: shown once it has run");
+    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                   ImGuiTableFlags_SizingFixedFit;
     if (!ImGui::BeginTable("procs", 10, flags)) return;
     ImGui::TableSetupScrollFreeze(0, 1);
@@ -58,14 +79,17 @@ void ProcessesWindow::draw(App& app) {
         ImGui::Text("%u", p.pid.v);
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(p.state.c_str());
-        for (cow::u64 v : {p.mem.rss, p.mem.pss(), p.mem.uss(), p.mem.shared(), p.mem.private_dirty}) {
+        const std::pair<const char*, cow::u64> bytes[] = {{"rss", p.mem.rss}, {"pss", p.mem.pss()}, {"uss", p.mem.uss()},
+                                                          {"shared", p.mem.shared()}, {"private_dirty", p.mem.private_dirty}};
+        for (const auto& [query, v] : bytes) {
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(cow::format_bytes(v).c_str());
+            ImGui::TextUnformatted(P.hides(query, p.name) ? "?" : cow::format_bytes(v).c_str());
         }
         ImGui::TableNextColumn();
-        ImGui::Text("%llu", static_cast<unsigned long long>(p.counters.min_flt + p.counters.maj_flt));
+        const bool faults_asked = P.hides("min_flt", p.name) || P.hides("maj_flt", p.name);
+        ImGui::TextUnformatted(faults_asked ? "?" : cow::format_count(p.counters.min_flt + p.counters.maj_flt).c_str());
         ImGui::TableNextColumn();
-        ImGui::Text("%llu", static_cast<unsigned long long>(p.counters.cow_copies));
+        ImGui::TextUnformatted(P.hides("cow_copies", p.name) ? "?" : cow::format_count(p.counters.cow_copies).c_str());
     }
     ImGui::EndTable();
 }

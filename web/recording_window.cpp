@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "imgui.h"
+#include "text.h"
 
 namespace cowlab {
 
@@ -162,7 +163,7 @@ void RecordingWindow::draw_processes(App& app) {
         pss += p.pss;
         uss += p.uss;
     }
-    ImGui::TextWrapped("t = %.2f s: %zu process%s; Rss %s in all (shared pages counted once per process), Pss %s (counted once), USS %s",
+    text_wrapped("t = %.2f s: %zu process%s; Rss %s in all (shared pages counted once per process), Pss %s (counted once), USS %s",
                        s->t_s - rec.samples.front().t_s, s->procs.size(), s->procs.size() == 1 ? "" : "es", cow::format_bytes(rss).c_str(),
                        cow::format_bytes(pss).c_str(), cow::format_bytes(uss).c_str());
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
@@ -225,7 +226,7 @@ void RecordingWindow::draw_pages(App& app) {
     const double t = (rec.samples.empty() ? 0 : rec.samples.front().t_s) + R.t;
     const std::vector<const cow::RecPages*> regions = rec.pages_at(R.pid, t);
     if (regions.empty()) {
-        ImGui::TextWrapped("No page states were recorded for pid %d. Experiments record the pages of their buffer; "
+        text_wrapped("No page states were recorded for pid %d. Experiments record the pages of their buffer; "
                            "live mode records the anonymous memory of the processes it follows.", R.pid);
         return;
     }
@@ -248,7 +249,7 @@ void RecordingWindow::draw_pages(App& app) {
     }
     cow::u64 n[4] = {0, 0, 0, 0};
     for (cow::u8 c : codes) n[c == cow::u8(cow::FrameCode::private_page) ? 1 : c == cow::u8(cow::FrameCode::shared2) ? 2 : c == cow::u8(cow::FrameCode::cache) ? 3 : 0]++;
-    ImGui::TextWrapped("pid %d: %zu region(s), %zu pages: %llu mapped by it alone, %llu shared, %llu swapped, %llu not present%s",
+    text_wrapped("pid %d: %zu region(s), %zu pages: %llu mapped by it alone, %llu shared, %llu swapped, %llu not present%s",
                        R.pid, regions.size(), codes.size(), static_cast<unsigned long long>(n[1]), static_cast<unsigned long long>(n[2]),
                        static_cast<unsigned long long>(n[3]), static_cast<unsigned long long>(n[0]),
                        codes.size() >= kMaxCells ? " (the first 4 Mi pages shown)" : "");

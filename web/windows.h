@@ -5,6 +5,7 @@
 // what it shows (rebuilt when the machine's or the replay's version changes).
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -32,9 +33,21 @@ struct LessonWindow {
     };
     Pending pending;
     static constexpr double kApplyAfterS = 0.3;
+    // A prediction being made, not yet locked in: the text typed, the choice picked.
+    struct Draft {
+        char text[48] = "";
+        int choice = -1;
+    };
+    std::map<std::pair<int, int>, Draft> drafts;   // by (step, checkpoint) of `drafts_lesson`
+    std::string drafts_lesson;
+    int nudged_step = -1;              // Run was pressed here with predictions not locked in
     void draw(App& app);
 
 private:
+    void draw_controls(App& app);
+    void draw_recap(App& app);
+    const LessonInfo* next_lesson(const std::string& id) const;
+    void draw_checkpoint(App& app, int i, const Player::CheckpointView& c);
     void draw_busy(App& app);
     void draw_params(App& app);
 };
@@ -71,6 +84,8 @@ private:
     bool refresh(App& app, bool finish);
     std::string summary() const;
     void draw_controls(App& app);
+    void draw_recap(App& app);
+    const LessonInfo* next_lesson(const std::string& id) const;
     void draw_events(App& app);
     void draw_rows(App& app, const cow::Machine& m);
     // Where the columns are: the processes' entries (x of each), the frames between them.

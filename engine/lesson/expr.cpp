@@ -157,4 +157,18 @@ private:
 
 Result<double> eval_expr(const std::string& text, const ExprEnv& env) { return Parser(text, env).parse(); }
 
+std::vector<ExprCall> calls_in(const std::string& text) {
+    // Every name is 1 and every call returns 1, so that each argument and branch is evaluated.
+    struct Recorder : ExprEnv {
+        mutable std::vector<ExprCall> calls;
+        Result<double> lookup(const std::string&) const override { return 1.0; }
+        Result<double> call(const std::string& fn, const std::vector<ExprArg>& args) const override {
+            calls.push_back({fn, args});
+            return 1.0;
+        }
+    } env;
+    (void)eval_expr(text, env);   // a value that is not finite (1 / (a - 1)) still made its calls
+    return env.calls;
+}
+
 }  // namespace cow

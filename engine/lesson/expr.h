@@ -33,4 +33,14 @@ public:
 
 Result<double> eval_expr(const std::string& text, const ExprEnv& env);
 
+// The calls an expression makes, every branch of it, in order: "ifelse(gt(
+// cow_copies(parent), 0), 1, 0)" makes ifelse, gt and cow_copies(parent).
+// What a checkpoint asks, so that the lab can keep it off the screen until
+// the reveal. An expression that does not parse makes those before the error.
+struct ExprCall {
+    std::string fn;
+    std::vector<ExprArg> args;
+};
+std::vector<ExprCall> calls_in(const std::string& text);
+
 }  // namespace cow

@@ -86,6 +86,16 @@ const std::vector<std::string> kMachineFields = {"ram", "swap", "kernel_reserved
 
 }  // namespace
 
+std::string format_param(const LessonParam& p, double value) {
+    if (p.unit == "B") return format_bytes(u64(std::max(0.0, value)));
+    return format_value(value * unit_factor(p.unit), p.unit);
+}
+
+std::string param_out_of_range(const LessonParam& p, double value) {
+    if (std::isfinite(value) && value >= p.min && value <= p.max) return "";
+    return p.name + " = " + format_number(value) + " is outside [" + format_number(p.min) + ", " + format_number(p.max) + "]";
+}
+
 const LessonParam* Lesson::param(const std::string& name) const {
     for (const LessonParam& p : params)
         if (p.name == name) return &p;
@@ -245,7 +255,7 @@ JsonStatus parse_step(const JsonReader& S, const json& s, LessonStep& step) {
 // The fields of a lesson file; the machine stays text, evaluated when the lesson starts (it may use parameters).
 JsonStatus read_lesson(const JsonReader& R, const json& root, Lesson& L) {
     if (!root.is_object()) return R.error("(top level)", "must be an object");
-    if (JsonStatus st = R.only(root, {"$schema", "id", "title", "summary", "level", "machine", "parameters", "steps"}); !st) return st;
+    if (JsonStatus st = R.only(root, {"$schema", "id", "title", "summary", "level", "order", "machine", "parameters", "steps"}); !st) return st;
     if (JsonStatus st = R.str(root, "id", L.id, required(64)); !st) return st;
     for (char c : L.id)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
@@ -253,6 +263,7 @@ JsonStatus read_lesson(const JsonReader& R, const json& root, Lesson& L) {
     if (JsonStatus st = R.str(root, "title", L.title, required(200)); !st) return st;
     if (JsonStatus st = R.str(root, "summary", L.summary, required()); !st) return st;
     if (JsonStatus st = R.str(root, "level", L.level, optional(40)); !st) return st;
+    if (JsonStatus st = R.whole(root, "order", L.order); !st) return st;
     if (JsonStatus st = parse_machine(R, root, L.machine); !st) return st;
     if (JsonStatus st = parse_params(R, root, L); !st) return st;
     const json* steps = nullptr;

@@ -43,6 +43,10 @@ struct LessonParam {
     std::string name, label, unit;
     double min = 0, max = 0, def = 0, step = 1;
 };
+// A parameter's value (in its own unit) as the lab shows it: "4 KiB", "1,000,000".
+std::string format_param(const LessonParam& p, double value);
+// Empty when the value is in the parameter's range, else why not: "n = 11 is outside [1, 10]".
+std::string param_out_of_range(const LessonParam& p, double value);
 
 struct LessonOp {
     std::string op;                            // "spawn", "fork", "write", ...
@@ -84,6 +88,7 @@ struct LessonStep {
 struct Lesson {
     std::string file;
     std::string id, title, summary, level;
+    int order = 0;                                // its place in the course (the lab's picker); 0: after those placed
     std::map<std::string, std::string> machine;   // settings as text: "ram": "ram_gib * GiB"
     std::vector<LessonParam> params;
     std::vector<LessonStep> steps;
@@ -313,5 +318,10 @@ private:
 // it; -1 when the machine's settings do; steps.size() when nothing does.
 // (Expressions are scanned for the name: a mention counts, a use or not.)
 int first_step_reading(const Lesson& lesson, const std::string& param);
+// Whether the answer to checkpoint `cp` of step `step` (0-based) can depend on
+// a parameter: the machine, that step or one before it, or the checkpoint's
+// own question or expression read it. A guess made with other values of such
+// a parameter was a guess about another machine.
+bool answer_reads(const Lesson& lesson, int step, const Checkpoint& cp, const std::string& param);
 
 }  // namespace cow

@@ -26,11 +26,8 @@ Result<LessonRun> LessonRun::start(const Lesson& lesson, const std::map<std::str
     for (const auto& [name, value] : given) {
         const LessonParam* p = lesson.param(name);
         if (!p) return fail(Errc::invalid_argument, lesson.file + ": no parameter '" + name + "'");
-        if (!std::isfinite(value) || value < p->min || value > p->max) {
-            char buf[160];
-            std::snprintf(buf, sizeof buf, ": parameter %s = %g is outside [%g, %g]", name.c_str(), value, p->min, p->max);
-            return fail(Errc::invalid_argument, lesson.file + buf);
-        }
+        if (std::string why = param_out_of_range(*p, value); !why.empty())
+            return fail(Errc::invalid_argument, lesson.file + ": parameter " + why);
     }
     for (const LessonParam& p : lesson.params) {
         auto it = given.find(p.name);
@@ -157,6 +154,11 @@ int first_step_reading(const Lesson& lesson, const std::string& param) {
             if (mentions(e, param)) return int(i);
     }
     return int(lesson.steps.size());
+}
+
+bool answer_reads(const Lesson& lesson, int step, const Checkpoint& cp, const std::string& param) {
+    const int first = first_step_reading(lesson, param);
+    return first < 0 || first <= step || mentions(cp.expect, param) || mentions(cp.question, param);
 }
 
 // ---------------------------------------------------------------- the run's state

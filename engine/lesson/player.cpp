@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "report.h"
@@ -18,9 +19,17 @@ std::vector<LessonInfo> lesson_infos(const LessonCatalogue& lessons) {
     std::vector<LessonInfo> out;
     for (const LessonSource& src : lessons) {
         Result<Lesson> l = parse_lesson(src.text, src.path);
-        if (l) out.push_back({l->id, l->title, l->summary, l->level});
+        if (l) out.push_back({l->id, l->title, l->summary, l->level, l->order});
     }
+    in_course_order(out);
     return out;
+}
+
+void in_course_order(std::vector<LessonInfo>& lessons) {
+    auto rank = [](const LessonInfo& l) { return l.order > 0 ? l.order : std::numeric_limits<int>::max(); };
+    std::stable_sort(lessons.begin(), lessons.end(), [&](const LessonInfo& a, const LessonInfo& b) {
+        return rank(a) != rank(b) ? rank(a) < rank(b) : a.id < b.id;
+    });
 }
 
 namespace {
@@ -102,9 +111,8 @@ Status Player::load_lesson(const Lesson& l, const std::map<std::string, double>&
     run_stale_ = false;
     error_.clear();
     history_.clear();
-    history_metrics_.clear();
-    known_points_.clear();
-    known_metrics_.clear();
+    known_.clear();
+    guesses_.clear();
     loaded_ = true;
     cur_ = 0;
     ran_ = false;
@@ -119,7 +127,7 @@ Player::SnapshotPtr Player::snapshot_now() const {
 }
 
 Player::Shown Player::shown_now() {
-    Shown s{params_, cur_, ran_, guesses_, nullptr, history_, history_metrics_};
+    Shown s{params_, cur_, ran_, nullptr, history_};
     if (sliced_) s.snap = snapshot_now();
     return s;
 }
@@ -129,7 +137,6 @@ Player::Shown Player::shown_now() {
 Status Player::replay(int step, bool run_it) {
     Shown before = shown_now();
     prepare(step + (run_it ? 1 : 0));
-    guesses_.clear();
     return start_job(step, run_it, std::move(before));
 }
 
@@ -157,8 +164,7 @@ void Player::restore(int k) {
     for (const auto& [name, v] : params_) run_.rebind_param(name, v);
     run_stale_ = false;
     const size_t n = size_t(run_.next_step());
-    history_.assign(known_points_.begin(), known_points_.begin() + long(std::min(n, known_points_.size())));
-    history_metrics_.assign(known_metrics_.begin(), known_metrics_.begin() + long(std::min(n, known_metrics_.size())));
+    history_.assign(known_.begin(), known_.begin() + long(std::min(n, known_.size())));
 }
 
 Status Player::start_job(int step, bool run_it, Shown before, int keep_through) {
@@ -223,8 +229,8 @@ void Player::work(const Budget& budget) {
     job_.before = {};
     changed();
     // The figures just taken after the last step are the run's as it is now.
-    if (!history_metrics_.empty() && run_.next_step() == int(history_metrics_.size()) && run_.next_step() > job_.from) {
-        metrics_cache_ = history_metrics_.back();
+    if (!history_.empty() && run_.next_step() == int(history_.size()) && run_.next_step() > job_.from) {
+        metrics_cache_ = history_.back().metrics;
         metrics_version_ = version_;
     }
 }
@@ -258,17 +264,12 @@ bool Player::measure(const Budget& budget) {
 
 void Player::step_done(const StepMetrics& m) {
     ++steps_run_;
-    StepPoint pt{m.step, m.time_ns, m.meminfo.used, m.meminfo.anon_pages, m.meminfo.page_tables, m.meminfo.committed_as, {}};
-    for (const ProcMetrics& q : m.procs)
-        pt.procs.push_back({q.name, q.pid, q.mem.rss, q.mem.pss(), q.mem.uss(), q.mem.shared(), q.mem.private_dirty,
-                            q.counters.min_flt, q.counters.cow_copies});
-    history_.push_back(pt);
-    history_metrics_.push_back(m);
+    StepRecord rec{m, {}};
+    if (m.step >= 0 && m.step < int(lesson_.steps.size()))
+        for (const Checkpoint& cp : lesson_.steps[size_t(m.step)].checkpoints) rec.answers.push_back(evaluate(run_, cp));
+    history_.push_back(std::move(rec));
     // What is known beyond this step stays: with the same parameters every run repeats it.
-    if (known_points_.size() < history_.size()) {
-        known_points_ = history_;
-        known_metrics_ = history_metrics_;
-    }
+    if (known_.size() < history_.size()) known_ = history_;
     keep_snapshot();
 }
 
@@ -292,8 +293,7 @@ void Player::keep_snapshot() {
 void Player::drop_after(int keep_through) {
     snaps_.erase(snaps_.upper_bound(keep_through), snaps_.end());
     const size_t n = size_t(std::max(0, keep_through));
-    if (known_points_.size() > n) known_points_.resize(n);
-    if (known_metrics_.size() > n) known_metrics_.resize(n);
+    if (known_.size() > n) known_.resize(n);
     if (run_.next_step() > keep_through) run_stale_ = true;
 }
 
@@ -307,7 +307,6 @@ void Player::cancel() {
     params_ = b.params;
     cur_ = b.cur;
     ran_ = b.ran;
-    guesses_ = b.guesses;
     if (b.snap) {
         run_ = b.snap->run;
         error_ = b.snap->error;
@@ -322,11 +321,7 @@ void Player::cancel() {
         }
     }
     history_ = b.history;
-    history_metrics_ = b.history_metrics;
-    if (known_points_.size() < history_.size()) {   // (the longer of two prefixes of one sequence)
-        known_points_ = history_;
-        known_metrics_ = history_metrics_;
-    }
+    if (known_.size() < history_.size()) known_ = history_;   // (the longer of two prefixes of one sequence)
     changed();
 }
 
@@ -336,8 +331,7 @@ std::string Player::param_changes(const std::map<std::string, double>& before) c
     for (const LessonParam& p : lesson_.params) {
         auto now = params_.find(p.name), was = before.find(p.name);
         if (now == params_.end() || was == before.end() || now->second == was->second) continue;
-        out += (out.empty() ? "" : ", ") + p.label + " = " +
-               (p.unit == "B" ? format_bytes(u64(now->second)) : format_value(now->second * unit_factor(p.unit), p.unit));
+        out += (out.empty() ? "" : ", ") + p.label + " = " + format_param(p, now->second);
     }
     return out;
 }
@@ -383,7 +377,6 @@ Status Player::next() {
     }
     if (cur_ + 1 >= int(lesson_.steps.size())) return fail(Errc::invalid_argument, "this is the last step");
     Shown before = shown_now();
-    guesses_.clear();
     return start_job(cur_ + 1, lesson_.steps[size_t(cur_ + 1)].checkpoints.empty(), std::move(before));
 }
 
@@ -401,11 +394,7 @@ Status Player::set_param(const std::string& name, double value) {
     if (job_.active) finish();
     const LessonParam* p = lesson_.param(name);
     if (!p) return fail(Errc::invalid_argument, "lesson " + lesson_.id + " has no parameter '" + name + "'");
-    if (!std::isfinite(value) || value < p->min || value > p->max) {
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "%s = %g is outside [%g, %g]", name.c_str(), value, p->min, p->max);
-        return fail(Errc::invalid_argument, buf);
-    }
+    if (std::string why = param_out_of_range(*p, value); !why.empty()) return fail(Errc::invalid_argument, why);
     std::map<std::string, double> next = params_;
     next[name] = value;
     if (Result<MachineConfig> mc = lesson_.machine_config(next); !mc) return fail(mc.code(), lesson_.file + ": " + mc.message());
@@ -417,7 +406,6 @@ Status Player::set_param(const std::string& name, double value) {
     drop_after(keep);
     if (!run_stale_) run_.rebind_param(name, value);
     prepare(cur_ + (ran_ ? 1 : 0));
-    guesses_.clear();
     return start_job(cur_, ran_, std::move(before), keep);
 }
 
@@ -431,37 +419,114 @@ Status Player::answer(int checkpoint, double guess) {
     const Checkpoint& cp = cps[size_t(checkpoint)];
     if (cp.kind == "choice" && (guess < 0 || guess >= double(cp.choices.size()) || guess != std::floor(guess)))
         return fail(Errc::invalid_argument, "choose 1 to " + std::to_string(cp.choices.size()));
-    guesses_[checkpoint] = guess;
+    guesses_[{cur_, checkpoint}] = Guess{guess, params_};
     changed();
     return {};
+}
+
+Status Player::withdraw(int checkpoint) {
+    if (!loaded_) return fail(Errc::invalid_argument, "no lesson is loaded");
+    if (ran_) return fail(Errc::invalid_argument, "this step has already run: its answers are shown");
+    if (guesses_.erase({cur_, checkpoint})) changed();
+    return {};
+}
+
+// A checkpoint as the lab shows it: its guess, and the engine's answer when `revealed` is given.
+Player::CheckpointView Player::view_of(int step, int i, const CheckpointResult* revealed) const {
+    const Checkpoint& cp = lesson_.steps[size_t(step)].checkpoints[size_t(i)];
+    CheckpointView v;
+    v.kind = cp.kind;
+    v.unit = cp.unit;
+    v.choices = cp.choices;
+    if (auto g = guesses_.find({step, i}); g != guesses_.end()) {
+        v.has_guess = true;
+        v.guess = g->second.value;
+        const bool is_choice = cp.kind == "choice" && v.guess >= 0 && v.guess < double(cp.choices.size());
+        v.guess_text = is_choice ? cp.choices[size_t(v.guess)] : format_value(v.guess, cp.unit);
+        for (const LessonParam& p : lesson_.params) {
+            auto then = g->second.params.find(p.name), now = params_.find(p.name);
+            if (then == g->second.params.end() || now == params_.end() || then->second == now->second) continue;
+            if (!answer_reads(lesson_, step, cp, p.name)) continue;
+            v.for_other_values = true;
+            v.guess_params += (v.guess_params.empty() ? "" : ", ") + p.label + " = " + format_param(p, then->second);
+        }
+    }
+    if (revealed) {
+        v.question = revealed->question;
+        v.revealed = true;
+        v.explain = revealed->explain;
+        v.error = revealed->error;
+        v.answer = revealed->answer;
+        v.answer_text = revealed->answer_text;
+        v.right = revealed->answered && v.has_guess && !v.for_other_values && grade(cp, v.guess, revealed->answer);
+    } else {
+        Result<std::string> q = run_.render(cp.question);
+        v.question = q ? *q : cp.question;
+    }
+    return v;
 }
 
 std::vector<Player::CheckpointView> Player::checkpoints() const {
     std::vector<CheckpointView> out;
     if (!loaded_) return out;
-    const auto& cps = lesson_.steps[size_t(cur_)].checkpoints;
-    for (size_t i = 0; i < cps.size(); ++i) {
-        const Checkpoint& cp = cps[i];
-        CheckpointView v;
-        Result<std::string> q = run_.render(cp.question);
-        v.question = q ? *q : cp.question;
-        v.kind = cp.kind;
-        v.unit = cp.unit;
-        v.choices = cp.choices;
-        if (auto g = guesses_.find(int(i)); g != guesses_.end()) {
-            v.has_guess = true;
-            v.guess = g->second;
+    const size_t n = lesson_.steps[size_t(cur_)].checkpoints.size();
+    // Revealed: the answers taken when the step ended (the run is still as it left it).
+    const StepRecord* rec = ran_ && size_t(cur_) < history_.size() ? &history_[size_t(cur_)] : nullptr;
+    std::optional<CheckpointResult> fresh;
+    for (size_t i = 0; i < n; ++i) {
+        const CheckpointResult* r = nullptr;
+        if (rec && i < rec->answers.size()) r = &rec->answers[i];
+        else if (ran_) r = &fresh.emplace(evaluate(run_, lesson_.steps[size_t(cur_)].checkpoints[i]));
+        out.push_back(view_of(cur_, int(i), r));
+    }
+    return out;
+}
+
+bool Player::Asked::covers(const std::string& query, const std::string& proc) const {
+    if (query != fn) return false;
+    if (process.empty()) return proc.empty();
+    return prefix ? proc.compare(0, process.size(), process) == 0 : proc == process;
+}
+
+const std::vector<Player::Asked>& Player::asked() const {
+    std::vector<Asked>& out = asked_cache_;
+    if (asked_version_ == version_) return out;
+    asked_version_ = version_;
+    out.clear();
+    if (!loaded_ || ran_) return out;
+    for (const Checkpoint& cp : lesson_.steps[size_t(cur_)].checkpoints)
+        for (const ExprCall& c : calls_in(cp.expect)) {
+            const bool total = c.fn == "total" && !c.args.empty() && c.args[0].is_name;
+            const std::string fn = total ? c.args[0].name : c.fn == "used_delta" ? "used" : c.fn;
+            const size_t who = total ? 1 : 0;   // total(fn, prefix, ...): the processes named prefix...
+            const std::string proc = who < c.args.size() && c.args[who].is_name ? c.args[who].name : "";
+            out.push_back({fn, proc, total});
         }
-        if (ran_) {
-            const CheckpointResult r = evaluate(run_, cp);
-            v.revealed = true;
-            v.explain = r.explain;
-            v.error = r.error;
-            v.answer = r.answer;
-            v.answer_text = r.answer_text;
-            v.right = r.answered && v.has_guess && grade(cp, v.guess, r.answer);
+    return out;
+}
+
+bool Player::hides(const std::string& query, const std::string& proc) const {
+    for (const Asked& a : asked())
+        if (a.covers(query, proc)) return true;
+    return false;
+}
+
+Player::Recap Player::recap() const {
+    Recap out;
+    if (!loaded_) return out;
+    for (size_t s = 0; s < lesson_.steps.size(); ++s) {
+        const size_t n = lesson_.steps[s].checkpoints.size();
+        // A step is revealed once it has run: the current one when shown as run, every one before it.
+        const bool run = s < size_t(cur_) || (s == size_t(cur_) && ran_);
+        const StepRecord* rec = run && s < history_.size() ? &history_[s] : nullptr;
+        for (size_t i = 0; i < n; ++i) {
+            RecapItem it{int(s), int(i), view_of(int(s), int(i), rec && i < rec->answers.size() ? &rec->answers[i] : nullptr)};
+            ++out.asked;
+            out.guessed += it.view.has_guess && !it.view.for_other_values;
+            out.revealed += it.view.revealed;
+            out.right += it.view.right;
+            out.items.push_back(std::move(it));
         }
-        out.push_back(v);
     }
     return out;
 }
@@ -474,11 +539,14 @@ std::string Player::narrative() const {
 
 json Player::state() const {
     if (!loaded_) return json{{"loaded", false}};
-    json cps = json::array();
-    for (const CheckpointView& c : checkpoints()) {
-        json j = checkpoint_json(lesson_.steps[size_t(cur_)].checkpoints[cps.size()], c.question);
+    auto view_json = [&](int step, int i, const CheckpointView& c) {
+        json j = checkpoint_json(lesson_.steps[size_t(step)].checkpoints[size_t(i)], c.question);
         j["revealed"] = c.revealed;
-        if (c.has_guess) j["guess"] = c.guess;
+        if (c.has_guess) {
+            j["guess"] = c.guess;
+            j["guess_text"] = c.guess_text;
+            if (c.for_other_values) j["guess_for_other_values"] = c.guess_params;
+        }
         if (c.revealed) {
             CheckpointResult r;
             r.explain = c.explain;
@@ -489,8 +557,20 @@ json Player::state() const {
             add_answer_json(j, r);
             if (c.has_guess) j["right"] = c.right;
         }
-        cps.push_back(j);
+        return j;
+    };
+    json cps = json::array();
+    for (const CheckpointView& c : checkpoints()) cps.push_back(view_json(cur_, int(cps.size()), c));
+    const Recap rc = recap();
+    json items = json::array();
+    for (const RecapItem& it : rc.items) {
+        json j = view_json(it.step, it.checkpoint, it.view);
+        j["step"] = it.step;
+        j["checkpoint"] = it.checkpoint;
+        items.push_back(j);
     }
+    json asked = json::array();
+    for (const Asked& a : this->asked()) asked.push_back({{"fn", a.fn}, {"process", a.process}, {"prefix", a.prefix}});
     json j = {{"loaded", true},
               {"lesson", lesson_.id},
               {"title", lesson_.title},
@@ -502,6 +582,8 @@ json Player::state() const {
               {"at_end", at_end()},
               {"narrative", narrative()},
               {"checkpoints", cps},
+              {"asked", asked},
+              {"recap", {{"asked", rc.asked}, {"guessed", rc.guessed}, {"revealed", rc.revealed}, {"right", rc.right}, {"items", items}}},
               {"params", params_},
               {"outcomes", run_.outcomes()}};
     if (!error_.empty()) j["error"] = error_;
@@ -527,7 +609,7 @@ std::string Player::metrics_json() const {
 
 json Player::history_json() const {
     json out = json::array();
-    for (const StepMetrics& m : history_metrics_) out.push_back(cow::metrics_json(m));
+    for (const StepRecord& r : history_) out.push_back(cow::metrics_json(r.metrics));
     return out;
 }
 

@@ -2,7 +2,8 @@
 // run, the learner's predictions, the parameters. The windows draw it; the
 // page's JavaScript API drives it through the same calls.
 //
-//   step cur, not yet run:  its checkpoints are asked (predict)
+//   step cur, not yet run:  its checkpoints are asked (predict): answer()
+//                           locks a guess in, withdraw() takes it back
 //   step cur, run:          its narrative and the answers are shown (reveal)
 //   next():  run cur if it has not run, else move to cur + 1 (which runs at
 //            once when it asks nothing)
@@ -13,6 +14,10 @@
 // farthest from the step shown; back, go_to and reset restore the nearest
 // one at or before the step and run on from there, and a parameter change
 // keeps the snapshots before the first step that reads the parameter.
+//
+// Guesses are the learner's: kept across back, go_to, reset and parameter
+// changes until another lesson is loaded. A guess made with other values of a
+// parameter its answer reads is shown as one, and not graded.
 //
 // Sliced (the lab): an action only starts the work, busy() says so, and
 // work(budget) runs it a slice at a time between frames; cancel() puts back
@@ -35,6 +40,7 @@
 #include <chrono>
 
 #include "lesson.h"
+#include "report.h"
 
 namespace cow {
 
@@ -46,10 +52,14 @@ using LessonCatalogue = std::vector<LessonSource>;
 
 struct LessonInfo {
     std::string id, title, summary, level;
+    int order = 0;
 };
 
-// The lessons of a catalogue that parse, in its order.
+// The lessons of a catalogue that parse, in the course's order.
 std::vector<LessonInfo> lesson_infos(const LessonCatalogue& lessons);
+// Sorts lessons as the course teaches them: by "order" (those without one
+// last), then by id.
+void in_course_order(std::vector<LessonInfo>& lessons);
 
 class Player {
 public:
@@ -65,7 +75,8 @@ public:
     Status back();
     Status reset();
     Status go_to(int step);
-    Status answer(int checkpoint, double guess);               // a number, or a choice index
+    Status answer(int checkpoint, double guess);               // a number, or a choice index: locked in
+    Status withdraw(int checkpoint);                           // before the step runs: guess again
 
     // Slicing (see the top of this file).
     void set_sliced(bool on) { sliced_ = on; }
@@ -124,27 +135,47 @@ public:
         std::vector<std::string> choices;
         bool has_guess = false;
         double guess = 0;
+        std::string guess_text;        // "1,024 KiB", the choice's words
+        bool for_other_values = false; // made with other values of a parameter the answer reads...
+        std::string guess_params;      // ...these: "ints = 10"
         bool revealed = false;
         double answer = 0;
         std::string answer_text;
-        bool right = false;
+        bool right = false;            // a guess for these values, and right
         std::string error;
     };
-    struct ProcPoint {
-        std::string name;
-        Pid pid = kNoPid;
-        u64 rss = 0, pss = 0, uss = 0, shared = 0, private_dirty = 0, min_flt = 0, cow_copies = 0;
+    // A step run: the machine's figures after it, and its checkpoints evaluated then.
+    struct StepRecord {
+        StepMetrics metrics;
+        std::vector<CheckpointResult> answers;
     };
-    struct StepPoint {
-        int step = 0;
-        u64 time_ns = 0;
-        u64 used = 0, anon = 0, page_tables = 0, committed = 0;
-        std::vector<ProcPoint> procs;
+    // The steps run so far (for the metrics plots and the recap).
+    const std::vector<StepRecord>& history() const { return history_; }
+
+    // A figure a checkpoint of the current step asks, kept off the screen until
+    // the step has run: the query (rss, pss, cow_copies, used, ...) of a
+    // process, or of every process whose name starts with `process` (prefix).
+    struct Asked {
+        std::string fn, process;
+        bool prefix = false;
+        bool covers(const std::string& query, const std::string& proc) const;
     };
-    // The machine after each step run so far (for the metrics plots), and
-    // each such step's full metrics.
-    const std::vector<StepPoint>& history() const { return history_; }
-    const std::vector<StepMetrics>& history_metrics() const { return history_metrics_; }
+    const std::vector<Asked>& asked() const;   // empty once the step has run
+    bool hides(const std::string& query, const std::string& proc = "") const;
+
+    // Every checkpoint of the lesson with the learner's guess and, for the
+    // steps run, the engine's answer: the recap the last step shows.
+    struct RecapItem {
+        int step = 0, checkpoint = 0;
+        CheckpointView view;
+    };
+    struct Recap {
+        int asked = 0;                 // checkpoints in the lesson
+        int guessed = 0;               // ... with a guess for these values
+        int revealed = 0, right = 0;
+        std::vector<RecapItem> items;
+    };
+    Recap recap() const;
 
     std::vector<CheckpointView> checkpoints() const;
     std::string narrative() const;   // of the current step; empty before it ran
@@ -153,7 +184,7 @@ public:
     nlohmann::json state() const;           // what the page's cowlab.state() returns
     std::string state_json() const;
     std::string metrics_json() const;       // metrics_json (report.h) of metrics()
-    nlohmann::json history_json() const;    // history_metrics() in the same shape
+    nlohmann::json history_json() const;    // history()'s metrics in the same shape
     std::string share_query() const; // "?lesson=...&step=...&param=value"
 
 private:
@@ -169,10 +200,8 @@ private:
         std::map<std::string, double> params;
         int cur = 0;
         bool ran = false;
-        std::map<int, double> guesses;
         SnapshotPtr snap;                              // the run as it was (sliced only)
-        std::vector<StepPoint> history;
-        std::vector<StepMetrics> history_metrics;
+        std::vector<StepRecord> history;
     };
     struct Job {
         bool active = false;
@@ -190,7 +219,7 @@ private:
     Status start_job(int step, bool run_it, Shown before, int keep_through = -1);
     void restore(int k);               // run_ := the best snapshot at or before k steps (or a fresh run)
     void drop_after(int keep_through); // forget what was run with other parameters
-    void step_done(const StepMetrics& m);   // records the step that just ended
+    void step_done(const StepMetrics& m);   // records the step that just ended, its answers evaluated
     // The figures after a step, taken a process at a time between slices.
     struct Measuring {
         bool active = false;
@@ -212,13 +241,18 @@ private:
     std::map<std::string, double> params_;
     int cur_ = 0;
     bool ran_ = false;
-    std::map<int, double> guesses_;
+    struct Guess {
+        double value = 0;
+        std::map<std::string, double> params;      // the parameters it was made with
+    };
+    std::map<std::pair<int, int>, Guess> guesses_; // by (step, checkpoint)
+    CheckpointView view_of(int step, int checkpoint, const CheckpointResult* revealed) const;
     std::string error_;
     long version_ = 0;
-    std::vector<StepPoint> history_;               // of the steps run_ has run
-    std::vector<StepMetrics> history_metrics_;
-    std::vector<StepPoint> known_points_;          // of every step run with these parameters (a longer prefix)
-    std::vector<StepMetrics> known_metrics_;
+    std::vector<StepRecord> history_;              // of the steps run_ has run
+    std::vector<StepRecord> known_;                // of every step run with these parameters (a longer prefix)
+    mutable std::vector<Asked> asked_cache_;
+    mutable long asked_version_ = -1;
     mutable StepMetrics metrics_cache_;
     mutable long metrics_version_ = -1;
 

@@ -2,7 +2,9 @@
 #include "units.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 
 namespace cow {
@@ -42,28 +44,78 @@ bool valid_display_unit(const std::string& name) {
     return name.empty() || (u && u->display);
 }
 
-std::string format_value(double v, const std::string& unit) {
-    char buf[64];
-    const Unit* u = find_unit(unit);
-    if (u && u->display) {
-        const double x = v / u->factor;
-        if (std::fabs(x - std::round(x)) < 1e-9 || std::fabs(x) >= 100) std::snprintf(buf, sizeof buf, "%.0f %s", x, u->symbol);
-        else std::snprintf(buf, sizeof buf, "%.1f %s", x, u->symbol);
-        return buf;
-    }
-    if (std::fabs(v - std::round(v)) < 1e-9) std::snprintf(buf, sizeof buf, "%.0f", v);
-    else std::snprintf(buf, sizeof buf, "%.3g", v);
-    return buf;
-}
+namespace {
 
-std::string format_count(u64 n) {
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+// The digits of a whole number with its thousands grouped ("-1,234").
+std::string group(const std::string& digits) {
+    size_t start = digits.size() && digits[0] == '-' ? 1 : 0, dot = digits.find('.');
+    if (dot == std::string::npos) dot = digits.size();
+    std::string out = digits.substr(0, start);
+    for (size_t i = start; i < dot; ++i) {
+        if (i > start && (dot - i) % 3 == 0) out += ',';
         out += digits[i];
     }
-    return out;
+    return out + digits.substr(dot);
 }
+
+}  // namespace
+
+std::string format_number(double v) {
+    if (!std::isfinite(v)) return std::isnan(v) ? "not a number" : v > 0 ? "infinity" : "-infinity";
+    char buf[400];
+    const double a = std::fabs(v);
+    if (std::fabs(v - std::round(v)) < 1e-9 * std::max(1.0, a) || a >= 100) {
+        std::snprintf(buf, sizeof buf, "%.0f", std::round(v));
+        return group(std::string(buf) == "-0" ? "0" : buf);
+    }
+    // Three significant digits in fixed notation, trailing zeros dropped.
+    const int decimals = std::clamp(2 - int(std::floor(std::log10(a))), 1, 12);
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    std::string t = buf;
+    while (t.size() > 1 && t.back() == '0') t.pop_back();
+    if (t.back() == '.') t.pop_back();
+    return t;
+}
+
+std::string format_value(double v, const std::string& unit) {
+    const Unit* u = find_unit(unit);
+    if (!u || !u->display) return format_number(v);
+    const double x = v / u->factor;
+    char buf[64];
+    if (std::fabs(x - std::round(x)) < 1e-9 || std::fabs(x) >= 100) return format_number(std::round(x)) + " " + u->symbol;
+    if (std::fabs(x) >= 0.1) {   // one decimal: "4.2 MiB"
+        std::snprintf(buf, sizeof buf, "%.1f %s", x, u->symbol);
+        return buf;
+    }
+    return format_number(x) + " " + u->symbol;   // not "0.0 KiB" for a few bytes: "0.000977 KiB"
+}
+
+bool parse_number(const std::string& text, double& out) {
+    if (text.size() > 64) return false;
+    std::string t;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const bool between_digits = i > 0 && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i - 1])) &&
+                                    std::isdigit(static_cast<unsigned char>(text[i + 1]));
+        if (c == ',' && between_digits) continue;   // thousands grouped
+        if (c == ' ' || c == '\t') {
+            if (between_digits) return false;        // "1 2": two numbers
+            continue;
+        }
+        t += c;
+    }
+    if (t.empty()) return false;
+    char* end = nullptr;
+    const double v = std::strtod(t.c_str(), &end);
+    if (!end || *end || !std::isfinite(v)) return false;
+    // strtod also reads "inf", "nan" and hexadecimal: a person types digits.
+    for (char c : t)
+        if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E') return false;
+    out = v;
+    return true;
+}
+
+std::string format_count(u64 n) { return group(std::to_string(n)); }
 
 double unit_factor(const std::string& unit) {
     const Unit* u = find_unit(unit);

@@ -3,6 +3,7 @@
 // quantity's own units (bytes, nanoseconds, counts) and how it is shown.
 //
 //   format_value(6144, "KiB")       == "6 KiB"      a value in bytes, shown in KiB
+//   format_number(4170.4)           == "4,170"      never an exponent, thousands grouped
 //   unit_factor("ms")               == 1e6          ns per ms: a guess in ms * this = ns
 //   unit_value("MiB")               == 1048576      the constant an expression may use
 //   format_measured(12.5, "us")     == "12.5 µs"    a value already in its unit (recordings)
@@ -33,8 +34,16 @@ const Unit* find_unit(const std::string& name);
 
 // "" (a plain number) or a display unit of the table.
 bool valid_display_unit(const std::string& name);
+// A number as the lab writes it in prose, sliders and tables: thousands
+// grouped, never an exponent; whole from 100 up, else to three significant
+// digits (12.3, 0.0123), a whole number as it is.
+std::string format_number(double v);
+// A number as a person types it: "1024", "1,024", " 2.5 ", "1e3", "-3". Not a
+// number (empty, "12 KiB", "1..2", too long): false, `out` untouched.
+bool parse_number(const std::string& text, double& out);
 // A value in the quantity's own units, shown in `unit`: format_value(4096, "KiB") == "4 KiB".
-// No unit (or an unknown one): the number itself, "%.3g" unless whole.
+// Below 100 of the unit, one decimal unless whole (below 0.1, three
+// significant digits); no unit (or an unknown one): format_number.
 std::string format_value(double v, const std::string& unit);
 // A count with its thousands grouped: format_count(17179869184) == "17,179,869,184".
 std::string format_count(u64 n);

@@ -78,6 +78,23 @@ TEST_CASE("lesson expressions: arithmetic, units, names and calls") {
     CHECK(!eval_expr(std::string(5000, '1'), NoNames{}).ok());
 }
 
+TEST_CASE("the calls an expression makes, in every branch: what a checkpoint asks") {
+    auto names = [](const std::string& text) {
+        std::string out;
+        for (const ExprCall& c : calls_in(text)) {
+            out += c.fn + "(";
+            for (const ExprArg& a : c.args) out += (a.is_name ? a.name : std::to_string(int(a.value))) + ",";
+            out += ") ";
+        }
+        return out;
+    };
+    CHECK(names("ifelse(gt(cow_copies(parent), 0), 1, 0)") == "cow_copies(parent,) gt(1,0,) ifelse(1,1,0,) ");
+    CHECK(names("pss(child, bss) / KiB") == "pss(child,bss,) ");
+    CHECK(names("lt(used_delta(), size(bss, parent) / 4)") == "used_delta() size(bss,parent,) lt(1,0,) ");
+    CHECK(names("ints * 4").empty());
+    CHECK(names("rss(a) + (").find("rss(a,)") == 0);   // up to the error
+}
+
 TEST_CASE("a minimal lesson runs, and its parameters are checked against their range") {
     Result<Lesson> l = parse_lesson(kMinimal, "t.json");
     REQUIRE_MESSAGE(l.ok(), l.message());

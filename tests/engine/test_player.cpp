@@ -11,7 +11,8 @@ namespace {
 
 const char* kLesson = R"L({
   "id": "t", "title": "T", "summary": "S",
-  "parameters": [{"name": "n", "label": "N", "min": 1, "max": 10, "default": 2}],
+  "parameters": [{"name": "n", "label": "N", "min": 1, "max": 10, "default": 2},
+                 {"name": "k", "label": "pages written", "min": 1, "max": 5, "default": 1}],
   "steps": [
     {"title": "map", "text": "{n} MiB", "ops": [
        {"op": "spawn", "as": "p", "image": {"name": "x", "warm": false}},
@@ -20,7 +21,7 @@ const char* kLesson = R"L({
      "checkpoints": [{"question": "Rss of buf?", "kind": "number", "unit": "MiB", "tolerance": 0.1,
                       "expect": "rss(p, buf)", "explain": "All written."}]},
     {"title": "fork", "text": "forked", "ops": [{"op": "fork", "pid": "p", "as": "child"}]},
-    {"title": "write", "text": "{cow_copies(child)} copied", "ops": [{"op": "write", "pid": "child", "region": "buf", "pages": 1}],
+    {"title": "write", "text": "{cow_copies(child)} copied", "ops": [{"op": "write", "pid": "child", "region": "buf", "pages": "k"}],
      "checkpoints": [{"question": "Copied?", "kind": "choice", "choices": ["No", "Yes"],
                       "expect": "ifelse(gt(cow_copies(child), 0), 1, 0)", "explain": "One page."}]}
   ]})L";
@@ -34,6 +35,19 @@ TEST_CASE("the player lists and loads the lessons of its catalogue; a bad one ch
     std::vector<LessonInfo> infos = lesson_infos(P.lessons());
     REQUIRE(infos.size() == 1);   // the broken one is left out
     CHECK(infos[0].id == "t");
+    {   // the course's order: by "order", those without one last
+        auto lesson = [](const char* id, const char* order) {
+            return std::string(R"({"id": ")") + id + R"(", "title": "T", "summary": "S", )" + order +
+                   R"("steps": [{"title": "a", "text": "x", "ops": []}]})";
+        };
+        const std::vector<LessonInfo> course = lesson_infos({{"a.json", lesson("a", "")}, {"b.json", lesson("b", R"("order": 2,)")},
+                                                             {"c.json", lesson("c", R"("order": 1,)")}});
+        REQUIRE(course.size() == 3);
+        CHECK(course[0].id == "c");
+        CHECK(course[1].id == "b");
+        CHECK(course[2].id == "a");
+        CHECK(course[1].order == 2);
+    }
     CHECK(!P.loaded());
     CHECK(P.next().message == "no lesson is loaded");
     CHECK(P.load("nope", {}).message == "no lesson 'nope'");
@@ -93,6 +107,102 @@ TEST_CASE("predict, then reveal: answers are graded against the engine's") {
     CHECK(!grade(P.lesson().steps[2].checkpoints[0], 0, 1));
 }
 
+TEST_CASE("guesses are kept across back, reset and parameter changes; one made for other values is not graded") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    REQUIRE(P.answer(0, 2.0 * double(MiB)).ok());
+    REQUIRE(P.withdraw(0).ok());   // taken back before the step ran
+    CHECK(!P.checkpoints()[0].has_guess);
+    REQUIRE(P.answer(0, 0).ok());   // 0 is a guess like any other
+    CHECK(P.checkpoints()[0].has_guess);
+    CHECK(P.checkpoints()[0].guess_text == "0 MiB");
+    REQUIRE(P.answer(0, 2.0 * double(MiB)).ok());
+    REQUIRE(P.next().ok());
+    CHECK(P.checkpoints()[0].right);
+    CHECK(P.withdraw(0).message == "this step has already run: its answers are shown");
+    REQUIRE(P.next().ok());   // the fork
+    REQUIRE(P.next().ok());
+    REQUIRE(P.answer(0, 1).ok());   // "Yes"
+
+    // Back, reset, go_to: the guesses stay.
+    REQUIRE(P.back().ok());
+    REQUIRE(P.back().ok());
+    CHECK(P.current() == 0);
+    CHECK(P.checkpoints()[0].has_guess);
+    CHECK(P.checkpoints()[0].right);
+    REQUIRE(P.reset().ok());
+    CHECK(!P.ran());
+    CHECK(P.checkpoints()[0].guess == 2.0 * double(MiB));
+    REQUIRE(P.go_to(2).ok());
+    CHECK(P.checkpoints()[0].guess == 1);
+
+    // k is read by step 3 only: the guess of step 1 is still for these values, step 3's is not.
+    REQUIRE(P.set_param("k", 2).ok());
+    REQUIRE(P.next().ok());
+    Player::CheckpointView c = P.checkpoints()[0];
+    CHECK(c.has_guess);
+    CHECK(c.for_other_values);
+    CHECK(c.guess_params == "pages written = 1");
+    CHECK(c.answer == 1);
+    CHECK(!c.right);   // the right choice, but for another machine
+    REQUIRE(P.go_to(0).ok());
+    REQUIRE(P.next().ok());
+    CHECK(!P.checkpoints()[0].for_other_values);
+    CHECK(P.checkpoints()[0].right);
+    // n is read from step 1 on: every guess was for other values.
+    REQUIRE(P.set_param("n", 3).ok());
+    CHECK(P.checkpoints()[0].for_other_values);
+    CHECK(P.checkpoints()[0].guess_params == "N = 2");
+    // Set back, the guesses are for these values again.
+    REQUIRE(P.set_param("n", 2).ok());
+    CHECK(P.checkpoints()[0].right);
+
+    // Another lesson forgets them.
+    REQUIRE(P.load("t", {}).ok());
+    CHECK(!P.checkpoints()[0].has_guess);
+}
+
+TEST_CASE("what a step asks is kept off the screen until it has run; the recap scores the lesson") {
+    Player P = player();
+    REQUIRE(P.load("t", {}).ok());
+    std::vector<Player::Asked> a = P.asked();
+    REQUIRE(a.size() == 1);
+    CHECK(a[0].fn == "rss");
+    CHECK(a[0].process == "p");
+    CHECK(P.hides("rss", "p"));
+    CHECK(!P.hides("rss", "child"));
+    CHECK(!P.hides("pss", "p"));
+    const nlohmann::json s = P.state();
+    CHECK(s["asked"][0]["fn"] == "rss");
+    REQUIRE(P.next().ok());
+    CHECK(P.asked().empty());   // revealed
+    CHECK(!P.hides("rss", "p"));
+    REQUIRE(P.next().ok());
+    REQUIRE(P.next().ok());
+    CHECK(P.hides("cow_copies", "child"));   // inside ifelse(gt(...))
+    // total(fn, prefix): every process whose name starts with it.
+    const Player::Asked t{"rss", "w", true};
+    CHECK(t.covers("rss", "w3"));
+    CHECK(!t.covers("rss", "parent"));
+
+    Player::Recap r = P.recap();
+    CHECK(r.asked == 2);
+    CHECK(r.guessed == 0);
+    CHECK(r.revealed == 1);   // step 1 ran; step 3 is shown, not yet run
+    REQUIRE(P.answer(0, 0).ok());   // "No": wrong
+    REQUIRE(P.next().ok());
+    r = P.recap();
+    CHECK(r.revealed == 2);
+    CHECK(r.guessed == 1);
+    CHECK(r.right == 0);
+    REQUIRE(r.items.size() == 2);
+    CHECK(r.items[1].step == 2);
+    CHECK(r.items[1].view.guess_text == "No");
+    CHECK(r.items[1].view.answer_text == "Yes");
+    CHECK(r.items[0].view.answer_text == "2 MiB");
+    CHECK(P.state()["recap"]["items"][1]["guess_text"] == "No");
+}
+
 TEST_CASE("next, back, reset and go_to replay the lesson; history holds one point per step run") {
     Player P = player();
     REQUIRE(P.load("t", {}).ok());
@@ -103,8 +213,7 @@ TEST_CASE("next, back, reset and go_to replay the lesson; history holds one poin
     CHECK(P.history().size() == 2);
     REQUIRE(P.next().ok());
     CHECK(P.history().size() == 3);
-    CHECK(P.history_metrics().size() == 3);
-    CHECK(P.history().back().procs.size() == 2);
+    CHECK(P.history().back().metrics.procs.size() == 2);
     REQUIRE(P.back().ok());
     CHECK(P.current() == 1);
     CHECK(P.ran());

@@ -11,7 +11,9 @@ TEST_CASE("a value in its own units is shown in a display unit, scaled by the un
     CHECK(format_value(8192, "pages") == "2 pages");
     CHECK(format_value(2500, "us") == "2.5 µs");
     CHECK(format_value(0.25, "%") == "25 %");
-    CHECK(format_value(123456, "B") == "123456 B");   // 100 or more: no decimals
+    CHECK(format_value(123456, "B") == "123,456 B");   // 100 or more: no decimals, thousands grouped
+    CHECK(format_value(4170.4e3, "us") == "4,170 µs");
+    CHECK(format_value(1, "KiB") == "0.000977 KiB");
     CHECK(format_value(3, "") == "3");
     CHECK(format_value(0.12345, "") == "0.123");
     CHECK(format_value(7, "furlongs") == "7");         // an unknown unit: the number itself
@@ -56,6 +58,27 @@ TEST_CASE("a measured value is shown in its own unit; a difference of bytes in p
 }
 
 TEST_CASE("a count is shown with its thousands grouped") {
+    CHECK(format_number(4170.4) == "4,170");
+    CHECK(format_number(2e6) == "2,000,000");
+    CHECK(format_number(-1234567) == "-1,234,567");
+    CHECK(format_number(12.345) == "12.3");
+    CHECK(format_number(0.012345) == "0.0123");
+    CHECK(format_number(0.5) == "0.5");
+    CHECK(format_number(99.96) == "100");
+    CHECK(format_number(1e-20) == "0");
+    CHECK(format_number(-0.0) == "0");
+    CHECK(format_number(1e300).find('e') == std::string::npos);
+    for (const auto& [text, v] : std::vector<std::pair<std::string, double>>{
+             {"1024", 1024}, {"1,024", 1024}, {" 2.5 ", 2.5}, {"1e3", 1000}, {"-3", -3}, {"0", 0}, {"1,000,000", 1e6}}) {
+        double out = -1;
+        CHECK_MESSAGE(parse_number(text, out), text);
+        CHECK(out == v);
+    }
+    for (const std::string& text : std::vector<std::string>{"", " ", "12 KiB", "1..2", "1 2", "inf", "nan", "0x10", ",5", std::string(70, '1')}) {
+        double out = 7;
+        CHECK_MESSAGE(!parse_number(text, out), text);
+        CHECK(out == 7);
+    }
     CHECK(format_count(0) == "0");
     CHECK(format_count(999) == "999");
     CHECK(format_count(1000) == "1,000");

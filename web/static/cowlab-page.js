@@ -9,7 +9,8 @@
 //   cowlab.lessons();        // [{id, title, summary, level}]
 //   cowlab.loadLesson('fork-basics', {ints: 100}, 1)   // id, parameters, step (1-based)
 //   cowlab.next(); cowlab.back(); cowlab.reset(); cowlab.goTo(3)
-//   cowlab.setParam('ints', 100); cowlab.answer(0, 1)  // checkpoint index, guess
+//   cowlab.setParam('ints', 100); cowlab.answer(0, 1)  // checkpoint index, guess: locked in
+//   cowlab.withdraw(0)                                 // taken back, before the step runs
 //   cowlab.state();          // {lesson, step, ran, narrative, checkpoints, params, ...}
 //   cowlab.metrics();        // {meminfo, processes: [{name, rss, pss, uss, ...}], ...}
 //   cowlab.showView('events')          // memory, address, metrics or events, beside the lesson
@@ -69,6 +70,7 @@
     goTo: (step) => call('cowlab_go_to', ['number'], [Number(step)]),
     setParam: (name, value) => call('cowlab_set_param', ['string', 'number'], [String(name), Number(value)]),
     answer: (checkpoint, guess) => call('cowlab_answer', ['number', 'number'], [Number(checkpoint), Number(guess)]),
+    withdraw: (checkpoint) => call('cowlab_withdraw', ['number'], [Number(checkpoint)]),
     state: () => call('cowlab_state_json'),
     metrics: () => call('cowlab_metrics_json'),
     showView: (view) => call('cowlab_show_view', ['string'], [String(view)]),
@@ -169,7 +171,11 @@
     else if (last.step !== state.step) post('step-changed', {});
     if (state.ran && (!last || !last.ran || last.step !== state.step)) {
       state.checkpoints.forEach((c, i) => {
-        if (c.revealed && 'guess' in c) post('checkpoint-answered', { checkpoint: i, right: !!c.right, question: c.question });
+        if (!c.revealed || !('guess' in c)) return;
+        const extra = { checkpoint: i, question: c.question, guess: c.guess, guess_text: c.guess_text, right: !!c.right };
+        if ('answer' in c) Object.assign(extra, { answer: c.answer, answer_text: c.answer_text });
+        if ('guess_for_other_values' in c) extra.guess_for_other_values = c.guess_for_other_values;
+        post('checkpoint-answered', extra);
       });
     }
     last = state;
@@ -177,6 +183,11 @@
   window.cowlab = cowlab;
 
   canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+  // SDL cancels the mouse's default action, and with it the focus a click gives: in a course
+  // page's iframe the keys would then go to the page, not to the lab that was clicked.
+  canvas.addEventListener('pointerdown', () => {
+    if (document.activeElement !== canvas) canvas.focus({ preventScroll: true });
+  });
 
   function setStatus(text, loaded, total) {
     statusLine.textContent = text;
