@@ -356,13 +356,37 @@ void LessonWindow::draw_params(App& app) {
     const cow::Lesson& L = P.lesson();
     if (L.params.empty() || !ImGui::CollapsingHeader("Parameters", ImGuiTreeNodeFlags_DefaultOpen)) return;
     const double dt = ImGui::GetIO().DeltaTime;
+    auto apply = [&](const std::string& name, double value) {
+        if (P.busy()) P.cancel();
+        report(app, P.set_param(name, value));
+    };
     for (const cow::LessonParam& p : L.params) {
         const double v = P.params().at(p.name);
+        ImGui::PushID(p.name.c_str());
+        if (p.kind == "boolean") {   // a checkbox, applied at once
+            bool on = v != 0;
+            if (ImGui::Checkbox(p.label.c_str(), &on)) apply(p.name, on ? 1 : 0);
+            app.note_control("param:" + p.name);
+            ImGui::PopID();
+            continue;
+        }
+        if (p.kind == "choice") {   // the label, then one radio button for each value
+            text_wrapped("%s:", p.label.c_str());
+            for (size_t k = 0; k < p.choices.size(); ++k) {
+                if (k) same_line_if_room(ImGui::GetFrameHeight() + ImGui::CalcTextSize(p.choices[k].c_str()).x + 8);
+                if (ImGui::RadioButton(p.choices[k].c_str(), int(v) == int(k)) && int(v) != int(k)) apply(p.name, double(k));
+                app.note_control("param:" + p.name + ":" + std::to_string(k));
+            }
+            ImGui::PopID();
+            continue;
+        }
         const bool mine = pending.param == p.name;
         float fv = float(mine ? pending.value : v);
-        std::string fmt = "%g " + p.unit;
+        // The value as the lab writes numbers ("500,000", "4 KiB"), not printf's "%g" ("5e+05").
+        std::string fmt;
+        for (char ch : cow::format_param(p, mine ? pending.value : v)) fmt += ch == '%' ? std::string("%%") : std::string(1, ch);
         ImGui::SetNextItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.5f));
-        if (ImGui::SliderFloat(("##" + p.name).c_str(), &fv, float(p.min), float(p.max), fmt.c_str())) {
+        if (ImGui::SliderFloat("##value", &fv, float(p.min), float(p.max), fmt.c_str())) {
             double nv = std::clamp(std::round(double(fv) / p.step) * p.step, p.min, p.max);
             if (!mine || nv != pending.value) pending = {p.name, nv, 0};
         }
@@ -371,16 +395,14 @@ void LessonWindow::draw_params(App& app) {
         if (pending.param == p.name) {
             pending.still_s += dt;
             if (released || pending.still_s >= kApplyAfterS) {
-                if (pending.value != v) {
-                    if (P.busy()) P.cancel();
-                    report(app, P.set_param(p.name, pending.value));
-                }
+                if (pending.value != v) apply(p.name, pending.value);
                 if (released) pending = {};
                 else pending.still_s = -1e9;   // applied; held still, it is not applied again
             }
         }
         ImGui::SameLine();
         text_wrapped("%s", p.label.c_str());
+        ImGui::PopID();
     }
 }
 

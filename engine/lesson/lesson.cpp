@@ -87,12 +87,18 @@ const std::vector<std::string> kMachineFields = {"ram", "swap", "kernel_reserved
 }  // namespace
 
 std::string format_param(const LessonParam& p, double value) {
+    if (p.kind == "boolean") return value != 0 ? "on" : "off";
+    if (p.kind == "choice" && value >= 0 && value < double(p.choices.size()) && value == std::floor(value))
+        return p.choices[size_t(value)];
     if (p.unit == "B") return format_bytes(u64(std::max(0.0, value)));
     return format_value(value * unit_factor(p.unit), p.unit);
 }
 
 std::string param_out_of_range(const LessonParam& p, double value) {
-    if (std::isfinite(value) && value >= p.min && value <= p.max) return "";
+    const bool whole = p.kind == "number" || value == std::floor(value);
+    if (std::isfinite(value) && value >= p.min && value <= p.max && whole) return "";
+    if (p.kind == "boolean") return p.name + " = " + format_number(value) + " is not 0 (off) or 1 (on)";
+    if (p.kind == "choice") return p.name + " = " + format_number(value) + " is not a choice: 0 to " + format_number(p.max);
     return p.name + " = " + format_number(value) + " is outside [" + format_number(p.min) + ", " + format_number(p.max) + "]";
 }
 
@@ -116,18 +122,36 @@ JsonStatus parse_machine(const JsonReader& R, const json& root, std::map<std::st
     return {};
 }
 
+JsonStatus parse_strings(const JsonReader& R, const json& o, const char* key, std::vector<std::string>& out);
+
+// A parameter: a number in a range (a slider), a boolean (a checkbox: 0 or 1),
+// or a choice among named values (0, 1, ...), whose range is implied.
 JsonStatus parse_param(const JsonReader& P, const json& p, const Lesson& L, LessonParam& lp) {
     if (JsonStatus st = P.is_object(p); !st) return st;
-    if (JsonStatus st = P.only(p, {"name", "label", "unit", "min", "max", "default", "step"}); !st) return st;
+    if (JsonStatus st = P.only(p, {"name", "label", "kind", "choices", "unit", "min", "max", "default", "step"}); !st) return st;
     if (JsonStatus st = P.str(p, "name", lp.name, required(40)); !st) return st;
     if (JsonStatus st = P.str(p, "label", lp.label, required(120)); !st) return st;
+    if (JsonStatus st = P.str(p, "kind", lp.kind, optional(10)); !st) return st;
+    if (lp.kind != "number" && lp.kind != "boolean" && lp.kind != "choice")
+        return P.error("kind", "must be \"number\", \"boolean\" or \"choice\"");
+    if (JsonStatus st = parse_strings(P, p, "choices", lp.choices); !st) return st;
+    if (lp.kind == "choice" && (lp.choices.size() < 2 || lp.choices.size() > 8)) return P.error("choices", "a choice needs 2 to 8 choices");
+    if (lp.kind != "choice" && !lp.choices.empty()) return P.error("choices", "only a parameter of kind \"choice\" has choices");
     if (JsonStatus st = P.str(p, "unit", lp.unit, optional(20)); !st) return st;
-    if (JsonStatus st = P.number(p, "min", lp.min, kRequired); !st) return st;
-    if (JsonStatus st = P.number(p, "max", lp.max, kRequired); !st) return st;
+    const bool ranged = lp.kind == "number";   // else the range is 0 .. the last choice (boolean: 1)
+    if (!ranged) {
+        lp.max = lp.kind == "boolean" ? 1 : double(lp.choices.size() - 1);
+        if (p.contains("min") || p.contains("max") || p.contains("step") || p.contains("unit"))
+            return P.error(p.contains("unit") ? "unit" : p.contains("step") ? "step" : p.contains("min") ? "min" : "max",
+                           "a " + lp.kind + " has no range, step or unit of its own");
+    }
+    if (JsonStatus st = P.number(p, "min", lp.min, {.required = ranged}); !st) return st;
+    if (JsonStatus st = P.number(p, "max", lp.max, {.required = ranged}); !st) return st;
     if (JsonStatus st = P.number(p, "default", lp.def, kRequired); !st) return st;
     if (JsonStatus st = P.number(p, "step", lp.step); !st) return st;
     if (!(lp.min <= lp.max)) return P.error("min", "is above max");
     if (lp.def < lp.min || lp.def > lp.max) return P.error("default", "is outside [min, max]");
+    if (!ranged && lp.def != std::floor(lp.def)) return P.error("default", "must be 0 or 1, or the index of a choice");
     if (!(lp.step > 0)) return P.error("step", "must be positive");
     if (!std::isalpha(static_cast<unsigned char>(lp.name[0]))) return P.error("name", "must start with a letter");
     if (L.param(lp.name)) return P.error("name", "'" + lp.name + "' is defined twice");

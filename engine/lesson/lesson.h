@@ -41,6 +41,8 @@ namespace cow {
 
 struct LessonParam {
     std::string name, label, unit;
+    std::string kind = "number";               // number (a slider), boolean (0 or 1), choice (an index of choices)
+    std::vector<std::string> choices;          // choice: the values' names
     double min = 0, max = 0, def = 0, step = 1;
 };
 // A parameter's value (in its own unit) as the lab shows it: "4 KiB", "1,000,000".

@@ -108,6 +108,33 @@ TEST_CASE("a minimal lesson runs, and its parameters are checked against their r
     CHECK(LessonRun::start(*l, {{"m", 1}}).message() == "t.json: no parameter 'm'");
 }
 
+TEST_CASE("a parameter is a number in a range, a boolean or a choice; the last two imply their range") {
+    const std::string params = R"("parameters": [{"name": "n", "label": "N", "min": 1, "max": 10, "default": 2},
+        {"name": "thp", "label": "THP", "kind": "boolean", "default": 1},
+        {"name": "mode", "label": "mode", "kind": "choice", "choices": ["0 heuristic", "1 always", "2 never"], "default": 0}],)";
+    const std::string text = with(kMinimal, R"("parameters": [{"name": "n", "label": "N", "min": 1, "max": 10, "default": 2}],)", params);
+    Result<Lesson> l = parse_lesson(text, "t.json");
+    REQUIRE_MESSAGE(l.ok(), l.message());
+    const LessonParam& thp = *l->param("thp");
+    const LessonParam& mode = *l->param("mode");
+    CHECK(thp.max == 1);
+    CHECK(mode.max == 2);
+    CHECK(format_param(thp, 1) == "on");
+    CHECK(format_param(mode, 2) == "2 never");
+    CHECK(format_param(*l->param("n"), 1000000) == "1,000,000");
+    CHECK(param_out_of_range(mode, 1).empty());
+    CHECK(param_out_of_range(mode, 1.5) == "mode = 1.5 is not a choice: 0 to 2");
+    CHECK(param_out_of_range(thp, 2) == "thp = 2 is not 0 (off) or 1 (on)");
+    CHECK(LessonRun::start(*l, {{"mode", 3}}).message() == "t.json: parameter mode = 3 is not a choice: 0 to 2");
+    auto bad = [&](const std::string& from, const std::string& to) { return parse_error(with(text, from, to)); };
+    CHECK(bad(R"("kind": "boolean")", R"("kind": "toggle")") == R"(bad.json: parameters[1].kind: must be "number", "boolean" or "choice")");
+    CHECK(bad(R"(["0 heuristic", "1 always", "2 never"])", R"(["only"])") == "bad.json: parameters[2].choices: a choice needs 2 to 8 choices");
+    CHECK(bad(R"("kind": "boolean", "default": 1)", R"("kind": "boolean", "max": 3, "default": 1)") ==
+          "bad.json: parameters[1].max: a boolean has no range, step or unit of its own");
+    CHECK(bad(R"("kind": "boolean", "default": 1)", R"("kind": "boolean", "default": 0.5)") ==
+          "bad.json: parameters[1].default: must be 0 or 1, or the index of a choice");
+}
+
 TEST_CASE("broken lesson files give the file, the field and the reason") {
     CHECK(parse_error("{\"id\": \"t\",\n \"title\": }") .find("bad.json: line 2, column 11: syntax error") == 0);
     CHECK(parse_error(with(kMinimal, "\"op\": \"write\"", "\"op\": \"scribble\"")) ==
