@@ -76,7 +76,7 @@ void LessonWindow::draw(App& app) {
     ImGui::Separator();
     ImGui::BeginDisabled(P.busy());
 
-    if (cur == 0 && !P.ran()) text_wrapped("%s", L.summary.c_str());
+    if (cur == 0) draw_card(app);
 
     // Predict, then reveal.
     const std::vector<Player::CheckpointView> cps = P.checkpoints();
@@ -276,6 +276,39 @@ void LessonWindow::draw_checkpoint(App& app, int i, const Player::CheckpointView
         }
     }
     ImGui::PopID();
+}
+
+// At the first step: what the lesson is about, its level, how long it is and
+// what it will ask (the summary is read before the first prediction).
+void LessonWindow::draw_card(App& app) {
+    const cow::Lesson& L = app.player.lesson();
+    size_t asked = 0;
+    for (const cow::LessonStep& st : L.steps) asked += st.checkpoints.size();
+    // Text on top, its box drawn under it once its size is known.
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->ChannelsSplit(2);
+    dl->ChannelsSetCurrent(1);
+    const float pad = ImGui::GetStyle().FramePadding.x;
+    ImGui::Indent(pad);
+    ImGui::Dummy(ImVec2(0, pad * 0.5f));
+    ImGui::BeginGroup();
+    ImGui::PushTextWrapPos(ImGui::GetCursorPos().x + ImGui::GetContentRegionAvail().x - pad);
+    const std::string level = L.level == "intro" ? "Introduction" : L.level == "intermediate" ? "Intermediate"
+                              : L.level == "advanced" ? "Advanced" : "";
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
+    text_wrapped("%s%s%zu steps; you will predict %zu figure%s before the engine shows %s.", level.c_str(),
+                 level.empty() ? "" : " \u2014 ", L.steps.size(), asked, asked == 1 ? "" : "s", asked == 1 ? "it" : "them");
+    ImGui::PopStyleColor();
+    text_wrapped("%s", L.summary.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::EndGroup();
+    ImGui::Unindent(pad);
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    dl->ChannelsSetCurrent(0);
+    dl->AddRectFilled(ImVec2(a.x - pad, a.y - pad * 0.5f), ImVec2(ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x, b.y + pad * 0.5f),
+                      IM_COL32(40, 52, 72, 255), 4.0f);
+    dl->ChannelsMerge();
+    ImGui::Dummy(ImVec2(0, pad * 0.5f));
 }
 
 // The lesson in the course after this one (nullptr: the last).

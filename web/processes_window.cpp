@@ -41,9 +41,9 @@ void ProcessesWindow::draw(App& app) {
     if (hidden) ImGui::TextDisabled("?  what this step asks you to predict: shown once it has run");
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                   ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("procs", 10, flags)) return;
+    if (!ImGui::BeginTable("procs", 11, flags)) return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    for (const char* h : {"process", "pid", "state", "Rss", "Pss", "USS", "Shared", "Private_Dirty", "faults", "COW copies"})
+    for (const char* h : {"process", "pid", "state", "Rss", "Pss", "USS", "Shared", "Private_Dirty", "minor faults", "major faults", "COW copies"})
         ImGui::TableSetupColumn(h);
     ImGui::TableHeadersRow();
     // The tree: a child below its parent, indented by its depth among the named processes.
@@ -85,9 +85,11 @@ void ProcessesWindow::draw(App& app) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(P.hides(query, p.name) ? "?" : cow::format_bytes(v).c_str());
         }
+        // Minor and major apart, as /proc/PID/stat counts them (and the lessons' prose says them).
         ImGui::TableNextColumn();
-        const bool faults_asked = P.hides("min_flt", p.name) || P.hides("maj_flt", p.name);
-        ImGui::TextUnformatted(faults_asked ? "?" : cow::format_count(p.counters.min_flt + p.counters.maj_flt).c_str());
+        ImGui::TextUnformatted(P.hides("min_flt", p.name) ? "?" : cow::format_count(p.counters.min_flt).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(P.hides("maj_flt", p.name) ? "?" : cow::format_count(p.counters.maj_flt).c_str());
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(P.hides("cow_copies", p.name) ? "?" : cow::format_count(p.counters.cow_copies).c_str());
     }

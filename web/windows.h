@@ -46,6 +46,7 @@ struct LessonWindow {
 private:
     void draw_controls(App& app);
     void draw_recap(App& app);
+    void draw_card(App& app);
     const LessonInfo* next_lesson(const std::string& id) const;
     void draw_checkpoint(App& app, int i, const Player::CheckpointView& c);
     void draw_busy(App& app);
@@ -85,6 +86,7 @@ private:
     std::string summary() const;
     void draw_controls(App& app);
     void draw_recap(App& app);
+    void draw_card(App& app);
     const LessonInfo* next_lesson(const std::string& id) const;
     void draw_events(App& app);
     void draw_rows(App& app, const cow::Machine& m);

@@ -6,7 +6,8 @@
 // type 0 as a guess (0 is a guess like any other) and lock it in, run the step, go Back, move a
 // slider; the guesses stay, a guess made for other parameter values is said to be one; Run with a
 // prediction not locked in asks once before it runs; `checkpoint-answered` carries the guess; the
-// last step's recap scores the lesson. Screenshots of the recap at three sizes.
+// last step's recap scores the lesson. Screenshots at three sizes of every lesson's last step and
+// of the charts of redis-bgsave and fork-cost.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -146,23 +147,32 @@ async function predictions(browser, url, args) {
     await context.close();
   }
 
-  await check('screenshots of the recap at 800x600, 1280x800 and 1920x1080', async () => {
-    fs.mkdirSync(args.artifacts, { recursive: true });
+  await check('screenshots of every lesson\'s last step, and of charts, at 800x600, 1280x800 and 1920x1080', async () => {
+    fs.mkdirSync(path.join(args.artifacts, 'last-steps'), { recursive: true });
     for (const size of SIZES) {
       const lab = await openCourse(browser, url, '?lesson=fork-basics', size);
       try {
-        await lab.frame.evaluate(async () => {
-          for (let n = 0; n < 10; n++) {
-            const s = cowlab.state();
-            if (s.at_end) break;
-            if (!s.ran) s.checkpoints.forEach((c, i) => cowlab.answer(i, c.kind === 'choice' ? 0 : 1));
-            cowlab.next();
+        const lessons = await lab.frame.evaluate(() => cowlab.lessons());
+        for (const { id } of lessons) {
+          for (const view of id === 'redis-bgsave' || id === 'fork-cost' ? ['mapping', 'metrics'] : ['mapping']) {
+            await lab.frame.evaluate(async ([lesson, v]) => {
+              cowlab.loadLesson(lesson, {}, 1);
+              cowlab.showView(v);
+              for (let n = 0; n < 30; n++) {
+                const s = cowlab.state();
+                if (s.at_end) break;
+                if (!s.ran) s.checkpoints.forEach((c, i) => cowlab.answer(i, c.kind === 'choice' ? 0 : 1));
+                cowlab.next();
+              }
+            }, [id, view]);
+            await lab.frame.waitForFunction(() => !cowlab.state().busy, null, { timeout: 60_000 });
+            await waitFrames(lab.frame, 4);
+            const s = await state(lab.frame);
+            assert(s.at_end && s.recap.revealed === s.recap.asked, `${id}: ended at step ${s.step + 1} of ${s.steps}`);
+            const name = view === 'metrics' ? `charts-${id}` : id;
+            await lab.page.screenshot({ path: path.join(args.artifacts, 'last-steps', `${name}-${size[0]}x${size[1]}.png`) });
           }
-        });
-        await waitFrames(lab.frame, 4);
-        const s = await state(lab.frame);
-        assert(s.at_end && s.recap.asked === 5, `fork-basics recap: ${JSON.stringify(s.recap).slice(0, 200)}`);
-        await lab.page.screenshot({ path: path.join(args.artifacts, `recap-${size[0]}x${size[1]}.png`) });
+        }
         noProblems(lab.problems);
       } finally {
         await lab.context.close();
