@@ -77,6 +77,7 @@ void LessonWindow::draw(App& app) {
     ImGui::BeginDisabled(P.busy());
 
     if (cur == 0) draw_card(app);
+    if (!step.setup.empty()) text_wrapped("%s", step.setup.c_str());   // what the questions build on
 
     // Predict, then reveal.
     const std::vector<Player::CheckpointView> cps = P.checkpoints();
@@ -93,7 +94,9 @@ void LessonWindow::draw(App& app) {
                                open, cps.size(), open == 1 ? "is" : "are", open == 1 ? "it" : "them", open == 1 ? "it" : "them");
             ImGui::PopStyleColor();
         } else {
-            ImGui::TextDisabled("Make your predictions and lock them in, then run the step.");
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+            text_wrapped("Make your predictions and lock them in, then run the step.");
+            ImGui::PopStyleColor();
         }
     }
 

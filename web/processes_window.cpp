@@ -33,11 +33,11 @@ void ProcessesWindow::draw(App& app) {
                                     fig("time", nullptr, cow::format_value(double(m.time_ns), "ms"))})
         line += part;
     text_wrapped("%s", line.c_str());
-    bool hidden = false;
-    for (const Player::Asked& a : P.asked())
-        for (const char* q : {"used", "page_tables", "committed_as", "commit_limit", "rss", "pss", "uss", "shared",
-                              "private_dirty", "min_flt", "maj_flt", "cow_copies"})
-            hidden |= a.fn == q;
+    bool hidden = false;   // a "?" is on screen: say what it means
+    for (const char* q : {"used", "page_tables", "committed_as", "commit_limit"}) hidden |= P.hides(q);
+    for (const cow::ProcMetrics& p : m.procs)
+        for (const char* q : {"rss", "pss", "uss", "shared", "private_dirty", "min_flt", "maj_flt", "cow_copies"})
+            hidden |= P.hides(q, p.name);
     if (hidden) ImGui::TextDisabled("?  what this step asks you to predict: shown once it has run");
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                   ImGuiTableFlags_SizingFixedFit;

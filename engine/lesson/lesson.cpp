@@ -254,10 +254,13 @@ JsonStatus parse_mapping(const JsonReader& S, const json& s, std::optional<Mappi
 
 JsonStatus parse_step(const JsonReader& S, const json& s, LessonStep& step) {
     if (JsonStatus st = S.is_object(s); !st) return st;
-    if (JsonStatus st = S.only(s, {"title", "text", "ops", "checkpoints", "show", "mapping"}); !st) return st;
+    if (JsonStatus st = S.only(s, {"title", "setup", "text", "ops", "checkpoints", "show", "mapping"}); !st) return st;
     if (JsonStatus st = parse_mapping(S, s, step.mapping); !st) return st;
     if (JsonStatus st = S.str(s, "title", step.title, required(200)); !st) return st;
     if (JsonStatus st = S.str(s, "text", step.text, required(8000)); !st) return st;
+    if (JsonStatus st = S.str(s, "setup", step.setup, optional(4000)); !st) return st;
+    if (step.setup.find('{') != std::string::npos)   // shown before the step runs: there is nothing to fill in yet
+        return S.error("setup", "takes no {expr}: it is shown before the step runs");
     const json* ops = nullptr;
     if (JsonStatus st = S.array(s, "ops", ops); !st) return st;
     if (ops && ops->size() > 1000) return S.error("ops", "more than 1000 operations");

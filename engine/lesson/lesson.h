@@ -80,6 +80,7 @@ struct MappingSpec {
 
 struct LessonStep {
     std::string title;
+    std::string setup;                         // what the questions need to be understood, shown before them (plain text)
     std::string text;                          // narrative; {expr} is replaced by its value
     std::vector<LessonOp> ops;
     std::vector<Checkpoint> checkpoints;       // asked before the step's operations run

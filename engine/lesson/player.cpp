@@ -577,6 +577,7 @@ json Player::state() const {
               {"step", cur_},
               {"steps", lesson_.steps.size()},
               {"step_title", lesson_.steps[size_t(cur_)].title},
+              {"setup", lesson_.steps[size_t(cur_)].setup},
               {"ran", ran_},
               {"busy", busy()},
               {"at_end", at_end()},

@@ -140,6 +140,9 @@ TEST_CASE("broken lesson files give the file, the field and the reason") {
     CHECK(parse_error(with(kMinimal, "\"op\": \"write\"", "\"op\": \"scribble\"")) ==
           "bad.json: steps[0].ops[2].op: unknown operation 'scribble'");
     CHECK(parse_error(with(kMinimal, "\"title\": \"T\", ", "")) == "bad.json: title: missing (required)");
+    CHECK(parse_error(with(kMinimal, R"("title": "one",)", R"("title": "one", "setup": "n is {n}",)")) ==
+          "bad.json: steps[0].setup: takes no {expr}: it is shown before the step runs");
+    CHECK(parse_lesson(with(kMinimal, R"("title": "one",)", R"("title": "one", "setup": "Context.",)"), "t.json")->steps[0].setup == "Context.");
     CHECK(parse_error(with(kMinimal, "\"default\": 2", "\"default\": \"two\"")) ==
           "bad.json: parameters[0].default: must be a number, not string");
     CHECK(parse_error(with(kMinimal, "\"default\": 2", "\"default\": 20")) ==
