@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <initializer_list>
 
 #include "app.h"
 #include "export.h"
@@ -18,6 +17,18 @@ namespace {
 
 void report(App& app, const cow::Status& st) {
     if (!st) app.notices.push_back(st.message);
+}
+
+// A lesson's level as the picker and the card name it ("" for none).
+const char* level_name(const std::string& level) {
+    return level == "intro" ? "Introduction" : level == "intermediate" ? "Intermediate" : level == "advanced" ? "Advanced" : "";
+}
+
+// The checkpoints still waiting for a prediction for these values.
+int not_locked_in(const std::vector<Player::CheckpointView>& cps) {
+    int n = 0;
+    for (const Player::CheckpointView& c : cps) n += !c.revealed && (!c.has_guess || c.for_other_values);
+    return n;
 }
 
 void share(App& app) {
@@ -50,8 +61,7 @@ void LessonWindow::draw(App& app) {
             for (const LessonInfo& l : lessons) {   // in the course's order, under their level
                 if (l.level != level) {
                     level = l.level;
-                    ImGui::TextDisabled("%s", level == "intro" ? "Introduction" : level == "intermediate" ? "Intermediate"
-                                                : level == "advanced" ? "Advanced" : "Other lessons");
+                    ImGui::TextDisabled("%s", *level_name(level) ? level_name(level) : "Other lessons");
                 }
                 if (ImGui::Selectable(("  " + l.title).c_str(), l.id == L.id)) report(app, P.load(l.id, {}));
             }
@@ -81,11 +91,8 @@ void LessonWindow::draw(App& app) {
 
     // Predict, then reveal.
     const std::vector<Player::CheckpointView> cps = P.checkpoints();
-    int open = 0;   // not locked in
-    for (size_t i = 0; i < cps.size(); ++i) {
-        draw_checkpoint(app, int(i), cps[i]);
-        open += !cps[i].revealed && (!cps[i].has_guess || cps[i].for_other_values);
-    }
+    for (size_t i = 0; i < cps.size(); ++i) draw_checkpoint(app, int(i), cps[i]);
+    const int open = not_locked_in(cps);
     if (!cps.empty() && !P.ran()) {
         ImGui::Spacing();
         if (nudged_step == cur && open > 0) {
@@ -134,7 +141,6 @@ void LessonWindow::draw_controls(App& app) {
         typed_r |= c == 'r' || c == 'R';
         typed_space |= c == ' ';
     }
-    auto width = [](std::initializer_list<const char*> labels) { return button_width(labels); };
     ImGui::BeginDisabled(cur == 0 && !P.ran());
     if (ImGui::Button("< Back") || (keys && pressed(ImGuiKey_LeftArrow))) {
         nudged_step = -1;
@@ -142,16 +148,14 @@ void LessonWindow::draw_controls(App& app) {
     }
     app.note_control("back");
     ImGui::EndDisabled();
-    const float next_w = width({"Run this step >", "Next step >", "Next lesson >", "End of course"});
+    const float next_w = button_width({"Run this step >", "Next step >", "Next lesson >", "End of course"});
     same_line_if_room(next_w);
     const LessonInfo* after = next_lesson(L.id);
     const char* next_label = !P.ran() ? "Run this step >" : !P.at_end() ? "Next step >" : after ? "Next lesson >" : "End of course";
     ImGui::BeginDisabled(P.at_end() && !after);
     if (ImGui::Button(next_label, ImVec2(next_w, 0)) ||
         (keys && !P.at_end() && (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_Enter)))) {
-        int open = 0;
-        if (!P.ran())
-            for (const Player::CheckpointView& c : P.checkpoints()) open += !c.has_guess || c.for_other_values;
+        const int open = P.ran() ? 0 : not_locked_in(P.checkpoints());
         if (P.at_end()) {
             report(app, P.load(after->id, {}));
         } else if (open > 0 && nudged_step != cur) {
@@ -163,21 +167,21 @@ void LessonWindow::draw_controls(App& app) {
     }
     app.note_control("next");
     ImGui::EndDisabled();
-    same_line_if_room(width({"Reset"}));
+    same_line_if_room(button_width({"Reset"}));
     if (ImGui::Button("Reset") || (keys && typed_r)) {
         app.playing = false;
         nudged_step = -1;
         report(app, P.reset());
     }
-    same_line_if_room(width({"Pause", "Play"}));
-    if (ImGui::Button(app.playing ? "Pause" : "Play", ImVec2(width({"Pause", "Play"}), 0)) || (keys && typed_space)) {
+    same_line_if_room(button_width({"Pause", "Play"}));
+    if (ImGui::Button(app.playing ? "Pause" : "Play", ImVec2(button_width({"Pause", "Play"}), 0)) || (keys && typed_space)) {
         app.playing = !app.playing && !P.at_end();
         app.play_clock = 0;
     }
     if (!app.embed) {
-        same_line_if_room(width({"Share"}));
+        same_line_if_room(button_width({"Share"}));
         if (ImGui::Button("Share")) share(app);
-        same_line_if_room(width({"File"}));
+        same_line_if_room(button_width({"File"}));
         if (ImGui::Button("File")) ImGui::OpenPopup("file");
         if (ImGui::BeginPopup("file")) {
             if (ImGui::Selectable("Open a recording...")) app.pick_recording();
@@ -210,7 +214,7 @@ void LessonWindow::draw_checkpoint(App& app, int i, const Player::CheckpointView
     const bool locked = c.has_guess && !c.for_other_values;
     const bool editing = !c.revealed && !locked;
     const char* unit = cow::unit_symbol(c.unit);
-    const float lock_w = ImGui::CalcTextSize("Lock in").x + ImGui::GetStyle().FramePadding.x * 2;
+    const float lock_w = button_width({"Lock in"});
 
     if (c.has_guess && c.for_other_values) {
         ImGui::PushStyleColor(ImGuiCol_Text, kOther);
@@ -296,8 +300,7 @@ void LessonWindow::draw_card(App& app) {
     ImGui::Dummy(ImVec2(0, pad * 0.5f));
     ImGui::BeginGroup();
     ImGui::PushTextWrapPos(ImGui::GetCursorPos().x + ImGui::GetContentRegionAvail().x - pad);
-    const std::string level = L.level == "intro" ? "Introduction" : L.level == "intermediate" ? "Intermediate"
-                              : L.level == "advanced" ? "Advanced" : "";
+    const std::string level = level_name(L.level);
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
     text_wrapped("%s%s%zu steps; you will predict %zu figure%s before the engine shows %s.", level.c_str(),
                  level.empty() ? "" : " \u2014 ", L.steps.size(), asked, asked == 1 ? "" : "s", asked == 1 ? "it" : "them");

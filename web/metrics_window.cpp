@@ -87,17 +87,18 @@ void MetricsWindow::draw(App& app) {
     struct PerProcess {
         const char* query;
         const char* title;
+        Unit unit;
         double (*get)(const cow::ProcMetrics&);
     };
     const PerProcess figures[] = {
-        {"pss", "Pss of each process: its own pages, and its share of the shared ones",
+        {"pss", "Pss of each process: its own pages, and its share of the shared ones", Unit::bytes,
          [](const cow::ProcMetrics& q) { return double(q.mem.pss()); }},
-        {"rss", "Rss of each process: every page it maps, shared or not",
+        {"rss", "Rss of each process: every page it maps, shared or not", Unit::bytes,
          [](const cow::ProcMetrics& q) { return double(q.mem.rss); }},
-        {"cow_copies", "COW copies of each process so far", [](const cow::ProcMetrics& q) { return double(q.counters.cow_copies); }},
+        {"cow_copies", "COW copies of each process so far", Unit::count, [](const cow::ProcMetrics& q) { return double(q.counters.cow_copies); }},
     };
     for (const PerProcess& f : figures) {
-        Chart c{f.title, {"step", Unit::step}, {"", std::string(f.query) == "cow_copies" ? Unit::count : Unit::bytes}, {}, cursor};
+        Chart c{f.title, {"step", Unit::step}, {"", f.unit}, {}, cursor};
         std::string hidden;
         for (size_t i = 0; i < procs.size() && i < 8; ++i) {
             if (P.hides(f.query, procs[i])) hidden += (hidden.empty() ? "" : ", ") + procs[i];

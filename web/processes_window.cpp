@@ -9,6 +9,29 @@
 
 namespace cowlab {
 
+namespace {
+
+// The table's figure columns: header, the lesson query it shows (a checkpoint
+// asking it hides the cell), and the text of a process's value.
+struct Column {
+    const char* header;
+    const char* query;
+    std::string (*text)(const cow::ProcMetrics&);
+};
+const Column kColumns[] = {
+    {"Rss", "rss", [](const cow::ProcMetrics& p) { return cow::format_bytes(p.mem.rss); }},
+    {"Pss", "pss", [](const cow::ProcMetrics& p) { return cow::format_bytes(p.mem.pss()); }},
+    {"USS", "uss", [](const cow::ProcMetrics& p) { return cow::format_bytes(p.mem.uss()); }},
+    {"Shared", "shared", [](const cow::ProcMetrics& p) { return cow::format_bytes(p.mem.shared()); }},
+    {"Private_Dirty", "private_dirty", [](const cow::ProcMetrics& p) { return cow::format_bytes(p.mem.private_dirty); }},
+    // Minor and major apart, as /proc/PID/stat counts them (and the lessons' prose says them).
+    {"minor faults", "min_flt", [](const cow::ProcMetrics& p) { return cow::format_count(p.counters.min_flt); }},
+    {"major faults", "maj_flt", [](const cow::ProcMetrics& p) { return cow::format_count(p.counters.maj_flt); }},
+    {"COW copies", "cow_copies", [](const cow::ProcMetrics& p) { return cow::format_count(p.counters.cow_copies); }},
+};
+
+}  // namespace
+
 void ProcessesWindow::draw(App& app) {
     const Player& P = app.player;
     if (!P.loaded()) return;
@@ -36,15 +59,14 @@ void ProcessesWindow::draw(App& app) {
     bool hidden = false;   // a "?" is on screen: say what it means
     for (const char* q : {"used", "page_tables", "committed_as", "commit_limit"}) hidden |= P.hides(q);
     for (const cow::ProcMetrics& p : m.procs)
-        for (const char* q : {"rss", "pss", "uss", "shared", "private_dirty", "min_flt", "maj_flt", "cow_copies"})
-            hidden |= P.hides(q, p.name);
+        for (const Column& c : kColumns) hidden |= P.hides(c.query, p.name);
     if (hidden) ImGui::TextDisabled("?  what this step asks you to predict: shown once it has run");
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                   ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("procs", 11, flags)) return;
+    if (!ImGui::BeginTable("procs", 3 + int(std::size(kColumns)), flags)) return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    for (const char* h : {"process", "pid", "state", "Rss", "Pss", "USS", "Shared", "Private_Dirty", "minor faults", "major faults", "COW copies"})
-        ImGui::TableSetupColumn(h);
+    for (const char* h : {"process", "pid", "state"}) ImGui::TableSetupColumn(h);
+    for (const Column& c : kColumns) ImGui::TableSetupColumn(c.header);
     ImGui::TableHeadersRow();
     // The tree: a child below its parent, indented by its depth among the named processes.
     const cow::Machine& mach = P.run().machine();
@@ -79,19 +101,10 @@ void ProcessesWindow::draw(App& app) {
         ImGui::Text("%u", p.pid.v);
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(p.state.c_str());
-        const std::pair<const char*, cow::u64> bytes[] = {{"rss", p.mem.rss}, {"pss", p.mem.pss()}, {"uss", p.mem.uss()},
-                                                          {"shared", p.mem.shared()}, {"private_dirty", p.mem.private_dirty}};
-        for (const auto& [query, v] : bytes) {
+        for (const Column& c : kColumns) {
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(P.hides(query, p.name) ? "?" : cow::format_bytes(v).c_str());
+            ImGui::TextUnformatted(P.hides(c.query, p.name) ? "?" : c.text(p).c_str());
         }
-        // Minor and major apart, as /proc/PID/stat counts them (and the lessons' prose says them).
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(P.hides("min_flt", p.name) ? "?" : cow::format_count(p.counters.min_flt).c_str());
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(P.hides("maj_flt", p.name) ? "?" : cow::format_count(p.counters.maj_flt).c_str());
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(P.hides("cow_copies", p.name) ? "?" : cow::format_count(p.counters.cow_copies).c_str());
     }
     ImGui::EndTable();
 }
